@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sre.health contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The ``memory`` check kind: RAM used (from MemAvailable, as ``free`` shows it) and swap."""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.sre.health.plugins.module_utils._status import (
+    STATUSES,
+    OptionError,
+    judge,
+    make_result,
+    worst,
+)
+from ansible_collections.sre.health.plugins.module_utils._units import BYTES, PERCENT, format_quantity
+
+try:
+    import psutil
+except ImportError:
+    psutil = None
+
+KIND = "memory"
+
+METRICS = {
+    "used_percent": PERCENT,
+    "available_bytes": BYTES,
+    "swap_used_percent": PERCENT,
+    "swap_free_bytes": BYTES,
+}
+
+DEFAULT_THRESHOLDS = {
+    "used_percent": {"warning": "90", "critical": "95"},
+    "swap_used_percent": {"warning": "80", "critical": "95"},
+}
+
+OPTIONS = dict(
+    no_swap_status=dict(type="str", default="ok", choices=list(STATUSES)),
+)
+
+REQUIRES = {"psutil": lambda: psutil is not None}
+
+
+def measure():
+    vm = psutil.virtual_memory()
+    sw = psutil.swap_memory()
+    used_percent = 100.0 * (vm.total - vm.available) / vm.total if vm.total else 0.0
+    metrics = {
+        "used_percent": round(used_percent, 2),
+        "available_bytes": int(vm.available),
+        "swap_used_percent": round(100.0 * sw.used / sw.total, 2) if sw.total else None,
+        "swap_free_bytes": int(sw.free) if sw.total else None,
+    }
+    return metrics, int(vm.total), int(sw.total)
+
+
+def run(params, compiled, name=KIND):
+    no_swap_status = params.get("no_swap_status") or "ok"
+    if no_swap_status not in STATUSES:
+        raise OptionError("no_swap_status", no_swap_status, ", ".join(STATUSES))
+    started = time.monotonic()
+    metrics, total, swap_total = measure()
+    duration_ms = (time.monotonic() - started) * 1000.0
+    headline = "%s used, %s available of %s" % (
+        format_quantity(metrics["used_percent"], PERCENT),
+        format_quantity(metrics["available_bytes"], BYTES),
+        format_quantity(total, BYTES),
+    )
+    if swap_total:
+        headline += "; swap %s used, %s free" % (
+            format_quantity(metrics["swap_used_percent"], PERCENT),
+            format_quantity(metrics["swap_free_bytes"], BYTES),
+        )
+    else:
+        headline += "; no swap"
+    result = judge(name, KIND, "memory", headline, metrics, compiled, METRICS, primary="used_percent",
+                   duration_ms=duration_ms)
+    if not swap_total and no_swap_status != "ok":
+        status = worst([result["status"], no_swap_status])
+        summary = result["summary"] + " (no_swap_status: %s)" % no_swap_status
+        result = make_result(name, KIND, status, summary, result["metrics"], result["thresholds"], duration_ms)
+    return [result]

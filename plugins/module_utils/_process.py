@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sre.health contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The ``process`` check kind: how many processes match, their memory and CPU use."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+
+from ansible_collections.sre.health.plugins.module_utils._load import validate_interval
+from ansible_collections.sre.health.plugins.module_utils._status import OptionError, judge
+from ansible_collections.sre.health.plugins.module_utils._units import BYTES, COUNT, PERCENT, format_quantity
+
+try:
+    import psutil
+except ImportError:
+    psutil = None
+
+KIND = "process"
+
+METRICS = {
+    "count": COUNT,
+    "rss_bytes": BYTES,
+    "cpu_percent": PERCENT,
+}
+
+DEFAULT_THRESHOLDS = {
+    "count": {"critical": "1:"},
+}
+
+DEFAULT_INTERVAL = 0.2
+
+OPTIONS = dict(
+    name=dict(type="str"),
+    pattern=dict(type="str"),
+    user=dict(type="str"),
+    interval=dict(type="float", default=DEFAULT_INTERVAL),
+)
+
+REQUIRED_ONE_OF = [["name", "pattern", "user"]]
+
+REQUIRES = {"psutil": lambda: psutil is not None}
+
+
+def validate(params):
+    if not any(params.get(k) for k in ("name", "pattern", "user")):
+        raise OptionError("name/pattern/user", None, "at least one of name, pattern or user")
+    regex = None
+    if params.get("pattern"):
+        try:
+            regex = re.compile(params["pattern"])
+        except re.error as exc:
+            raise OptionError("pattern", params["pattern"], "a valid Python regular expression (%s)" % exc)
+    return regex, validate_interval(params.get("interval", DEFAULT_INTERVAL))
+
+
+def _name_matches(proc, name):
+    try:
+        if proc.name() == name:
+            return True
+        cmdline = proc.cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
+    # comm is cut at 15 characters; also accept the program named by argv[0] or exe
+    return bool(cmdline) and os.path.basename(cmdline[0]) == name
+
+
+def find(name=None, regex=None, user=None):
+    """Live (non-zombie) processes matching every given criterion, excluding this process."""
+    me = os.getpid()
+    found = []
+    for proc in psutil.process_iter(["pid", "name", "username", "status", "cmdline"]):
+        info = proc.info
+        if info["pid"] == me or info["status"] == psutil.STATUS_ZOMBIE:
+            continue
+        if user is not None and info["username"] != user:
+            continue
+        if name is not None and not _name_matches(proc, name):
+            continue
+        if regex is not None and not regex.search(" ".join(info["cmdline"] or [])):
+            continue
+        found.append(proc)
+    return found
+
+
+def measure(procs, interval):
+    rss = 0
+    alive = []
+    for proc in procs:
+        try:
+            rss += proc.memory_info().rss
+            if interval > 0:
+                proc.cpu_percent(None)
+            alive.append(proc)
+        except (psutil.NoSuchProcess, psutil.ZombieProcess):
+            continue
+        except psutil.AccessDenied:
+            alive.append(proc)
+    cpu = None
+    if interval > 0:
+        time.sleep(interval)
+        cpu = 0.0
+        for proc in alive:
+            try:
+                cpu += proc.cpu_percent(None)
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                continue
+        cpu = round(cpu, 2)
+    return {"count": len(alive), "rss_bytes": rss, "cpu_percent": cpu}
+
+
+def label(params):
+    parts = []
+    if params.get("name"):
+        parts.append(params["name"])
+    if params.get("pattern"):
+        parts.append("/%s/" % params["pattern"])
+    if params.get("user"):
+        parts.append("user %s" % params["user"])
+    return " ".join(parts)
+
+
+def run(params, compiled, name=KIND):
+    regex, interval = validate(params)
+    started = time.monotonic()
+    procs = find(params.get("name"), regex, params.get("user"))
+    metrics = measure(procs, interval)
+    duration_ms = (time.monotonic() - started) * 1000.0
+    what = label(params)
+    count = metrics["count"]
+    if count == 0:
+        headline = "no process running"
+    else:
+        headline = "%d process%s, %s RSS" % (count, "" if count == 1 else "es", format_quantity(metrics["rss_bytes"], BYTES))
+        if metrics["cpu_percent"] is not None:
+            headline += ", CPU %s" % format_quantity(metrics["cpu_percent"], PERCENT)
+    pids = sorted(p.pid for p in procs)[:20]
+    return [judge("%s:%s" % (name, what) if name == KIND else name, KIND, "%s:" % what, headline, metrics, compiled,
+                  METRICS, primary="count", duration_ms=duration_ms, pids=pids)]
