@@ -1,0 +1,116 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sre.health contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The runner's guarantees, shown with synchronisation rather than wall-clock assertions."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from ansible_collections.sre.health.plugins.module_utils._runner import (
+    TaskTimeout,
+    abandoned_threads,
+    call_with_timeout,
+    run_all,
+)
+
+
+def test_results_come_back_in_task_order():
+    outcome = run_all([(lambda i=i: i * i, None) for i in range(20)], max_workers=4)
+    assert [r[0] for r in outcome.results] == [i * i for i in range(20)]
+    assert all(r[1] is None for r in outcome.results)
+    assert outcome.abandoned == 0
+
+
+def test_tasks_really_run_concurrently():
+    # Each task waits until all three are inside at once; run one by one they would time out.
+    barrier = threading.Barrier(3, timeout=10)
+    outcome = run_all([(barrier.wait, None)] * 3, max_workers=3)
+    assert [r[1] for r in outcome.results] == [None, None, None]
+
+
+def test_max_workers_bounds_the_pool():
+    lock = threading.Lock()
+    state = {"now": 0, "peak": 0}
+    gate = threading.Barrier(3, timeout=10)
+
+    def task():
+        with lock:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+        gate.wait()
+        with lock:
+            state["now"] -= 1
+
+    outcome = run_all([(task, None)] * 9, max_workers=3)
+    assert all(r[1] is None for r in outcome.results)
+    assert state["peak"] == 3
+
+
+def test_a_stuck_task_times_out_and_the_others_still_report():
+    never = threading.Event()
+    before = abandoned_threads()
+    outcome = run_all([(lambda: "fast", None), (never.wait, 0.3), (lambda: "also fast", None)], max_workers=3)
+    values = [r[0] for r in outcome.results]
+    assert values[0] == "fast" and values[2] == "also fast"
+    exc = outcome.results[1][1]
+    assert isinstance(exc, TaskTimeout)
+    assert str(exc) == "timed out after 0.3 s"
+    assert outcome.abandoned == 1
+    assert abandoned_threads() == before + 1
+    never.set()
+
+
+def test_a_stuck_task_frees_its_slot():
+    never = threading.Event()
+    outcome = run_all([(never.wait, 0.2), (lambda: "after", None)], max_workers=1)
+    assert isinstance(outcome.results[0][1], TaskTimeout)
+    assert outcome.results[1][0] == "after"
+    never.set()
+
+
+def test_overall_timeout_stops_running_and_unstarted_tasks():
+    never = threading.Event()
+    outcome = run_all([(never.wait, None), (never.wait, None), (lambda: 1, None)], max_workers=2,
+                      overall_timeout=0.3)
+    first, second, third = [r[1] for r in outcome.results]
+    assert isinstance(first, TaskTimeout) and first.started and first.overall
+    assert "overall timeout" in str(first)
+    assert isinstance(second, TaskTimeout) and second.started
+    assert isinstance(third, TaskTimeout) and not third.started
+    assert str(third) == "not started: the overall timeout of 0.3 s ran out"
+    never.set()
+
+
+def test_an_exception_is_returned_with_its_traceback():
+    def boom():
+        raise KeyError("nope")
+
+    outcome = run_all([(boom, None), (lambda: 2, None)])
+    exc = outcome.results[0][1]
+    assert isinstance(exc, KeyError)
+    assert "boom" in exc.traceback_text
+    assert outcome.results[1][0] == 2
+
+
+def test_call_with_timeout():
+    assert call_with_timeout(lambda: 42, 5) == 42
+    never = threading.Event()
+    with pytest.raises(TaskTimeout):
+        call_with_timeout(never.wait, 0.1)
+    never.set()
+    with pytest.raises(ZeroDivisionError):
+        call_with_timeout(lambda: 1 / 0, 5)
+
+
+def test_invalid_pool_size():
+    with pytest.raises(ValueError):
+        run_all([], max_workers=0)
+
+
+def test_no_tasks():
+    outcome = run_all([])
+    assert outcome.results == [] and outcome.abandoned == 0
