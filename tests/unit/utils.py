@@ -1,0 +1,134 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sre.health contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Test helpers: real filesystems, and running the real modules through the ansible CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+def collections_path():
+    """The directory holding the ansible_collections/sre/health these tests import."""
+    import ansible_collections.sre.health as collection
+
+    for path in collection.__path__:
+        return os.path.dirname(os.path.dirname(os.path.dirname(path)))
+    raise RuntimeError("tests must run from a checkout at .../ansible_collections/sre/health")
+
+
+def ansible_env():
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_COLLECTIONS_PATH=collections_path(),
+        ANSIBLE_LOCALHOST_WARNING="False",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
+        ANSIBLE_LOAD_CALLBACK_PLUGINS="True",
+        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
+        ANSIBLE_NOCOLOR="True",
+        ANSIBLE_HOME=tempfile.gettempdir() + "/sre-health-tests-ansible-home",
+    )
+    return env
+
+
+class ModuleRun(object):
+    def __init__(self, result, stdout, stderr, elapsed):
+        self.result = result
+        self.stdout = stdout
+        self.stderr = stderr
+        self.elapsed = elapsed
+
+    @property
+    def failed(self):
+        return bool(self.result.get("failed"))
+
+
+def run_module(module, args=None, python=None, timeout=120, check=False):
+    """Run ``sre.health.<module>`` on localhost through the real ansible CLI; return its result."""
+    import time
+
+    cmd = [sys.executable, "-m", "ansible.cli.adhoc", "localhost", "-m", "sre.health." + module,
+           "-a", json.dumps(args or {})]
+    if python:
+        cmd += ["-e", "ansible_python_interpreter=" + python]
+    else:
+        cmd += ["-e", "ansible_python_interpreter=" + sys.executable]
+    if check:
+        cmd.append("--check")
+    started = time.monotonic()
+    proc = subprocess.run(cmd, env=ansible_env(), capture_output=True, text=True, timeout=timeout)
+    elapsed = time.monotonic() - started
+    try:
+        doc = json.loads(proc.stdout)
+        result = doc["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    except (ValueError, KeyError, IndexError):
+        raise AssertionError("no JSON result from ansible (rc %s)\nstdout:\n%s\nstderr:\n%s"
+                             % (proc.returncode, proc.stdout, proc.stderr))
+    return ModuleRun(result, proc.stdout, proc.stderr, elapsed)
+
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mounting filesystems needs root")
+
+
+def _run(*cmd):
+    subprocess.run(cmd, check=True, capture_output=True)
+
+
+def tmpfs_fixture(tmp_path):
+    """A real 8 MiB tmpfs with at most 1000 inodes, unmounted afterwards."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mnt = tmp_path / "tmpfs"
+    mnt.mkdir()
+    _run("mount", "-t", "tmpfs", "-o", "size=8m,nr_inodes=1000", "sre-health-test", str(mnt))
+    try:
+        yield str(mnt)
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def ext4_loop_fixture(tmp_path):
+    """A real 16 MiB ext4 filesystem on a loop device, 5% reserved for root, 256 inodes."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a loop device needs root")
+    if not shutil.which("mkfs.ext4"):
+        pytest.skip("mkfs.ext4 (e2fsprogs) is not installed")
+    image = tmp_path / "fs.img"
+    with open(image, "wb") as handle:
+        handle.truncate(16 * 1024 * 1024)
+    _run("mkfs.ext4", "-q", "-F", "-N", "256", "-m", "5", str(image))
+    mnt = tmp_path / "ext4"
+    mnt.mkdir()
+    _run("mount", "-o", "loop", str(image), str(mnt))
+    try:
+        yield str(mnt)
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def fill(path, nbytes, name="fill.bin"):
+    """Write ``nbytes`` of real data (not a sparse file) into ``path``."""
+    chunk = b"\xa5" * (1024 * 1024)
+    with open(os.path.join(path, name), "wb") as handle:
+        left = nbytes
+        while left > 0:
+            handle.write(chunk[:min(left, len(chunk))])
+            left -= len(chunk)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def df(path, inodes=False):
+    """``df`` itself, as an independent oracle: (used, avail, percent) or inode numbers."""
+    cmd = ["df", "-P", "-B1"] + (["-i"] if inodes else []) + [path]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=dict(os.environ, LC_ALL="C")).stdout
+    fields = out.splitlines()[1].split()
+    return {"total": int(fields[1]), "used": int(fields[2]), "avail": int(fields[3]),
+            "percent": int(fields[4].rstrip("%")), "mount": fields[5]}
