@@ -30,8 +30,6 @@ def ansible_env():
         ANSIBLE_COLLECTIONS_PATH=collections_path(),
         ANSIBLE_LOCALHOST_WARNING="False",
         ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
-        ANSIBLE_LOAD_CALLBACK_PLUGINS="True",
-        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
         ANSIBLE_NOCOLOR="True",
         ANSIBLE_HOME=tempfile.gettempdir() + "/sre-health-tests-ansible-home",
     )
@@ -39,7 +37,8 @@ def ansible_env():
 
 
 class ModuleRun(object):
-    def __init__(self, result, stdout, stderr, elapsed):
+    def __init__(self, result, stdout, stderr, elapsed, rc):
+        self.rc = rc
         self.result = result
         self.stdout = stdout
         self.stderr = stderr
@@ -47,15 +46,19 @@ class ModuleRun(object):
 
     @property
     def failed(self):
-        return bool(self.result.get("failed"))
+        # --tree drops the "failed" key; with one host, ansible's exit code tells
+        return self.rc != 0
 
 
 def run_module(module, args=None, python=None, timeout=120, check=False):
     """Run ``sre.health.<module>`` on localhost through the real ansible CLI; return its result."""
     import time
 
-    cmd = [sys.executable, "-m", "ansible.cli.adhoc", "localhost", "-m", "sre.health." + module,
-           "-a", json.dumps(args or {})]
+    tree = tempfile.mkdtemp(prefix="sre-health-tree-")
+    # --tree writes each host's result as JSON: no collection callback needed
+    cmd = [sys.executable, "-m", "ansible.cli.adhoc", "localhost", "-m", "sre.health." + module, "--tree", tree]
+    if args:
+        cmd += ["-a", json.dumps(args)]
     if python:
         cmd += ["-e", "ansible_python_interpreter=" + python]
     else:
@@ -66,12 +69,14 @@ def run_module(module, args=None, python=None, timeout=120, check=False):
     proc = subprocess.run(cmd, env=ansible_env(), capture_output=True, text=True, timeout=timeout)
     elapsed = time.monotonic() - started
     try:
-        doc = json.loads(proc.stdout)
-        result = doc["plays"][0]["tasks"][0]["hosts"]["localhost"]
-    except (ValueError, KeyError, IndexError):
+        with open(os.path.join(tree, "localhost")) as handle:
+            result = json.load(handle)
+    except (OSError, ValueError):
         raise AssertionError("no JSON result from ansible (rc %s)\nstdout:\n%s\nstderr:\n%s"
                              % (proc.returncode, proc.stdout, proc.stderr))
-    return ModuleRun(result, proc.stdout, proc.stderr, elapsed)
+    finally:
+        shutil.rmtree(tree, ignore_errors=True)
+    return ModuleRun(result, proc.stdout, proc.stderr, elapsed, proc.returncode)
 
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mounting filesystems needs root")

@@ -1,0 +1,172 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sre.health contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The four host modules end to end, through the real ansible CLI, on real state."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ansible_collections.sre.health.tests.unit.utils import fill, run_module
+
+MODULES = ["disk_usage", "memory_usage", "cpu_load", "process_check"]
+RESULT_KEYS = {"name", "kind", "status", "summary", "metrics", "thresholds", "duration_ms"}
+
+
+def assert_no_traceback(run):
+    for text in (run.stdout, run.stderr, str(run.result)):
+        assert "Traceback" not in text
+        assert 'File "' not in text
+
+
+@pytest.mark.parametrize("module, args", [
+    ("disk_usage", {"paths": ["/"]}),
+    ("memory_usage", {}),
+    ("cpu_load", {"interval": 0.1}),
+    ("process_check", {"pattern": "."}),
+])
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_return_shape(module, args, check_mode):
+    run = run_module(module, dict(args, fail_on="never"), check=check_mode)
+    result = run.result
+    assert result["changed"] is False
+    assert result["status"] in ("ok", "warning", "critical", "unknown")
+    assert result["health"] in ("healthy", "degraded", "unhealthy")
+    assert result["summary"]
+    assert result["checks"]
+    for check in result["checks"]:
+        assert RESULT_KEYS <= set(check)
+        assert check["metrics"]
+
+
+def test_critical_disk_fails_the_task_naming_the_mount(tmpfs):
+    fill(tmpfs, int(7.6 * 1024 * 1024))
+    run = run_module("disk_usage", {"paths": [tmpfs]})
+    assert run.failed
+    assert run.result["status"] == "critical" and run.result["health"] == "unhealthy"
+    assert run.result["msg"].startswith("1 of 1 checks not ok: CRITICAL: %s 9" % tmpfs)
+    assert run.result["checks"][0]["mount"] == tmpfs
+    relaxed = run_module("disk_usage", {"paths": [tmpfs], "fail_on": "never"})
+    assert not relaxed.failed and relaxed.result["status"] == "critical"
+
+
+def test_fail_on_warning(tmpfs):
+    fill(tmpfs, int(6.8 * 1024 * 1024))
+    assert not run_module("disk_usage", {"paths": [tmpfs]}).failed
+    run = run_module("disk_usage", {"paths": [tmpfs], "fail_on": "warning"})
+    assert run.failed and run.result["status"] == "warning"
+
+
+def test_check_mode_changes_nothing(tmpfs):
+    fill(tmpfs, 1024 * 1024)
+    before = sorted(os.listdir(tmpfs))
+    run = run_module("disk_usage", {"paths": [tmpfs]}, check=True)
+    assert run.result["changed"] is False and run.result["status"] == "ok"
+    assert sorted(os.listdir(tmpfs)) == before
+
+
+@pytest.mark.parametrize("module, args, fragments", [
+    ("disk_usage", {"timeout": -1}, ["option timeout", "-1", "greater than 0"]),
+    ("disk_usage", {"thresholds": {"used_prcent": {"critical": 90}}},
+     ["thresholds.used_prcent", "unknown metric", "accepted metrics: free_bytes"]),
+    ("disk_usage", {"thresholds": {"used_percent": {"critical": "90:80"}}},
+     ["thresholds.used_percent.critical", "'90:80'", "greater than end", "[@]start:end"]),
+    ("disk_usage", {"thresholds": {"free_bytes": {"critical": "10%:"}}},
+     ["thresholds.free_bytes.critical", "'10%:'", "unit '%' does not fit a bytes metric", "GiB"]),
+    ("disk_usage", {"thresholds": {"used_percent": {"critical": "lots"}}},
+     ["thresholds.used_percent.critical", "'lots'"]),
+    ("disk_usage", {"fail_on": "sometimes"}, ["fail_on", "sometimes", "critical, warning, never"]),
+    ("memory_usage", {"thresholds": {"used_percent": {"urgent": 90}}},
+     ["thresholds.used_percent.urgent", "accepted: warning, critical"]),
+    ("memory_usage", {"no_swap_status": "meh"}, ["no_swap_status", "meh", "ok, warning, critical, unknown"]),
+    ("cpu_load", {"interval": -0.5}, ["option interval", "-0.5", "from 0"]),
+    ("cpu_load", {"thresholds": {"load5_per_cpu": {"warning": "2s"}}},
+     ["thresholds.load5_per_cpu.warning", "unit 's' does not fit a count metric"]),
+    ("process_check", {"pattern": "(unclosed"}, ["option pattern", "(unclosed", "regular expression"]),
+    ("process_check", {}, ["one of the following is required: name, pattern, user"]),
+])
+def test_bad_input_is_a_clear_error(module, args, fragments):
+    run = run_module(module, args)
+    assert run.failed
+    for fragment in fragments:
+        assert fragment in run.result["msg"], run.result["msg"]
+    assert_no_traceback(run)
+
+
+@pytest.fixture(scope="module")
+def python_without_psutil(tmp_path_factory):
+    """A real interpreter that cannot import psutil: a venv without site packages."""
+    path = tmp_path_factory.mktemp("nopsutil") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
+    python = str(path / "bin" / "python")
+    assert subprocess.run([python, "-c", "import psutil"], capture_output=True).returncode != 0
+    return python
+
+
+@pytest.mark.parametrize("module, args", [
+    ("memory_usage", {}), ("cpu_load", {}), ("process_check", {"name": "init"}),
+])
+def test_missing_psutil_is_missing_required_lib(python_without_psutil, module, args):
+    run = run_module(module, args, python=python_without_psutil)
+    assert run.failed
+    msg = run.result["msg"]
+    assert "Failed to import the required Python library (psutil" in msg
+    assert "python3-psutil" in msg
+    assert_no_traceback(run)
+
+
+def test_disk_usage_needs_no_psutil(python_without_psutil):
+    run = run_module("disk_usage", {"paths": ["/"], "fail_on": "never"}, python=python_without_psutil)
+    assert not run.failed and run.result["checks"][0]["mount"] == "/"
+
+
+@pytest.fixture
+def hung_mount(tmp_path):
+    """A real FUSE mount whose server is frozen: statvfs() on it blocks, like a dead NFS server."""
+    if os.geteuid() != 0:
+        pytest.skip("FUSE mounts need root here")
+    if not shutil.which("bindfs") or not os.path.exists("/dev/fuse"):
+        pytest.skip("bindfs and /dev/fuse are needed (make test installs bindfs)")
+    source = tmp_path / "src"
+    mnt = tmp_path / "hung"
+    source.mkdir()
+    mnt.mkdir()
+    server = subprocess.Popen(["bindfs", "-f", str(source), str(mnt)])
+    for _ in range(100):
+        if os.path.ismount(str(mnt)):
+            break
+        time.sleep(0.05)
+    assert os.path.ismount(str(mnt))
+    server.send_signal(signal.SIGSTOP)
+    try:
+        yield str(mnt)
+    finally:
+        server.send_signal(signal.SIGCONT)
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+        server.terminate()
+        server.wait(10)
+
+
+def test_hung_mount_is_unknown_within_its_timeout_and_the_module_exits(hung_mount):
+    # The subprocess timeout is the real assertion: a module that waited for its stuck thread
+    # would never return. The elapsed time is reported, not asserted (shared, noisy machines).
+    run = run_module("disk_usage", {"timeout": 1, "fail_on": "never"}, timeout=60)
+    checks = dict((c["name"], c) for c in run.result["checks"])
+    hung = checks["disk:" + hung_mount]
+    assert hung["status"] == "unknown"
+    assert hung["summary"] == "%s did not answer: statvfs timed out after 1 s (hung mount?)" % hung_mount
+    assert checks["disk:/"]["status"] in ("ok", "warning", "critical")
+    assert run.result["status"] == "unknown" and run.result["health"] == "unhealthy"
+    explicit = run_module("disk_usage", {"paths": [hung_mount + "/sub/dir", "/"], "timeout": 1}, timeout=60)
+    assert explicit.failed
+    assert [c["status"] for c in explicit.result["checks"]] == ["unknown", "ok"] or \
+        explicit.result["checks"][0]["status"] == "unknown"
+    print("hung mount: module returned in %.2f s and %.2f s with timeout 1 s" % (run.elapsed, explicit.elapsed))
