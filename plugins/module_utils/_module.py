@@ -35,6 +35,9 @@ COMMON_OPTIONS = dict(
 PACKAGES = {
     "psutil": "psutil (Debian/Ubuntu package python3-psutil, RHEL python3-psutil, or pip install psutil)",
     "requests": "requests (Debian/Ubuntu package python3-requests, or pip install requests)",
+    "prometheus_client": "prometheus_client (Debian/Ubuntu package python3-prometheus-client, or pip install "
+                         "prometheus-client)",
+    "cryptography": "cryptography (Debian/Ubuntu package python3-cryptography, or pip install cryptography)",
 }
 
 
