@@ -11,12 +11,8 @@ Each check kind (``_disk``, ``_memory``, ...) exposes ``KIND``, ``METRICS``,
 
 from __future__ import annotations
 
-import os
-import sys
-
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.sre.health.plugins.module_utils._runner import abandoned_threads
 from ansible_collections.sre.health.plugins.module_utils._status import (
     FAIL_ON_CHOICES,
     OptionError,
@@ -70,8 +66,10 @@ def run_kind(module, kind, name=None):
 def exit_results(module, checks, fail_on, **extra):
     """Exit with the common return shape; fail when the worst status reaches ``fail_on``.
 
-    When a check thread is stuck in a system call (a hung mount), exit without waiting for it:
-    the result is already written, and the process must not hang at interpreter shutdown.
+    A check thread stuck in a system call (a hung mount) does not delay the exit: the runner's
+    threads are daemon threads, which interpreter shutdown does not wait for, so the normal exit
+    path (including AnsiballZ's clean-up of its payload directory) runs. os._exit() would skip that
+    clean-up and leave payload directories behind in the remote temp dir.
     """
     info = summarize(checks)
     payload = dict(
@@ -82,13 +80,6 @@ def exit_results(module, checks, fail_on, **extra):
         checks=checks,
     )
     payload.update(extra)
-    failed = should_fail(info["status"], fail_on)
-    try:
-        if failed:
-            module.fail_json(msg=info["summary"], **payload)
-        module.exit_json(**payload)
-    finally:
-        if abandoned_threads():
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(1 if failed else 0)
+    if should_fail(info["status"], fail_on):
+        module.fail_json(msg=info["summary"], **payload)
+    module.exit_json(**payload)

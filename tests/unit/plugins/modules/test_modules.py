@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -169,4 +170,6 @@ def test_hung_mount_is_unknown_within_its_timeout_and_the_module_exits(hung_moun
     assert explicit.failed
     assert [c["status"] for c in explicit.result["checks"]] == ["unknown", "ok"] or \
         explicit.result["checks"][0]["status"] == "unknown"
+    leftovers = [n for n in os.listdir(tempfile.gettempdir()) if n.startswith("ansible_sre.health.disk_usage_payload_")]
+    assert leftovers == [], "AnsiballZ could not clean up: %s" % leftovers
     print("hung mount: module returned in %.2f s and %.2f s with timeout 1 s" % (run.elapsed, explicit.elapsed))
