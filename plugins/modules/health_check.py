@@ -1,0 +1,202 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) sre.health contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: health_check
+short_description: Run many health checks of any kind concurrently in one module call
+version_added: 1.0.0
+description:
+  - Runs every check of O(checks) in ONE module invocation, concurrently in a bounded pool of
+    threads, so that a host costs one Ansible round-trip whatever the number of checks.
+  - Each check is validated with the option spec of its kind, the same one its standalone module
+    uses; an invalid entry fails the task before anything runs, naming the entry, the option and
+    the reason.
+  - A check that passes its O(check_timeout), or raises, or needs a Python library the host lacks,
+    gives an C(unknown) result saying why; the other checks still report.
+  - Only reads; never changes the host.
+author:
+  - sre.health developers
+extends_documentation_fragment:
+  - sre.health.checks
+options:
+  checks:
+    description:
+      - The checks, each a dict with C(name) (unique, used in results), C(kind), optional
+        C(thresholds) (as in the kind's module), optional C(check_timeout), and the options of that
+        kind's standalone module at the same level.
+      - 'Kinds and their modules: V(disk) (M(sre.health.disk_usage)), V(memory) (M(sre.health.memory_usage)),
+        V(load) (M(sre.health.cpu_load)), V(process) (M(sre.health.process_check)).'
+      - The process kind's own C(name) option is written C(process_name) here, since C(name) names the
+        check. When no process selector (C(process_name), C(pattern), C(user)) is given, the check's
+        name is the process name, so C({name: nginx, kind: process}) checks nginx.
+    type: list
+    elements: dict
+    required: true
+  max_workers:
+    description:
+      - How many checks run at the same time, from 1 to 64.
+    type: int
+    default: 8
+  check_timeout:
+    description:
+      - Seconds each check may take before it is reported C(unknown); an entry's own C(check_timeout)
+        overrides it. Kinds have their own, shorter timeouts (per mount, per request) inside this bound.
+    type: float
+    default: 30
+  timeout:
+    description:
+      - Seconds the whole run may take. Checks still running then are C(unknown), and checks not yet
+        started are reported as not started.
+    type: float
+    default: 60
+  thresholds:
+    description:
+      - Not used at this level; give C(thresholds) inside each entry of O(checks).
+notes:
+  - A check stuck in a system call (a hung NFS mount) cannot be interrupted; its thread is
+    abandoned at the deadline and the module returns anyway.
+seealso:
+  - module: sre.health.disk_usage
+  - module: sre.health.memory_usage
+  - module: sre.health.cpu_load
+  - module: sre.health.process_check
+"""
+
+EXAMPLES = r"""
+- name: Check a web server in one round-trip
+  sre.health.health_check:
+    checks:
+      - name: disk
+        kind: disk
+      - name: memory
+        kind: memory
+      - name: load
+        kind: load
+        interval: 1
+      - name: nginx
+        kind: process
+        thresholds:
+          count:
+            critical: "1:"
+          rss_bytes:
+            warning: 2GiB
+      - name: data
+        kind: disk
+        paths: [/srv/data]
+        timeout: 2
+        thresholds:
+          free_bytes:
+            critical: "10GiB:"
+  register: health
+
+- name: Show what is wrong
+  ansible.builtin.debug:
+    msg: "{{ health.summary }}"
+"""
+
+RETURN = r"""
+status:
+  description: Worst status of all checks (critical > warning > unknown > ok).
+  returned: always
+  type: str
+  sample: critical
+health:
+  description: V(healthy) for ok, V(degraded) for warning, V(unhealthy) for critical or unknown.
+  returned: always
+  type: str
+  sample: unhealthy
+summary:
+  description: One line naming every check that is not ok.
+  returned: always
+  type: str
+  sample: "1 of 4 checks not ok: CRITICAL: nginx: no process running (critical < 1)"
+counts:
+  description: How many results have each status.
+  returned: always
+  type: dict
+  sample: {"ok": 3, "warning": 0, "critical": 1, "unknown": 0}
+duration_ms:
+  description: Wall time of the whole concurrent run.
+  returned: always
+  type: float
+  sample: 512.7
+checks:
+  description:
+    - One result per check; a disk check gives one per filesystem, named C(<name>:<mount>).
+    - The same shape as the standalone modules' results.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: "disk:/"
+      kind: disk
+      status: ok
+      summary: "/ 21.4% used, 79.8 GiB free of 252 GiB, inodes 2.5% used"
+      metrics: {"used_percent": 21.38, "free_bytes": 85651292160, "total_bytes": 270553174016,
+                "inodes_used_percent": 2.45, "inodes_free": 16366281}
+      thresholds: {"used_percent": {"warning": "80", "critical": "90"},
+                   "inodes_used_percent": {"warning": "80", "critical": "90"}}
+      duration_ms: 0.14
+      path: /
+      mount: /
+      fstype: ext4
+      device: /dev/vda
+    - name: nginx
+      kind: process
+      status: critical
+      summary: "nginx: no process running (critical < 1)"
+      metrics: {"count": 0, "rss_bytes": 0, "cpu_percent": 0.0}
+      thresholds: {"count": {"critical": "1:"}}
+      duration_ms: 212.5
+      pids: []
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.sre.health.plugins.module_utils._aggregate import (
+    MAX_WORKERS_LIMIT,
+    CheckDefinitionError,
+    prepare,
+    run_checks,
+)
+from ansible_collections.sre.health.plugins.module_utils._module import COMMON_OPTIONS, exit_results
+from ansible_collections.sre.health.plugins.module_utils._status import summarize
+
+
+def main():
+    argument_spec = dict(
+        checks=dict(type="list", elements="dict", required=True),
+        max_workers=dict(type="int", default=8),
+        check_timeout=dict(type="float", default=30),
+        timeout=dict(type="float", default=60),
+    )
+    argument_spec.update(COMMON_OPTIONS)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    params = module.params
+    if not 1 <= params["max_workers"] <= MAX_WORKERS_LIMIT:
+        module.fail_json(msg="option max_workers: %r is invalid; accepted: 1 to %d"
+                         % (params["max_workers"], MAX_WORKERS_LIMIT))
+    for option in ("check_timeout", "timeout"):
+        if not 0 < params[option] < float("inf"):
+            module.fail_json(msg="option %s: %r is invalid; accepted: a number of seconds greater than 0"
+                             % (option, params[option]))
+    if params.get("thresholds"):
+        module.fail_json(msg="option thresholds: not used by health_check; accepted: thresholds inside each "
+                             "entry of checks")
+    try:
+        prepared = prepare(params["checks"], params["check_timeout"])
+    except CheckDefinitionError as exc:
+        module.fail_json(msg=str(exc))
+    results, definition_errors, _abandoned, elapsed = run_checks(prepared, params["max_workers"], params["timeout"])
+    if definition_errors:
+        module.fail_json(msg="; ".join(definition_errors), checks=results)
+    exit_results(module, results, params["fail_on"], counts=summarize(results)["counts"],
+                 duration_ms=round(elapsed * 1000.0, 3))
+
+
+if __name__ == "__main__":
+    main()
