@@ -40,9 +40,9 @@ options:
       - The units to check. A name without a unit-type suffix is a service (V(nginx) means V(nginx.service)),
         as C(systemctl) does; other types (V(apt-daily.timer), V(var-lib.mount), V(docker.socket)) are
         checked the same way.
-      - Names follow systemd's unit name syntax (letters, digits and C(: - _ . \\), one C(@) before an
-        instance, at most 255 characters). Globs, spaces and templates without an instance
-        (V(getty@.service)) are refused before C(systemctl) runs.
+      - 'Names follow systemd''s unit name syntax: letters, digits, colon, dash, underscore, dot and backslash,
+        one C(@) before an instance, at most 255 characters. Globs, spaces and templates without an instance
+        (V(getty@.service)) are refused before C(systemctl) runs.'
       - An alias (V(sshd.service) for V(ssh.service)) is reported under the name given, with the unit's
         real name in RV(checks[].unit).
     type: list
@@ -61,9 +61,10 @@ options:
     description:
       - The expected unit-file state, judged as C(systemctl is-enabled) judges it. Unset, it is not checked.
       - V(true) passes for C(enabled), C(enabled-runtime), C(alias), C(static), C(indirect), C(generated)
-        and C(transient) (the unit starts by its own rules: installed into a target, pulled in by another
-        unit, generated or created at runtime). V(false) passes for every other state: C(disabled),
-        C(linked), C(linked-runtime), C(masked), C(masked-runtime), C(bad), and a unit without a unit file.
+        and C(transient). The unit then starts by its own rules; it is installed into a target, pulled in by
+        another unit, generated or created at runtime.
+      - V(false) passes for every other state, that is C(disabled), C(linked), C(linked-runtime), C(masked),
+        C(masked-runtime), C(bad), and a unit without a unit file.
       - A mismatch is a C(warning) (the unit may not come back after a reboot, or may come back when it
         should not), and the summary names the actual state, for example C(static) or C(masked).
       - Not checked for a unit that does not exist.
