@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import time
 
 from ansible_collections.sre.health.plugins.module_utils._runner import TaskTimeout, run_all
 from ansible_collections.sre.health.plugins.module_utils._status import (

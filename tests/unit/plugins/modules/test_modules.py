@@ -7,12 +7,7 @@
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import subprocess
-import sys
 import tempfile
-import time
 
 import pytest
 
@@ -102,16 +97,6 @@ def test_bad_input_is_a_clear_error(module, args, fragments):
     assert_no_traceback(run)
 
 
-@pytest.fixture(scope="module")
-def python_without_psutil(tmp_path_factory):
-    """A real interpreter that cannot import psutil: a venv without site packages."""
-    path = tmp_path_factory.mktemp("nopsutil") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
-    python = str(path / "bin" / "python")
-    assert subprocess.run([python, "-c", "import psutil"], capture_output=True).returncode != 0
-    return python
-
-
 @pytest.mark.parametrize("module, args", [
     ("memory_usage", {}), ("cpu_load", {}), ("process_check", {"name": "init"}),
 ])
@@ -127,33 +112,6 @@ def test_missing_psutil_is_missing_required_lib(python_without_psutil, module, a
 def test_disk_usage_needs_no_psutil(python_without_psutil):
     run = run_module("disk_usage", {"paths": ["/"], "fail_on": "never"}, python=python_without_psutil)
     assert not run.failed and run.result["checks"][0]["mount"] == "/"
-
-
-@pytest.fixture
-def hung_mount(tmp_path):
-    """A real FUSE mount whose server is frozen: statvfs() on it blocks, like a dead NFS server."""
-    if os.geteuid() != 0:
-        pytest.skip("FUSE mounts need root here")
-    if not shutil.which("bindfs") or not os.path.exists("/dev/fuse"):
-        pytest.skip("bindfs and /dev/fuse are needed (make test installs bindfs)")
-    source = tmp_path / "src"
-    mnt = tmp_path / "hung"
-    source.mkdir()
-    mnt.mkdir()
-    server = subprocess.Popen(["bindfs", "-f", str(source), str(mnt)])
-    for _ in range(100):
-        if os.path.ismount(str(mnt)):
-            break
-        time.sleep(0.05)
-    assert os.path.ismount(str(mnt))
-    server.send_signal(signal.SIGSTOP)
-    try:
-        yield str(mnt)
-    finally:
-        server.send_signal(signal.SIGCONT)
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
-        server.terminate()
-        server.wait(10)
 
 
 def test_hung_mount_is_unknown_within_its_timeout_and_the_module_exits(hung_mount):

@@ -1,0 +1,153 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sre.health contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""health_check, the health_check role and the sre.health.check playbook, for real."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from ansible_collections.sre.health.tests.unit.utils import ansible_env, fill, run_module
+
+
+def test_many_kinds_in_one_call(tmpfs):
+    fill(tmpfs, int(7.6 * 1024 * 1024))
+    run = run_module("health_check", {"checks": [
+        {"name": "data", "kind": "disk", "paths": [tmpfs]},
+        {"name": "memory", "kind": "memory"},
+        {"name": "load", "kind": "load", "interval": 0.1},
+        {"name": "me", "kind": "process", "pattern": "ansible|python", "interval": 0},
+    ]})
+    result = run.result
+    assert run.failed and result["status"] == "critical" and result["health"] == "unhealthy"
+    names = [c["name"] for c in result["checks"]]
+    assert names == ["data:" + tmpfs, "memory", "load", "me"]
+    assert result["msg"].startswith("1 of 4 checks not ok: CRITICAL: %s 9" % tmpfs)
+    assert result["counts"]["critical"] == 1
+    assert result["changed"] is False
+
+
+def test_check_mode_and_fail_on_never():
+    run = run_module("health_check", {"checks": [{"name": "ghost", "kind": "process", "pattern": "no-such-[p]roc-xyz"}],
+                                      "fail_on": "never"}, check=True)
+    assert not run.failed
+    assert run.result["status"] == "critical" and run.result["checks"][0]["summary"].endswith("(critical < 1)")
+
+
+def test_invalid_definition_fails_before_running_without_traceback():
+    run = run_module("health_check", {"checks": [{"name": "ok", "kind": "memory"},
+                                                 {"name": "web", "kind": "disk", "paths": ["/"], "thresholds":
+                                                  {"used_percent": {"warning": "eighty"}}}]})
+    assert run.failed
+    assert run.result["msg"].startswith("checks[1] (web): thresholds.used_percent.warning: 'eighty'")
+    assert "checks" not in run.result
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+def test_bad_module_options():
+    for args, fragment in [
+        ({"checks": [], "max_workers": 0}, "option max_workers: 0 is invalid; accepted: 1 to 64"),
+        ({"checks": [], "timeout": -1}, "option timeout: -1.0 is invalid"),
+        ({"checks": [{"name": "x", "kind": "memory"}], "thresholds": {"a": 1}}, "option thresholds: not used"),
+    ]:
+        run = run_module("health_check", args)
+        assert run.failed and fragment in run.result["msg"]
+
+
+def test_missing_psutil_is_unknown_for_those_checks_and_disk_still_reports(python_without_psutil):
+    run = run_module("health_check", {"checks": [{"name": "root", "kind": "disk", "paths": ["/"]},
+                                                 {"name": "memory", "kind": "memory"}]},
+                     python=python_without_psutil)
+    by_name = dict((c["name"], c) for c in run.result["checks"])
+    assert by_name["memory"]["status"] == "unknown"
+    assert "missing Python library on this host: psutil (Debian/Ubuntu package python3-psutil" in \
+        by_name["memory"]["summary"]
+    assert by_name["root:/"]["status"] in ("ok", "warning", "critical")
+    assert run.failed and run.result["health"] == "unhealthy"
+
+
+def test_hung_mount_does_not_hold_back_the_other_checks(hung_mount):
+    run = run_module("health_check", {"checks": [
+        {"name": "hung", "kind": "disk", "paths": [hung_mount], "timeout": 30, "check_timeout": 1},
+        {"name": "memory", "kind": "memory"},
+    ], "fail_on": "never"}, timeout=60)
+    by_name = dict((c["name"], c) for c in run.result["checks"])
+    assert by_name["hung"]["status"] == "unknown"
+    assert by_name["hung"]["summary"] == "hung: check timed out after 1 s"
+    assert by_name["memory"]["status"] != "unknown"
+    print("health_check with a hung mount returned in %.2f s (check_timeout 1 s)" % run.elapsed)
+
+
+PLAYBOOK = """
+- name: Check with the role
+  hosts: all
+  gather_facts: false
+  roles:
+    - role: sre.health.health_check
+      vars:
+        health_check_fail_on: never
+        health_check_install_deps: false
+  post_tasks:
+    - name: Save the result
+      ansible.builtin.copy:
+        content: "{{ health_check_result | to_json }}"
+        dest: "{{ out_dir }}/{{ inventory_hostname }}.json"
+        mode: "0600"
+      delegate_to: localhost
+"""
+
+
+def test_role_merges_defaults_group_vars_and_host_vars(tmp_path):
+    inventory = tmp_path / "inventory"
+    (inventory / "group_vars").mkdir(parents=True)
+    (inventory / "host_vars").mkdir()
+    (inventory / "hosts.yml").write_text(
+        "all:\n  vars:\n    ansible_connection: local\n    ansible_python_interpreter: %s\n"
+        "  children:\n    web:\n      hosts:\n        web1:\n        web2:\n    db:\n      hosts:\n        db1:\n"
+        % sys.executable)
+    (inventory / "group_vars" / "all.yml").write_text(
+        "health_check_checks:\n  - {name: load, kind: load, interval: 0}\n")
+    (inventory / "group_vars" / "web.yml").write_text(
+        "health_check_checks_web:\n  - {name: python, kind: process, pattern: python, interval: 0}\n")
+    (inventory / "host_vars" / "web2.yml").write_text(
+        "health_check_checks_web2:\n  - {name: nginx-xyz, kind: process, interval: 0}\n"
+        "  - {name: memory, state: absent}\n")
+    (inventory / "host_vars" / "db1.yml").write_text(
+        "health_check_checks_db1:\n  - {name: bad, kind: disk, paths: relative}\n")
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(PLAYBOOK)
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = subprocess.run([sys.executable, "-m", "ansible.cli.playbook", "-i", str(inventory), str(playbook),
+                           "-e", "out_dir=%s" % out], env=ansible_env(), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = dict((name[:-5], json.loads((out / name).read_text())) for name in os.listdir(str(out)))
+    names = dict((host, [c["name"] for c in r["checks"]]) for host, r in results.items())
+    assert names["web1"] == ["disk:/", "memory", "load", "python"] or names["web1"][1:] == ["memory", "load", "python"]
+    assert names["web2"][-3:] == ["load", "python", "nginx-xyz"] and "memory" not in names["web2"]
+    assert results["web2"]["status"] == "critical"
+    assert "nginx-xyz: no process running" in results["web2"]["summary"]
+    assert results["db1"]["status"] == "unknown" and results["db1"]["checks"] == []
+    assert results["db1"]["summary"].startswith("checks[3] (bad): option paths: 'relative' is invalid")
+    assert results["web1"]["health"] in ("healthy", "degraded")
+    # The play went on for every host: nothing aborted midway.
+    assert "PLAY RECAP" in proc.stdout and "failed=0" in proc.stdout
+
+
+def test_playbook_fails_the_unhealthy_hosts_at_the_end(tmp_path):
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        "all:\n  vars:\n    ansible_connection: local\n    ansible_python_interpreter: %s\n"
+        "    health_check_install_deps: false\n  hosts:\n    good:\n    bad:\n"
+        "      health_check_checks:\n        - {name: ghost, kind: process, pattern: no-such-process-xyz}\n"
+        % sys.executable)
+    proc = subprocess.run([sys.executable, "-m", "ansible.cli.playbook", "-i", str(inventory), "sre.health.check"],
+                          env=ansible_env(), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "bad is unhealthy: 1 of 4 checks not ok: CRITICAL: /no-such-process-xyz/: no process running" in proc.stdout
+    recap = proc.stdout[proc.stdout.index("PLAY RECAP"):]
+    assert [line.split()[0] for line in recap.splitlines()[1:] if "failed=1" in line] == ["bad"]
