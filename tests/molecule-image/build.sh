@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Build the molecule test host image: Debian bookworm with systemd as PID 1 and the packages
+# listed in packages.txt, made with debootstrap and `docker import` (no registry is needed).
+#
+# The tag is a hash of the recipe (this script and packages.txt), so an unchanged recipe reuses
+# the image already in the engine and a changed one builds a new image. The image is also tagged
+# :latest for running molecule by hand.
+#
+# Usage: build.sh [--print]   (--print: only print the image reference, build nothing)
+# Prints the image reference (name:tag) on stdout; progress goes to stderr.
+# Environment: SRE_HEALTH_MOLECULE_MIRROR overrides the Debian mirror, which is otherwise read
+# from this machine's apt sources.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+name=${SRE_HEALTH_MOLECULE_IMAGE_NAME:-sre-health-molecule}
+suite=bookworm
+
+log() { printf 'molecule-image: %s\n' "$*" >&2; }
+
+packages() {
+    sed -e 's/#.*//' -e 's/[[:space:]]//g' "$here/packages.txt" | grep -v '^$'
+}
+
+recipe_hash() {
+    { printf 'suite=%s\n' "$suite"; cat "$here/build.sh" "$here/packages.txt"; } | sha256sum | cut -c1-12
+}
+
+# The first Debian mirror configured for $suite itself (not -security or -updates), from the
+# deb822 .sources files or the one-line sources.list format.
+apt_mirror() {
+    local f
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -r "$f" ] || continue
+        awk -v suite="$suite" '
+            function flush() {
+                if (types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " suite " ") && enabled != "no" && uris != "") {
+                    split(uris, u, " "); print u[1]; found = 1; exit
+                }
+                types = suites = uris = ""; enabled = "yes"
+            }
+            BEGIN { enabled = "yes" }
+            /^[[:space:]]*#/ { next }
+            /^[[:space:]]*$/ { flush(); next }
+            { key = tolower($1); sub(/:$/, "", key); $1 = ""; sub(/^ +/, "")
+              if (key == "types") types = $0
+              else if (key == "suites") suites = $0
+              else if (key == "uris") uris = $0
+              else if (key == "enabled") enabled = tolower($0) }
+            END { if (!found) flush() }
+        ' "$f"
+    done
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [ -r "$f" ] || continue
+        # deb [options] URI SUITE COMPONENTS...
+        sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" | awk -v suite="$suite" '$1 == "deb" && $3 == suite { print $2 }'
+    done
+}
+
+ref="$name:$(recipe_hash)"
+if [ "${1:-}" = "--print" ]; then
+    echo "$ref"
+    exit 0
+fi
+
+if docker image inspect "$ref" >/dev/null 2>&1; then
+    log "reusing $ref (recipe unchanged)"
+    docker tag "$ref" "$name:latest"
+    echo "$ref"
+    exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+    log "building $ref needs root (debootstrap); run as root or build it once as root"
+    exit 1
+fi
+if ! command -v debootstrap >/dev/null 2>&1; then
+    log "installing debootstrap"
+    apt-get install -y debootstrap >&2 || { apt-get update >&2 && apt-get install -y debootstrap >&2; }
+fi
+
+mirror=${SRE_HEALTH_MOLECULE_MIRROR:-$(apt_mirror | head -n 1)}
+if [ -z "$mirror" ]; then
+    log "no Debian mirror for $suite in /etc/apt/sources*; set SRE_HEALTH_MOLECULE_MIRROR"
+    exit 1
+fi
+
+rootfs=$(mktemp -d "${TMPDIR:-/var/tmp}/sre-health-rootfs.XXXXXX")
+cleanup() {
+    # debootstrap mounts /proc and /sys inside the target; a failed run can leave them there.
+    local m
+    for m in $(awk -v r="$rootfs/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r); do
+        umount -l "$m" || true
+    done
+    rm -rf --one-file-system "$rootfs"
+}
+trap cleanup EXIT
+
+include=$(packages | paste -sd, -)
+log "building $ref: debootstrap $suite with $include"
+started=$SECONDS
+debootstrap --variant=minbase --include="$include" "$suite" "$rootfs" "$mirror" >"$rootfs.log" 2>&1 || {
+    log "debootstrap failed; last lines of its log:"
+    tail -n 30 "$rootfs.log" >&2
+    rm -f "$rootfs.log"
+    exit 1
+}
+rm -f "$rootfs.log"
+
+# Smaller image: no package cache, lists or documentation (the containers never run apt).
+rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
+    "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/*
+# systemd makes a machine id on first boot of each container.
+: >"$rootfs/etc/machine-id"
+
+# SIGRTMIN+3 makes systemd shut down cleanly on `docker stop`.
+tar -C "$rootfs" --numeric-owner -c . |
+    docker import --change 'CMD ["/lib/systemd/systemd"]' --change 'STOPSIGNAL SIGRTMIN+3' - "$ref" >/dev/null
+docker tag "$ref" "$name:latest"
+log "built $ref in $((SECONDS - started)) s"
+echo "$ref"
