@@ -31,7 +31,7 @@ description:
     systemd as init system"), or does not answer within O(timeout), every unit is C(unknown) with that message.
   - Only reads; never changes the host, so it runs the same in check mode.
 author:
-  - sre.health developers
+  - sre.health developers (!UNKNOWN)
 extends_documentation_fragment:
   - sre.health.checks
 options:

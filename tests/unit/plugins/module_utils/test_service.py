@@ -382,8 +382,9 @@ def test_run_reads_every_unit_in_one_systemctl_call(systemctl):
     assert nginx["kind"] == "service" and nginx["thresholds"] == {}
     assert nginx["metrics"] == {"active": 1, "restarts": 0, "uptime_seconds": 2375.8, "memory_bytes": 5349376}
     assert nginx["summary"] == ("nginx.service: active (running), enabled, up 39m 35s, 0 restarts, memory 5.1 MiB")
-    assert dict((k, nginx[k]) for k in ("unit", "description", "load_state", "active_state", "sub_state",
-                                         "unit_file_state", "enabled", "unit_result", "main_pid", "active_since")) == {
+    fields = ("unit", "description", "load_state", "active_state", "sub_state", "unit_file_state", "enabled",
+              "unit_result", "main_pid", "active_since")
+    assert dict((k, nginx[k]) for k in fields) == {
         "unit": "nginx.service", "description": "A high performance web server and a reverse proxy server",
         "load_state": "loaded", "active_state": "active", "sub_state": "running", "unit_file_state": "enabled",
         "enabled": True, "unit_result": "success", "main_pid": 734, "active_since": "Sun 2026-11-22 11:05:01 UTC"}
@@ -488,7 +489,7 @@ def test_hung_systemctl_times_out_and_is_killed_with_its_children(tmp_path, monk
     assert results[0]["status"] == "unknown"
     assert results[0]["summary"] == "nginx.service: systemctl show did not answer within 0.5 s (systemd or D-Bus hung?)"
     child = int(pidfile.read_text())
-    for _ in range(100):
+    for _attempt in range(100):
         if _state(child) in (None, "Z"):
             break
         time.sleep(0.05)

@@ -60,9 +60,9 @@ def test_many_units_one_systemctl_call(standin):
     assert len(made) == 1
     argv = made[0]
     assert argv[:2] == ["show", "--no-pager"]
-    assert argv[argv.index("--") + 1:] == ["nginx.service", "sshd.service", "cron.service", "apt-daily.timer",
-                                          "nosuch.service", "apache2.service", "app.service", "flappy.service",
-                                          "slow.service"]
+    assert argv[argv.index("--") + 1:] == [
+        "nginx.service", "sshd.service", "cron.service", "apt-daily.timer", "nosuch.service", "apache2.service",
+        "app.service", "flappy.service", "slow.service"]
     result = run.result
     assert result["changed"] is False
     assert result["status"] == "critical" and result["health"] == "unhealthy"
