@@ -219,7 +219,11 @@ def run_systemctl_show(units, timeout):
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        proc.communicate()
+        try:
+            # a grandchild that left the session could still hold the pipes: do not wait on it
+            proc.communicate(timeout=2)
+        except subprocess.TimeoutExpired:
+            pass
         raise SystemctlError("systemctl show did not answer within %s s (systemd or D-Bus hung?)"
                              % format_quantity(timeout, COUNT))
     stdout = out.decode("utf-8", "replace")
