@@ -76,7 +76,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 if ! command -v debootstrap >/dev/null 2>&1; then
     log "installing debootstrap"
-    apt-get install -y debootstrap >&2 || { apt-get update >&2 && apt-get install -y debootstrap >&2; }
+    apt-get install -y -q debootstrap >&2 || { apt-get update -q >&2 && apt-get install -y -q debootstrap >&2; }
 fi
 
 mirror=${SRE_HEALTH_MOLECULE_MIRROR:-$(apt_mirror | head -n 1)}
@@ -113,9 +113,8 @@ rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
 # systemd makes a machine id on first boot of each container.
 : >"$rootfs/etc/machine-id"
 
-# SIGRTMIN+3 makes systemd shut down cleanly on `docker stop`.
 tar -C "$rootfs" --numeric-owner -c . |
-    docker import --change 'CMD ["/lib/systemd/systemd"]' --change 'STOPSIGNAL SIGRTMIN+3' - "$ref" >/dev/null
+    docker import --change 'CMD ["/lib/systemd/systemd"]' - "$ref" >/dev/null
 docker tag "$ref" "$name:latest"
 log "built $ref in $((SECONDS - started)) s"
 echo "$ref"

@@ -40,9 +40,13 @@ is_root() { [ "$(id -u)" -eq 0 ]; }
 apt_install() {
     # An apt-get update first only when the package is unknown (fresh machine, empty lists).
     if ! apt-cache show "$@" >/dev/null 2>&1; then
-        apt-get update >&2
+        apt-get update -q >&2
     fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >&2
+    # ... and again when the lists are stale (the mirror no longer has the versions they name).
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2 || {
+        apt-get update -q >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2
+    }
 }
 
 # --- 0. the project virtual environment -------------------------------------------------
