@@ -350,7 +350,7 @@ def _load_error(props):
     error = props.get("LoadError", "").strip()
     # printed as: org.freedesktop.systemd1.BadUnitSetting "Unit x.service has a bad unit file setting."
     match = re.match(r'^\S+\s+"(.*)"$', error)
-    return match.group(1) if match else error
+    return (match.group(1) if match else error).rstrip(".")
 
 
 def assess(unit, props, expect, enabled, now_monotonic):

@@ -14,6 +14,12 @@ not have (NRestarts on a timer) left out. systemctl_show_old_systemd.txt is the 
 (before v235: no NRestarts, unset MemoryCurrent printed as 18446744073709551615, empty
 properties omitted).
 
+systemctl_show_captured_systemd252.txt is genuine output, captured from systemd 252 running as
+PID 1 in the molecule test image (Debian 12) with the module's own argv (show_command), on units
+set up to be failed, flapping (Restart=always), still starting (Type=notify), masked while
+running, running with a unit file that no longer loads, an alias, a timer and a missing unit; it
+confirms the format the hand-written fixtures follow, down to the property order.
+
 run() is exercised through a stand-in ``systemctl`` executable put first on PATH: a real
 subprocess that records its argv, answers from the fixtures like systemctl would (blocks in
 argument order, only the requested properties, a not-found block for unknown units).
@@ -247,6 +253,50 @@ def test_blocks_match_by_position_then_by_names():
     assert matched["gone.service"] is None
 
 
+# CLOCK_MONOTONIC inside the container right after the capture.
+CAPTURED_NOW = 3052.142458452
+
+CAPTURED_UNITS = [
+    "nginx.service", "dbus-org.freedesktop.login1.service", "systemd-journald.service", "tick.timer",
+    "systemd-remount-fs.service", "nosuch.service", "apache2.service", "app.service", "flappy.service",
+    "slow.service", "legacy.service", "telnetd.service",
+]
+
+
+def test_real_capture_from_systemd_252():
+    blocks = _service.parse_show(fixture_text("captured_systemd252"))
+    matched = _service.match_blocks(CAPTURED_UNITS, blocks)
+    assert len(blocks) == len(CAPTURED_UNITS)
+    assert matched["dbus-org.freedesktop.login1.service"]["Id"] == "systemd-logind.service"  # an alias
+    judged = {}
+    for unit in CAPTURED_UNITS:
+        status, problems, metrics, headline, _fields = _service.assess(unit, matched[unit], "active", True,
+                                                                       CAPTURED_NOW)
+        judged[unit] = (status, headline, [text for _level, text in problems], metrics)
+    assert judged["nginx.service"] == ("ok", "active (running), enabled, up 1m 13s, 0 restarts, memory 2.3 MiB", [],
+                                       {"active": 1, "restarts": 0, "uptime_seconds": 73.2, "memory_bytes": 2396160})
+    assert judged["dbus-org.freedesktop.login1.service"][:3] == (
+        "ok", "active (running), static, up 1m 13s, 0 restarts, memory 1.4 MiB", [])
+    assert judged["tick.timer"][:3] == ("ok", "active (waiting), enabled, up 59s", [])
+    assert judged["systemd-remount-fs.service"][:3] == ("ok", "active (exited), enabled-runtime, up 1m 13s, 0 restarts",
+                                                        [])
+    assert judged["nosuch.service"][:3] == ("critical", "unit not found", [])
+    assert judged["apache2.service"][:3] == ("critical", "inactive (dead), masked",
+                                             ["expected active", "expected enabled"])
+    assert judged["app.service"][:3] == ("critical", "failed, result exit-code, enabled", ["expected active"])
+    assert judged["flappy.service"][:3] == ("critical", "activating (auto-restart), result exit-code, enabled, 1 restart",
+                                            ["restarting after a failure, expected active"])
+    assert judged["slow.service"][:3] == ("warning", "activating (start), static, 0 restarts, memory 172 KiB",
+                                          ["still starting, expected active"])
+    assert judged["legacy.service"][:3] == (
+        "warning", "active (running), enabled, unit file bad-setting: Unit legacy.service has a bad unit file "
+                   "setting, up 59s, 0 restarts, memory 176 KiB",
+        ["unit file does not load (bad-setting): will not start again once stopped"])
+    assert judged["telnetd.service"][:3] == (
+        "warning", "active (running), masked, up 51s, 0 restarts",
+        ["masked: will not start again once stopped", "expected enabled"])
+
+
 # --- metrics ------------------------------------------------------------------------------------
 
 def test_metrics_of_a_running_service():
@@ -331,7 +381,7 @@ def test_enabled_follows_systemctl_is_enabled(state, enabled):
     ("postgresql.service", "active", None, "critical", "inactive (dead), disabled (critical: expected active)"),
     ("postgresql.service", "inactive", False, "ok", "inactive (dead), disabled"),
     ("legacy.service", "active", None, "warning",
-     "active (running), enabled, unit file bad-setting: Unit legacy.service has a bad unit file setting., up 39m 35s, "
+     "active (running), enabled, unit file bad-setting: Unit legacy.service has a bad unit file setting, up 39m 35s, "
      "0 restarts, memory 21.8 MiB (warning: unit file does not load (bad-setting): will not start again once stopped)"),
     ("telnetd.service", "active", None, "warning", "active (running), masked, up 39m 34s, 0 restarts, memory 3 MiB "
                                                    "(warning: masked: will not start again once stopped)"),
