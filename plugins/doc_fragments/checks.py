@@ -22,8 +22,8 @@ options:
     default: critical
   thresholds:
     description:
-      - Warning and critical bounds per metric, as a dict C({metric: {warning: RANGE, critical: RANGE}}),
-        merged over the module's defaults metric by metric and level by level.
+      - 'Warning and critical bounds per metric, as a dict C({metric: {warning: RANGE, critical: RANGE}}),
+        merged over the module''s defaults metric by metric and level by level.'
       - Each RANGE is a Nagios range C([@]start:end). C(N) means C(0:N); C(N:) means N to infinity;
         C(~:N) means minus infinity to N. The check alerts when the value is B(outside) start..end
         (endpoints inside), or B(inside) it with a leading C(@). A start greater than the end is an error.
@@ -35,11 +35,14 @@ options:
     type: dict
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: The check only reads; it runs the same in check mode.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in diff mode) when in diff mode.
     support: none
   platform:
+    description: Target OS/families that can be operated against.
     support: full
     platforms: linux
 """

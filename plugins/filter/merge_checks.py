@@ -14,7 +14,7 @@ description:
     host_vars can add checks, or redefine one, without repeating the others.
   - A definition with C(state=absent) removes the check of that name.
 author:
-  - sre.health developers
+  - sre.health developers (!UNKNOWN)
 options:
   _input:
     description: The first list of check definitions.

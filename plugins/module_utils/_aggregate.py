@@ -11,7 +11,7 @@ import time
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.sre.health.plugins.module_utils import _disk, _load, _memory, _process
+from ansible_collections.sre.health.plugins.module_utils import _disk, _load, _memory, _process, _service
 from ansible_collections.sre.health.plugins.module_utils._module import PACKAGES
 from ansible_collections.sre.health.plugins.module_utils._runner import TaskTimeout, run_all
 from ansible_collections.sre.health.plugins.module_utils._status import (
@@ -28,6 +28,7 @@ KINDS = {
     "memory": _memory,
     "load": _load,
     "process": _process,
+    "service": _service,
 }
 
 # Keys of a check entry that belong to the check itself, not to its kind.

@@ -14,7 +14,7 @@ description:
     CPU utilisation over O(interval) seconds.
   - Only reads; never changes the host.
 author:
-  - sre.health developers
+  - sre.health developers (!UNKNOWN)
 extends_documentation_fragment:
   - sre.health.checks
 requirements:

@@ -19,7 +19,7 @@ description:
     (a hung NFS mount) is reported C(unknown) and the module still returns on time.
   - Only reads; never changes the host. Needs no third-party Python library.
 author:
-  - sre.health developers
+  - sre.health developers (!UNKNOWN)
 extends_documentation_fragment:
   - sre.health.checks
 options:

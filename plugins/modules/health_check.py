@@ -19,7 +19,7 @@ description:
     gives an C(unknown) result saying why; the other checks still report.
   - Only reads; never changes the host.
 author:
-  - sre.health developers
+  - sre.health developers (!UNKNOWN)
 extends_documentation_fragment:
   - sre.health.checks
 options:
@@ -29,10 +29,13 @@ options:
         C(thresholds) (as in the kind's module), optional C(check_timeout), and the options of that
         kind's standalone module at the same level.
       - 'Kinds and their modules: V(disk) (M(sre.health.disk_usage)), V(memory) (M(sre.health.memory_usage)),
-        V(load) (M(sre.health.cpu_load)), V(process) (M(sre.health.process_check)).'
+        V(load) (M(sre.health.cpu_load)), V(process) (M(sre.health.process_check)),
+        V(service) (M(sre.health.service_state)).'
       - The process kind's own C(name) option is written C(process_name) here, since C(name) names the
-        check. When no process selector (C(process_name), C(pattern), C(user)) is given, the check's
-        name is the process name, so C({name: nginx, kind: process}) checks nginx.
+        check; likewise the service kind's unit list is written C(units). When no process selector
+        (C(process_name), C(pattern), C(user)) is given, the check's name is the process name, and when
+        no C(units) are given, the check's name is the unit, so C(name=nginx) with C(kind=process)
+        checks the nginx process and with C(kind=service) the nginx.service unit.
     type: list
     elements: dict
     required: true
@@ -64,6 +67,7 @@ seealso:
   - module: sre.health.memory_usage
   - module: sre.health.cpu_load
   - module: sre.health.process_check
+  - module: sre.health.service_state
 """
 
 EXAMPLES = r"""
@@ -78,7 +82,10 @@ EXAMPLES = r"""
         kind: load
         interval: 1
       - name: nginx
+        kind: service
+      - name: nginx-workers
         kind: process
+        process_name: nginx
         thresholds:
           count:
             critical: "1:"

@@ -14,7 +14,7 @@ description:
     (used = total - available, so reclaimable page cache does not count as used), and swap use.
   - Only reads; never changes the host.
 author:
-  - sre.health developers
+  - sre.health developers (!UNKNOWN)
 extends_documentation_fragment:
   - sre.health.checks
 requirements:

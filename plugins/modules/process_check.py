@@ -15,7 +15,7 @@ description:
   - Zombie processes and the module's own process are not counted.
   - Only reads; never changes the host.
 author:
-  - sre.health developers
+  - sre.health developers (!UNKNOWN)
 extends_documentation_fragment:
   - sre.health.checks
 requirements:
