@@ -15,6 +15,7 @@ import tempfile
 
 import pytest
 
+
 def collections_path():
     """The directory holding the ansible_collections/sre/health these tests import."""
     import ansible_collections.sre.health as collection
@@ -66,7 +67,7 @@ def run_module(module, args=None, python=None, timeout=120, check=False):
     if check:
         cmd.append("--check")
     started = time.monotonic()
-    proc = subprocess.run(cmd, env=ansible_env(), capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, env=ansible_env(), capture_output=True, text=True, timeout=timeout, check=False)
     elapsed = time.monotonic() - started
     try:
         with open(os.path.join(tree, "localhost")) as handle:

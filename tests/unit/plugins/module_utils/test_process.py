@@ -90,7 +90,7 @@ def test_zombies_are_not_counted():
     marker = "sre-health-zombie-%s" % uuid.uuid4().hex[:8]
     proc = subprocess.Popen([sys.executable, "-c", "pass", marker])
     # not reaped yet: wait until it is a zombie
-    for _ in range(200):
+    for _attempt in range(200):
         if _process.psutil.Process(proc.pid).status() == _process.psutil.STATUS_ZOMBIE:
             break
         _process.time.sleep(0.01)
