@@ -88,10 +88,8 @@ fi
 rootfs=$(mktemp -d "${TMPDIR:-/var/tmp}/sre-health-rootfs.XXXXXX")
 cleanup() {
     # debootstrap mounts /proc and /sys inside the target; a failed run can leave them there.
-    local m
-    for m in $(awk -v r="$rootfs/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r); do
-        umount -l "$m" || true
-    done
+    awk -v r="$rootfs/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r |
+        while read -r m; do umount -l "$m" || true; done
     rm -rf --one-file-system "$rootfs"
 }
 trap cleanup EXIT

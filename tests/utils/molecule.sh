@@ -180,6 +180,10 @@ ensure_bundled_collections
 
 export ANSIBLE_COLLECTIONS_PATH="$collections"
 export MOLECULE_GLOB="extensions/molecule/*/molecule.yml"
+# Plain output in logs (make, CI); colours on a terminal.
+if [ ! -t 1 ] && [ -z "${NO_COLOR:-}${FORCE_COLOR:-}" ]; then
+    export NO_COLOR=1 ANSIBLE_NOCOLOR=1
+fi
 install_this_collection
 log "collections ready in $collections"
 
