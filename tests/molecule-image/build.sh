@@ -76,6 +76,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 if ! command -v debootstrap >/dev/null 2>&1; then
     log "installing debootstrap"
+    export DEBIAN_FRONTEND=noninteractive
     apt-get install -y -q debootstrap >&2 || { apt-get update -q >&2 && apt-get install -y -q debootstrap >&2; }
 fi
 
@@ -115,4 +116,7 @@ tar -C "$rootfs" --numeric-owner -c . |
     docker import --change 'CMD ["/lib/systemd/systemd"]' - "$ref" >/dev/null
 docker tag "$ref" "$name:latest"
 log "built $ref in $((SECONDS - started)) s"
+# Images of older recipes are dead weight (about 190 MB each); one still used by a container stays.
+docker images --format '{{.Repository}}:{{.Tag}}' "$name" | grep -v -x -e "$ref" -e "$name:latest" |
+    while read -r old; do docker rmi "$old" >/dev/null 2>&1 || true; done
 echo "$ref"

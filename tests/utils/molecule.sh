@@ -73,7 +73,7 @@ and starts dockerd), then run it again."
     fi
     command -v docker >/dev/null 2>&1 || die "no docker client after installing docker.io"
 
-    local pid=""
+    local pid="" started_here=""
     if [ -s /var/run/docker.pid ] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
         pid=$(cat /var/run/docker.pid)
         log "dockerd (pid $pid) is running but not answering yet; waiting for it"
@@ -84,6 +84,7 @@ and starts dockerd), then run it again."
         # signals sent to the caller's process group.
         setsid dockerd --bridge=none --iptables=false >>"$dockerd_log" 2>&1 </dev/null &
         pid=$!
+        started_here=1
     fi
     local i
     for i in $(seq 1 60); do
@@ -94,9 +95,13 @@ and starts dockerd), then run it again."
         kill -0 "$pid" 2>/dev/null || break
         sleep 1
     done
-    kill "$pid" 2>/dev/null || true
     tail -n 20 "$dockerd_log" >&2 || true
-    die "dockerd did not answer within 60 s (stopped it; log above, full log in $dockerd_log)"
+    if [ -n "$started_here" ]; then
+        # Not left half-started: the next run starts a fresh one.
+        kill "$pid" 2>/dev/null || true
+        die "dockerd did not answer within 60 s; stopped it (log above, full log in $dockerd_log)"
+    fi
+    die "dockerd (pid $pid, not started by this script) did not answer within 60 s; see $dockerd_log"
 }
 
 # --- 2. Python packages -------------------------------------------------------------------
@@ -162,6 +167,10 @@ if [ ${#scenarios[@]} -eq 0 ]; then
     done
 fi
 
+for scenario in "${scenarios[@]}"; do
+    [ -f "extensions/molecule/$scenario/molecule.yml" ] || die "no scenario extensions/molecule/$scenario"
+done
+
 destroy_on_failure() {
     local rc=$?
     if [ "$rc" -ne 0 ] && [ -n "${running_scenario:-}" ]; then
@@ -173,6 +182,14 @@ destroy_on_failure() {
 trap destroy_on_failure EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# One run at a time on this machine: container names are global in the engine, and two runs
+# would both start dockerd or build the image.
+exec 9>"${TMPDIR:-/tmp}/sre-health-molecule.lock"
+if ! flock -n 9; then
+    log "another molecule run holds the lock; waiting (at most 15 min)"
+    flock -w 900 9 || die "another molecule run is still going after 15 min"
+fi
 
 ensure_docker
 ensure_python_packages
@@ -191,15 +208,7 @@ SRE_HEALTH_MOLECULE_IMAGE=$(bash tests/molecule-image/build.sh)
 export SRE_HEALTH_MOLECULE_IMAGE
 log "test host image $SRE_HEALTH_MOLECULE_IMAGE"
 
-# Container names are global in the engine: one molecule run at a time on this machine.
-exec 9>"${TMPDIR:-/tmp}/sre-health-molecule.lock"
-if ! flock -n 9; then
-    log "another molecule run holds the lock; waiting (at most 15 min)"
-    flock -w 900 9 || die "another molecule run is still going after 15 min"
-fi
-
 for scenario in "${scenarios[@]}"; do
-    [ -f "extensions/molecule/$scenario/molecule.yml" ] || die "no scenario extensions/molecule/$scenario"
     running_scenario=$scenario
     log "scenario $scenario"
     # shellcheck disable=SC2086
