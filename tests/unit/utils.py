@@ -27,6 +27,9 @@ def collections_path():
 
 def ansible_env():
     env = dict(os.environ)
+    # ansible-test units puts a restricted ansible package (module_utils only) first on PYTHONPATH;
+    # the CLI needs the real one, and finds this collection through ANSIBLE_COLLECTIONS_PATH.
+    env.pop("PYTHONPATH", None)
     env.update(
         ANSIBLE_COLLECTIONS_PATH=collections_path(),
         ANSIBLE_LOCALHOST_WARNING="False",

@@ -1,0 +1,98 @@
+# sre.health: set up and run the fleet health check (make run) or every test (make test) on a
+# fresh Debian/Ubuntu machine with Python 3. Everything installs itself into .venv and .build.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+BUILD := .build
+COLLECTIONS := $(CURDIR)/$(BUILD)/collections
+COPY := $(COLLECTIONS)/ansible_collections/sre/health
+INSTALLED := $(CURDIR)/$(BUILD)/installed
+ANSIBLE_ENV := ANSIBLE_LOCALHOST_WARNING=False ANSIBLE_INVENTORY_UNPARSED_WARNING=False \
+	ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ANSIBLE_NOCOLOR=$${ANSIBLE_NOCOLOR:-$${CI:+1}}
+SYSTEM_PACKAGES := bindfs fuse3 e2fsprogs util-linux
+ROOT := $(shell id -u)
+# Every tool (ansible-*, molecule) from the project's virtual environment.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export VIRTUAL_ENV := $(CURDIR)/$(VENV)
+
+.PHONY: help run test venv system-deps copy ansible-test-cache sanity units lint molecule bench clean
+
+help:
+	@echo "make run   - set up and run the health check playbook (sre.health.check) against localhost"
+	@echo "make test  - set up and run every test: sanity, unit, lint, molecule"
+
+# --- set-up ----------------------------------------------------------------------------
+$(BIN)/activate:
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  if [ "$(ROOT)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv && $(PYTHON) -m venv $(VENV); \
+	  else echo "python3 -m venv failed: install your distribution's python3-venv package" >&2; exit 1; fi; }
+
+$(VENV)/.installed: requirements-dev.txt | $(BIN)/activate
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.installed
+
+# Root-only test fixtures: FUSE (a frozen mount), loop-mounted ext4.
+system-deps:
+	@missing=""; \
+	command -v bindfs >/dev/null || missing="$$missing bindfs fuse3"; \
+	command -v mkfs.ext4 >/dev/null || missing="$$missing e2fsprogs"; \
+	command -v losetup >/dev/null || missing="$$missing util-linux"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$(ROOT)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null 2>&1 || \
+	      { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; }; \
+	  else echo "not root: the tests that need$$missing (and mounting) will be skipped" >&2; fi; \
+	fi
+
+# ansible-test runs from a path ending in ansible_collections/sre/health: a fresh copy of the
+# tracked and untracked-but-not-ignored files, so deleted files disappear. The copy gets its own
+# git index: inside this checkout (where .build is ignored) ansible-test would list no files.
+copy:
+	@rm -rf $(COPY) && mkdir -p $(COPY)
+	@git ls-files -co --exclude-standard -z | while IFS= read -r -d '' f; do [ -e "$$f" ] && printf '%s\0' "$$f"; done \
+	  | tar --null -T - -cf - | tar -C $(COPY) -xf -
+	@cd $(COPY) && git init -q && git add -A
+
+# ansible-test bootstraps pip in its virtual environments with a downloaded get-pip script, from a
+# site these machines cannot reach: put the offline stand-in where it looks for a cached copy.
+ansible-test-cache: venv
+	@version=$$($(BIN)/python -c 'import ansible_test, os, re; p = os.path.join(os.path.dirname(ansible_test.__file__), "_internal", "python_requirements.py"); print(re.search(r"pip=.([0-9.]+).", open(p).read()).group(1))'); \
+	mkdir -p ~/.ansible/test/cache && cp tests/utils/get_pip_standin.py ~/.ansible/test/cache/get_pip_$${version//./_}.py
+
+sanity: venv copy ansible-test-cache
+	cd $(COPY) && ansible-test sanity --local --python 3.11 --color no
+
+units: venv system-deps copy
+	cd $(COPY) && ansible-test units --local --python 3.11 --color no
+
+# From the copy, with the copy on the collections path, so sre.health.* resolves offline.
+lint: venv copy
+	cd $(COPY) && ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ansible-lint --offline
+
+molecule: venv
+	bash tests/utils/molecule.sh
+
+test: sanity units lint molecule
+	@echo "make test: sanity, units, lint and molecule all passed"
+
+# --- the main job -----------------------------------------------------------------------
+run: venv copy
+	@rm -f $(BUILD)/sre-health-*.tar.gz
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD) $(COPY) >/dev/null
+	$(BIN)/ansible-galaxy collection install --force -p $(INSTALLED) $(BUILD)/sre-health-*.tar.gz >/dev/null
+	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED) $(ANSIBLE_ENV) $(BIN)/ansible-playbook sre.health.check
+
+bench: venv
+	@echo "the benchmark (bench/) is not written yet" >&2; exit 1
+
+clean:
+	rm -rf $(BUILD)
