@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from ansible_collections.sre.health.tests.unit.utils import ansible_env, fill, run_module
 
 
@@ -139,17 +141,24 @@ def test_role_merges_defaults_group_vars_and_host_vars(tmp_path):
     assert "PLAY RECAP" in proc.stdout and "failed=0" in proc.stdout
 
 
-def test_playbook_fails_the_unhealthy_hosts_at_the_end(tmp_path):
+@pytest.mark.parametrize("extra_args, extra_env", [
+    ([], {}),
+    (["--check"], {}),
+    ([], {"ANSIBLE_STRATEGY": "free"}),
+], ids=["linear", "check-mode", "strategy-free"])
+def test_playbook_fails_the_unhealthy_hosts_at_the_end(tmp_path, extra_args, extra_env):
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(
         "all:\n  vars:\n    ansible_connection: local\n    ansible_python_interpreter: %s\n"
         "    health_check_install_deps: false\n  hosts:\n    good:\n    bad:\n"
         "      health_check_checks:\n        - {name: ghost, kind: process, pattern: no-such-process-xyz}\n"
         % sys.executable)
-    proc = subprocess.run([sys.executable, "-m", "ansible.cli.playbook", "-i", str(inventory), "sre.health.check"],
-                          env=ansible_env(), capture_output=True, text=True, timeout=300,
-                          check=False)
+    env = ansible_env()
+    env.update(extra_env)
+    proc = subprocess.run([sys.executable, "-m", "ansible.cli.playbook", "-i", str(inventory), "sre.health.check"]
+                          + extra_args, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "changed=0" in proc.stdout and "changed=1" not in proc.stdout
     assert "bad is unhealthy: 1 of 4 checks not ok: CRITICAL: /no-such-process-xyz/: no process running" in proc.stdout
     recap = proc.stdout[proc.stdout.index("PLAY RECAP"):]
     assert [line.split()[0] for line in recap.splitlines()[1:] if "failed=1" in line] == ["bad"]
