@@ -38,7 +38,7 @@ from ansible_collections.sre.health.plugins.module_utils._status import (
     OptionError,
     ThresholdError,
     check_timeout,
-    judge,
+    evaluate,
     make_result,
     thresholds_as_text,
 )
@@ -630,13 +630,61 @@ def run(params, compiled, name=KIND):
                                        thresholds, fetch_ms, **extra))
             continue
         if exp.aggregate == "count":
-            headline = "= %s matching sample%s" % (format_quantity(value, COUNT), "" if value == 1 else "s")
+            headline = "= %s matching sample%s" % (fmt(value, COUNT), "" if value == 1 else "s")
         elif len(matched) == 1:
-            headline = "= %s" % format_quantity(value, exp.unit)
+            headline = "= %s" % fmt(value, exp.unit)
         else:
-            headline = "%s = %s over %d samples" % (exp.aggregate, format_quantity(value, exp.unit), len(matched))
-        result = judge(result_name, KIND, exp.display, headline, {"value": value, "samples": len(matched)},
-                       effective, units, primary="value", duration_ms=fetch_ms, **extra)
-        result["metrics"]["value"] = _number(value)
-        results.append(result)
+            headline = "%s = %s over %d samples" % (exp.aggregate, fmt(value, exp.unit), len(matched))
+        values = {"value": value, "samples": len(matched)}
+        status, breaches = evaluate(values, effective, units)
+        summary = "%s %s" % (exp.display, headline)
+        if breaches:
+            summary += " (%s)" % "; ".join(
+                "%s %s" % (b["level"], condition(effective[b["metric"]][b["level"]], units[b["metric"]], b["value"]))
+                if b["metric"] == "value" else
+                "%s: %s %s %s" % (b["level"], b["metric"], fmt(b["value"], COUNT),
+                                  condition(effective[b["metric"]][b["level"]], COUNT, b["value"]))
+                for b in breaches)
+        values["value"] = _number(value)
+        results.append(make_result(result_name, KIND, status, summary, values, thresholds, fetch_ms, **extra))
     return results
+
+
+def fmt(value, unit):
+    """A sample value for a summary, without losing the small numbers Prometheus is full of."""
+    if value is None or math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if unit == BYTES:
+        return format_quantity(value, BYTES)
+    if unit == SECONDS and value != 0 and abs(value) < 1:
+        return "%s ms" % _significant(value * 1000.0)
+    if unit == SECONDS:
+        return "%s s" % _significant(value)
+    return _significant(value)
+
+
+def _significant(value):
+    if value == int(value) and abs(value) < 1e15:
+        return "%d" % value
+    return "%.6g" % value
+
+
+def condition(rng, unit, value):
+    """The alert condition that ``value`` met, in words (``> 250 ms``), formatted as fmt() does."""
+    lo, hi = rng.start, rng.end
+    if rng.inside:
+        if lo == -math.inf and hi == math.inf:
+            return "always"
+        if lo == -math.inf:
+            return "<= %s" % fmt(hi, unit)
+        if hi == math.inf:
+            return ">= %s" % fmt(lo, unit)
+        if lo == hi:
+            return "= %s" % fmt(lo, unit)
+        return "within %s..%s" % (fmt(lo, unit), fmt(hi, unit))
+    # Outside start..end: name the side the value is on (a plain N is 0:N, so below 0 alerts too).
+    if value > hi:
+        return "> %s" % fmt(hi, unit)
+    return "< %s" % fmt(lo, unit)
