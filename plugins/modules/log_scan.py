@@ -191,7 +191,8 @@ summary:
   description: One line naming every check that is not ok.
   returned: always
   type: str
-  sample: "1 of 2 checks not ok: CRITICAL: errors: 3 matches in the last 5m of /var/log/app/app.log (7 lines) (critical > 0)"
+  sample: "1 of 2 checks not ok: CRITICAL: errors: 3 matches in the last 5m of /var/log/app/app.log (7 lines)
+    [by logger: db 2, (none) 1] (critical > 0)"
 checks:
   description: One result per pattern (one for the files when O(patterns) is empty).
   returned: always
@@ -213,11 +214,11 @@ checks:
     summary:
       description: One human line; with O(group_by), the three largest groups in brackets.
       type: str
-      sample: "errors: 3 matches in the last 5m of /var/log/app/app.log (7 lines) (critical > 0)"
+      sample: "errors: 3 matches in the last 5m of /var/log/app/app.log (7 lines) [by logger: db 2, (none) 1] (critical > 0)"
     metrics:
       description: V(matches) (null when nothing could be read), V(lines_scanned), V(bytes_read).
       type: dict
-      sample: {"matches": 3, "lines_scanned": 7, "bytes_read": 871}
+      sample: {"matches": 3, "lines_scanned": 7, "bytes_read": 597}
     thresholds:
       description: The effective ranges of this result.
       type: dict
@@ -225,7 +226,7 @@ checks:
     duration_ms:
       description: How long scanning all the files took.
       type: float
-      sample: 0.63
+      sample: 0.273
     path:
       description: O(path) as given.
       type: list
@@ -238,14 +239,14 @@ checks:
     window_start:
       description: The start of the window, UTC.
       type: str
-      sample: "2024-11-22T11:00:01Z"
+      sample: "2026-11-22T13:20:40Z"
     files:
       description: Every file looked at, with its V(path), V(bytes_read), V(lines_read) (non-blank lines read,
         including the first line older than the window), V(rotated) (read as the predecessor of a rotated file),
         and, when it was not read, V(skipped) or V(error) saying why.
       type: list
       elements: dict
-      sample: [{"path": "/var/log/app/app.log", "bytes_read": 871, "lines_read": 8, "rotated": false}]
+      sample: [{"path": "/var/log/app/app.log", "bytes_read": 597, "lines_read": 8, "rotated": false}]
     pattern:
       description: The pattern's name.
       type: str
@@ -255,12 +256,12 @@ checks:
       description: Match counts per O(group_by) value, largest first.
       type: dict
       returned: when the pattern has a group_by
-      sample: {"db": 2, "api": 1}
+      sample: {"db": 2, "(none)": 1}
     last_match:
       description: The newest matching line (its first 500 characters), or null when nothing matched.
       type: str
       returned: when O(return_last_match=true)
-      sample: '{"time": "2024-11-22T11:04:59Z", "level": "error", "logger": "db", "msg": "connection lost"}'
+      sample: '{"time": "2026-11-22T13:25:19.716Z", "level": "error", "logger": "db", "msg": "connection lost"}'
 """
 
 from ansible.module_utils.basic import AnsibleModule

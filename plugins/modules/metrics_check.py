@@ -77,6 +77,8 @@ options:
         description:
           - Warning range for the aggregated value (Nagios range, see O(thresholds)), such as V(100) (alert above
             100) or V(1:) (alert below 1).
+          - A plain number V(N) means C(0:N), so a negative value alerts too; write V(~:N) for a gauge that may go
+            below zero.
           - 'Plain numbers in the metric''s base unit. For sample names ending in C(_seconds) (also C(_seconds_total),
             C(_seconds_sum)) durations are accepted, V(500ms); for C(_bytes) sizes, V(2GiB:).'
           - Overrides the V(value) warning of O(thresholds); an empty string removes it for this entry.
@@ -240,11 +242,11 @@ checks:
     duration_ms:
       description: How long fetching and parsing the page took.
       type: float
-      sample: 3.78
+      sample: 3.067
     url:
       description: The URL fetched, credentials redacted.
       type: str
-      sample: "http://127.0.0.1:39139/metrics"
+      sample: "http://127.0.0.1:9100/metrics"
     metric:
       description: The selector, written back in PromQL form (O(expect[].labels) included).
       type: str
