@@ -670,7 +670,11 @@ def run(params, compiled, name=KIND):
     now_local = datetime.datetime.fromtimestamp(now)
     cutoff = now - seconds
     since_text = str(params.get("since")).strip()
+    if re.match(r"^[0-9.]+$", since_text):
+        since_text += "s"
     primaries, skipped, problems = expand(paths)
+    if skipped and not primaries:
+        problems.append("only compressed files match (%s), and only plain-text logs are read" % ", ".join(skipped))
     total = Tally(len(patterns))
     files = []
     newest = [None] * len(patterns)
@@ -722,8 +726,8 @@ def run(params, compiled, name=KIND):
         else:
             count = total.matches[i]
             values = {"matches": count, "lines_scanned": total.lines, "bytes_read": bytes_read}
-            headline = "%d match%s in the last %s of %s (%s)" % (count, "" if count == 1 else "es", since_text,
-                                                                  where, lines)
+            plural = "" if count == 1 else "es"
+            headline = "%d match%s in the last %s of %s (%s)" % (count, plural, since_text, where, lines)
             if pattern.group_by and total.groups[i]:
                 headline += " [by %s: %s]" % (pattern.group_by, _groups_text(total.groups[i]))
                 item_extra["groups"] = _ordered_groups(total.groups[i])

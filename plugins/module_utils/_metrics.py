@@ -110,7 +110,8 @@ REQUIRES = {
 _SENSITIVE_HEADER_RE = re.compile(r"authorization|cookie|token|secret|api[-_]?key|password|passwd|auth", re.I)
 _SENSITIVE_QUERY_RE = re.compile(r"token|secret|key|password|passwd|auth|signature|sig$", re.I)
 
-_METRIC_NAME_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_HEADER_NAME_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+_BAD_HEADER_VALUE_RE = re.compile(r"[\r\n\x00]|^\s")
 _LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _SELECTOR_RE = re.compile(r"^\s*([a-zA-Z_:][a-zA-Z0-9_:]*)?\s*(?:\{(.*)\})?\s*$", re.S)
 _MATCHER_RE = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*(,|$)', re.S)
@@ -348,9 +349,11 @@ def validate(params):
     if not isinstance(headers, dict):
         raise OptionError("headers", "(hidden)", "a dict of header name -> value")
     for key, value in headers.items():
-        if not isinstance(key, str) or not key.strip() or isinstance(value, (dict, list)):
+        text = _label_text(value) if not isinstance(value, (dict, list)) else None
+        if not isinstance(key, str) or not _HEADER_NAME_RE.match(key) or text is None or _BAD_HEADER_VALUE_RE.search(text):
             shown = "(hidden)" if _SENSITIVE_HEADER_RE.search(str(key)) else value
-            raise OptionError("headers.%s" % key, shown, "header names mapped to strings")
+            raise OptionError("headers.%s" % key, shown, "header names (letters, digits, - and _) mapped to "
+                              "single-line strings")
     if params.get("bearer_token") and params.get("url_username"):
         raise OptionError("bearer_token", "(hidden)", "either bearer_token or url_username/url_password, not both")
     if params.get("url_username") and params.get("url_password") is None:

@@ -424,6 +424,23 @@ def test_glob_reads_rotations_once_and_skips_compressed_files(tmp_path):
 
 # --- what cannot be scanned ----------------------------------------------------------------
 
+def test_only_compressed_files_is_unknown(tmp_path):
+    with open(str(tmp_path / "app.log.gz"), "wb") as handle:
+        handle.write(b"\x1f\x8b")
+    result = scan(str(tmp_path / "*.gz"), "5m", [ERRORS])[0]
+    assert result["status"] == "unknown"
+    assert result["summary"] == ("errors: cannot scan: only compressed files match (%s/app.log.gz), and only "
+                                 "plain-text logs are read" % tmp_path)
+
+
+def test_plain_number_since_is_seconds(tmp_path):
+    now = time.time()
+    path = write(tmp_path / "app.log", ["%s ERROR x" % iso_local(now - 100), "%s ERROR y" % iso_local(now - 10)])
+    result = scan(path, 60, [ERRORS])[0]
+    assert result["metrics"]["matches"] == 1
+    assert result["summary"].startswith("errors: 1 match in the last 60s of ")
+
+
 def test_nonexistent_path_is_unknown(tmp_path):
     missing = str(tmp_path / "nope.log")
     results = scan(missing, "5m", [ERRORS, {"name": "warnings", "regex": "WARN"}])

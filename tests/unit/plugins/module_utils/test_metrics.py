@@ -503,6 +503,13 @@ def test_malformed_urls_are_option_errors(url):
     assert "an http:// or https:// URL with a host" in str(err.value)
 
 
+def test_bad_credential_header_value_is_not_echoed():
+    with pytest.raises(OptionError) as err:
+        check("http://127.0.0.1:1/metrics", [{"metric": "up"}], headers={"Authorization": "Bearer abc\r\nX: y"})
+    assert err.value.option == "headers.Authorization"
+    assert "abc" not in str(err.value) and "(hidden)" in str(err.value)
+
+
 def test_malformed_url_error_redacts_the_password():
     with pytest.raises(OptionError) as err:
         check("http://user:topsecret@[::1/metrics", [{"metric": "up"}])
@@ -522,6 +529,8 @@ def test_malformed_url_error_redacts_the_password():
     ({"expect": [{"metric": "up"}, {"metric": "up"}]}, "expect[1].name"),
     ({"expect": [{"metric": "up", "name": ""}]}, "expect[0].name"),
     ({"headers": {"X-A": ["a", "b"]}}, "headers.X-A"),
+    ({"headers": {"Bad Name": "x"}}, "headers.Bad Name"),
+    ({"headers": {"X-A": "two\nlines"}}, "headers.X-A"),
     ({"url_username": "u"}, "url_password"),
     ({"url_password": "p"}, "url_username"),
     ({"url_username": "u", "url_password": "p", "bearer_token": "t"}, "bearer_token"),
