@@ -30,6 +30,7 @@ import json
 import math
 import os
 import re
+import stat
 import time
 
 from ansible_collections.sre.health.plugins.module_utils._ranges import NagiosRange, RangeError
@@ -531,15 +532,15 @@ def scan_file_chain(path, cutoff, patterns, now_local):
             break
         stopped = False
         with handle:
-            stat = os.fstat(handle.fileno())
-            if stat.st_mtime < cutoff:
+            st = os.fstat(handle.fileno())
+            if st.st_mtime < cutoff:
                 # Nothing was written to it since before the window: no line can be inside.
                 info["skipped"] = "last modified before the window"
                 pending = Tally(len(patterns))
                 break
             counter = _Counter()
             try:
-                for raw in reverse_lines(handle, stat.st_size, counter):
+                for raw in reverse_lines(handle, st.st_size, counter):
                     text = _decode(raw)
                     if not text.strip():
                         continue
@@ -585,6 +586,22 @@ def scan_file_chain(path, cutoff, patterns, now_local):
 
 # --- files ---------------------------------------------------------------------------------
 
+def _not_a_log(path):
+    """Why ``path`` cannot be scanned (None when it is a regular file)."""
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return "%s is a broken symbolic link" % path if os.path.islink(path) else "%s does not exist" % path
+    except OSError as exc:
+        return "cannot read %s: %s" % (path, exc.strerror or exc)
+    if stat.S_ISDIR(st.st_mode):
+        return "%s is a directory; give a file or a glob such as %s/*.log" % (path, path.rstrip("/"))
+    if not stat.S_ISREG(st.st_mode):
+        # opening a FIFO would block until a writer comes
+        return "%s is not a regular file" % path
+    return None
+
+
 def expand(paths):
     """Expand globs into regular files; return (files, skipped, errors)."""
     files = []
@@ -596,14 +613,12 @@ def expand(paths):
             if not matched:
                 errors.append("no file matches %s" % item)
             files.extend(matched)
-        elif not os.path.lexists(item):
-            errors.append("%s does not exist" % item)
-        elif os.path.isdir(item):
-            errors.append("%s is a directory; give a file or a glob such as %s/*.log" % (item, item.rstrip("/")))
-        elif not os.path.exists(item):
-            errors.append("%s is a broken symbolic link" % item)
         else:
-            files.append(item)
+            problem = _not_a_log(item)
+            if problem:
+                errors.append(problem)
+            else:
+                files.append(item)
     unique = []
     for path in files:
         if path not in unique:

@@ -10,8 +10,10 @@ import datetime
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -472,12 +474,65 @@ def test_one_missing_file_among_several_adds_unknown_to_the_counts(tmp_path):
     assert results[1]["status"] == "critical"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
-def test_unreadable_file_is_unknown(tmp_path):
-    path = write(tmp_path / "secret.log", ["x"])
-    os.chmod(path, 0)
-    result = scan(path, "5m", [ERRORS])[0]
-    assert result["status"] == "unknown" and "Permission denied" in result["summary"]
+def as_unprivileged_user(func):
+    """Call ``func`` in a forked child running as nobody (when root) and return its JSON-able value."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        status = 0
+        try:
+            os.close(read_end)
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+            with os.fdopen(write_end, "w") as handle:
+                handle.write(json.dumps(func()))
+        except BaseException as exc:  # noqa: B902 - any failure must reach the parent
+            status = 1
+            sys.stderr.write("child failed: %r\n" % (exc,))
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end) as handle:
+        data = handle.read()
+    _pid, status = os.waitpid(pid, 0)
+    assert status == 0, "the unprivileged child failed"
+    return json.loads(data)
+
+
+def test_unreadable_files_are_unknown():
+    """As an unprivileged user (nobody, when the tests run as root): a file and a directory it cannot read."""
+    base = tempfile.mkdtemp(prefix="sre-health-perm-")
+    try:
+        os.chmod(base, 0o755)
+        now = time.time()
+        readable = write(os.path.join(base, "ok.log"), ["%s ERROR x" % iso_local(now - 10)])
+        secret = write(os.path.join(base, "secret.log"), ["%s ERROR y" % iso_local(now - 10)])
+        os.chmod(secret, 0o600)
+        closed = os.path.join(base, "closed")
+        os.mkdir(closed, 0o700)
+        inside = write(os.path.join(closed, "app.log"), ["x"])
+        os.chmod(readable, 0o644)
+        out = as_unprivileged_user(lambda: [scan(p.split(","), "5m", [ERRORS])[0]
+                                            for p in (secret, inside, readable + "," + secret)])
+        (s1, summary1, m1), (s2, summary2, _m2), (s3, summary3, m3) = [
+            (r["status"], r["summary"], r["metrics"]) for r in out]
+        assert s1 == "unknown" and summary1 == "errors: cannot scan: cannot read %s: Permission denied" % secret
+        assert m1["matches"] is None
+        assert s2 == "unknown" and summary2 == "errors: cannot scan: cannot read %s: Permission denied" % inside
+        assert s3 == "unknown" and summary3.endswith("; incomplete: cannot read %s: Permission denied" % secret)
+        assert m3["matches"] == 1
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_fifo_is_refused_without_blocking(tmp_path):
+    fifo = str(tmp_path / "pipe.log")
+    os.mkfifo(fifo)
+    result = scan(fifo, "5m", [ERRORS])[0]
+    assert result["status"] == "unknown"
+    assert result["summary"] == "errors: cannot scan: %s is not a regular file" % fifo
 
 
 def test_file_without_timestamps_is_unknown(tmp_path):
