@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import re
+import ssl
 import time
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -456,9 +457,11 @@ def describe_request_error(exc, timeout):
     if any(isinstance(e, ConnectionRefusedError) for e in chain) or "Connection refused" in text:
         return "connection refused"
     if isinstance(exc, requests.exceptions.SSLError):
+        for err in chain:
+            if isinstance(err, ssl.SSLCertVerificationError):
+                return "TLS error: certificate verify failed: %s" % _shorten(err.verify_message or err.reason)
         last = chain[-1]
-        detail = getattr(last, "reason", None) or getattr(last, "verify_message", None) or str(last)
-        return "TLS error: %s" % _shorten(str(detail))
+        return "TLS error: %s" % _shorten(getattr(last, "reason", None) or str(last))
     if "NameResolutionError" in [type(e).__name__ for e in chain] or "Name or service not known" in text:
         return "cannot resolve the host name"
     if any(isinstance(e, ConnectionResetError) for e in chain):

@@ -8,8 +8,11 @@ prometheus_client's own registry and generate_latest."""
 from __future__ import annotations
 
 import base64
+import datetime
 import http.server
+import ipaddress
 import socket
+import ssl
 import threading
 import time
 
@@ -141,6 +144,49 @@ def server6():
         pytest.skip("cannot listen on ::1: %s" % exc)
     try:
         yield "http://[::1]:%d" % srv.server_address[1]
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def self_signed(directory):
+    """A real self-signed certificate for 127.0.0.1 made with the cryptography package."""
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sre-health test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path = str(directory / "cert.pem")
+    key_path = str(directory / "key.pem")
+    with open(cert_path, "wb") as handle:
+        handle.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as handle:
+        handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):
+    """The same server over HTTPS on 127.0.0.1, with a self-signed certificate; yields (base URL, CA file)."""
+    cert_path, key_path = self_signed(tmp_path_factory.mktemp("tls"))
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    srv.socket = context.wrap_socket(srv.socket, server_side=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        yield "https://127.0.0.1:%d" % srv.server_address[1], cert_path
     finally:
         srv.shutdown()
         srv.server_close()
@@ -447,6 +493,20 @@ def test_timeout_is_critical(server):
     result = check(server + "/slow", [{"metric": "up"}], timeout=0.3)[0]
     assert result["status"] == "critical"
     assert result["summary"] == "up: cannot fetch %s/slow: timed out after 0.3 s" % server
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_https_certificate_verification(tls_server):
+    base, ca_file = tls_server
+    url = base + "/metrics"
+    untrusted = check(url, [{"metric": "queue_depth"}])[0]
+    assert untrusted["status"] == "critical"
+    assert untrusted["summary"].startswith("queue_depth: cannot fetch %s: TLS error: " % url)
+    assert untrusted["summary"].endswith("TLS error: certificate verify failed: self-signed certificate")
+    trusted = check(url, [{"metric": "queue_depth"}], ca_path=ca_file)[0]
+    assert trusted["status"] == "ok" and trusted["metrics"]["value"] == 120
+    unverified = check(url, [{"metric": "queue_depth"}], validate_certs=False)[0]
+    assert unverified["status"] == "ok"
 
 
 def test_bearer_token_and_basic_auth(server):
