@@ -51,6 +51,8 @@ options:
     description:
       - Absolute paths of the log files, or globs (such as V(/var/log/app/*.log)) matching them.
       - Counts are summed over all the files; RV(checks[].files) details each file read.
+      - Only regular files are read; a directory, a FIFO or a device given explicitly makes the check C(unknown),
+        and so does a file or directory the module cannot read (permission denied).
     type: list
     elements: path
     required: true
@@ -78,7 +80,7 @@ options:
         required: true
       regex:
         description:
-          - A Python regular expression searched in each line (not anchored; use C(^) to anchor, C((?i)) to ignore
+          - A Python regular expression searched in each line (not anchored; use V(^) to anchor, V((?i\)) to ignore
             case).
           - Without O(patterns[].field), it is searched in every line, JSON or not. With O(patterns[].field), it is the
             fallback for lines that are not JSON objects.
@@ -99,7 +101,7 @@ options:
         type: str
       group_by:
         description:
-          - Count the matches per value of this regex named group (C((?P<name>...))) or, failing that, this JSON field
+          - Count the matches per value of this regex named group (V((?P<name>...\)) or, failing that, this JSON field
             (dotted path allowed), reported in RV(checks[].groups). Overrides O(group_by) for this pattern.
         type: str
       warning:
@@ -113,8 +115,8 @@ options:
         type: raw
   group_by:
     description:
-      - Default O(patterns[].group_by) for every pattern. Lines whose value is missing count under C((none)); at most
-        100 distinct values are counted per pattern, the rest under C((other)).
+      - Default O(patterns[].group_by) for every pattern. Lines whose value is missing count under V((none\)); at most
+        100 distinct values are counted per pattern, the rest under V((other\)).
     type: str
   return_last_match:
     description:
@@ -233,7 +235,7 @@ checks:
       elements: str
       sample: ["/var/log/app/app.log"]
     since:
-      description: O(since) as given.
+      description: O(since) as given (C(s) added to a plain number).
       type: str
       sample: 5m
     window_start:

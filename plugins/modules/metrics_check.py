@@ -97,7 +97,7 @@ options:
       name:
         description:
           - The result's name after C(metrics:). Default is the selector, preceded by the aggregate when it is not
-            V(sum), such as C(metrics:http_requests_total{code=~"5.."}) or C(metrics:count(up)). Names must be unique.
+            V(sum), such as C(metrics:http_requests_total{code=~"5.."}) or V(metrics:count(up\)). Names must be unique.
         type: str
   timeout:
     description:
