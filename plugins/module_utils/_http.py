@@ -756,16 +756,10 @@ def judge_probe(cfg, result, compiled):
         result.code, (" " + result.reason) if result.reason else "",
         format_quantity(result.elapsed_ms, MILLISECONDS), format_quantity(result.body_bytes, BYTES))
     if metrics["cert_days_left"] is not None:
-        headline += ", " + cert_phrase(metrics["cert_days_left"])
+        headline += ", " + _tls.expiry_phrase(metrics["cert_days_left"])
     if result.redirects:
         headline += ", after %d redirect%s" % (result.redirects, "" if result.redirects == 1 else "s")
     return overall, metrics, headline, problems, cert_details
-
-
-def cert_phrase(days):
-    if days < 0:
-        return "certificate expired %s ago" % format_quantity(-days, DAYS)
-    return "certificate expires in %s" % format_quantity(days, DAYS)
 
 
 def run(params, compiled, name=KIND):
@@ -791,7 +785,7 @@ def run(params, compiled, name=KIND):
         verb = "healthy after" if status == OK else "still failing after"
         notes.append("%s %d probes in %s" % (verb, probes, format_quantity(elapsed, SECONDS)))
     if result.code is None and metrics["cert_days_left"] is not None:
-        notes.append(cert_phrase(metrics["cert_days_left"]))
+        notes.append(_tls.expiry_phrase(metrics["cert_days_left"]))
     summary = "%s: %s" % (subject, headline)
     if notes:
         summary += ", " + ", ".join(notes)

@@ -10,7 +10,7 @@ binary (DER) form is there whatever the verification mode. So expiry is read fro
 bytes with the small reader below, and ``cert_days_left`` works with ``validate_certs: false``
 too, without the ``cryptography`` package on the target.
 
-Pure logic plus the standard library's ssl and socket, no Ansible imports, no global state.
+Standard library only (ssl, socket), no Ansible imports, no global state.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import ipaddress
 import os
 import socket
 import ssl
+
+from ansible_collections.sre.health.plugins.module_utils._units import DAYS, format_quantity
 
 # Certificate metrics every TLS-capable kind shares: alert two weeks ahead, critical one week ahead.
 DEFAULT_CERT_THRESHOLDS = {"warning": "14:", "critical": "7:"}
@@ -176,6 +178,13 @@ def certificate_info(der, now=None):
         "not_after": cert["not_after"].strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     return left, details
+
+
+def expiry_phrase(days):
+    """``certificate expires in 3 d`` or ``certificate expired 2 d ago``, for summaries."""
+    if days < 0:
+        return "certificate expired %s ago" % format_quantity(-days, DAYS)
+    return "certificate expires in %s" % format_quantity(days, DAYS)
 
 
 def client_context(validate_certs=True, ca_path=None, client_cert=None, client_key=None, check_hostname=True):

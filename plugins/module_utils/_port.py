@@ -1,0 +1,346 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sre.health contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The ``port`` check kind: a TCP connection, optionally a TLS handshake and a send/expect dialogue.
+
+The host name is resolved with getaddrinfo and every address is tried in turn, as a real
+client does, so ``localhost`` reaches a service bound only to ``::1`` as well as one bound
+only to ``127.0.0.1``. ``timeout`` bounds the whole check: every connection attempt, the
+handshake and the wait for the expected answer share it.
+
+Statuses (documented in the port_check module):
+
+- ``state: open``: no address accepts -> critical (connection refused, timed out...); a failed
+  handshake or an answer that does not match ``expect`` -> critical; else thresholds decide.
+- ``state: closed``: an address accepts -> critical; none does -> ok.
+
+Needs no third-party library. Thread-safe: no global state, no signals.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+import ssl
+import time
+
+from ansible_collections.sre.health.plugins.module_utils import _tls
+from ansible_collections.sre.health.plugins.module_utils._status import (
+    CRITICAL,
+    OK,
+    UNKNOWN,
+    OptionError,
+    check_timeout,
+    describe_breaches,
+    evaluate,
+    make_result,
+    thresholds_as_text,
+    worst,
+)
+from ansible_collections.sre.health.plugins.module_utils._units import DAYS, MILLISECONDS, format_quantity
+
+KIND = "port"
+
+METRICS = {
+    "connect_time_ms": MILLISECONDS,
+    "cert_days_left": DAYS,
+}
+
+# No connect time bound fits every network: set thresholds.connect_time_ms yourself.
+DEFAULT_THRESHOLDS = {
+    "cert_days_left": dict(_tls.DEFAULT_CERT_THRESHOLDS),
+}
+
+STATES = ("open", "closed")
+DEFAULT_TIMEOUT = 5.0
+# Stop reading the answer after this much without a match.
+MAX_ANSWER_BYTES = 64 * 1024
+# How much of the answer a result shows.
+ANSWER_SHOWN = 200
+
+OPTIONS = dict(
+    host=dict(type="str", default="localhost"),
+    port=dict(type="int", required=True),
+    state=dict(type="str", default="open", choices=list(STATES)),
+    send=dict(type="str"),
+    expect=dict(type="str"),
+    tls=dict(type="bool", default=False),
+    validate_certs=dict(type="bool", default=False),
+    ca_path=dict(type="path"),
+    server_name=dict(type="str"),
+    timeout=dict(type="float", default=DEFAULT_TIMEOUT),
+)
+
+REQUIRES = {}
+
+HOST_ACCEPTED = "a host name, an IPv4 address or an IPv6 address (brackets optional), without a port"
+_HOST_RE = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+class Config(object):
+    def __init__(self, **kwargs):
+        self.__dict__.update(kwargs)
+
+
+def _get(params, key):
+    value = params.get(key)
+    if value is None:
+        return OPTIONS[key].get("default")
+    return value
+
+
+def check_host(host):
+    """Validate ``host``; return it without IPv6 brackets."""
+    if not isinstance(host, str) or not host.strip():
+        raise OptionError("host", host, HOST_ACCEPTED)
+    text = host.strip()
+    bare = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    if ":" in bare:
+        try:
+            ipaddress.ip_address(bare.split("%", 1)[0])
+        except ValueError:
+            raise OptionError("host", host, HOST_ACCEPTED + " (put the port in the port option)")
+        return bare
+    if not _HOST_RE.match(bare) or bare.startswith(".") or ".." in bare:
+        raise OptionError("host", host, HOST_ACCEPTED)
+    return bare
+
+
+def validate(params):
+    """Check every option; return a Config. Raises OptionError naming option, value and what is accepted."""
+    host = check_host(_get(params, "host"))
+    port = params.get("port")
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise OptionError("port", port, "a TCP port number from 1 to 65535")
+    state = _get(params, "state")
+    if state not in STATES:
+        raise OptionError("state", state, ", ".join(STATES))
+    timeout = check_timeout("timeout", _get(params, "timeout"), allow_none=False)
+    tls = bool(_get(params, "tls"))
+    send = params.get("send")
+    if send is not None and (not isinstance(send, str) or send == ""):
+        raise OptionError("send", send, "a non-empty string")
+    regex = None
+    if params.get("expect") is not None:
+        pattern = params["expect"]
+        if not isinstance(pattern, str) or not pattern:
+            raise OptionError("expect", pattern, "a non-empty Python regular expression")
+        try:
+            regex = re.compile(pattern)
+        except re.error as exc:
+            raise OptionError("expect", pattern, "a valid Python regular expression (%s)" % exc)
+    if state == "closed":
+        for option, value in (("send", send), ("expect", params.get("expect")), ("tls", tls or None)):
+            if value is not None:
+                raise OptionError(option, value, "%s only with state=open (a closed port has nothing to answer)"
+                                  % option)
+    validate_certs = bool(_get(params, "validate_certs"))
+    for option in ("ca_path", "server_name"):
+        if params.get(option) is not None and not tls:
+            raise OptionError(option, params[option], "%s only with tls=true" % option)
+    ca_path = params.get("ca_path")
+    if ca_path is not None and (not isinstance(ca_path, str) or not ca_path):
+        raise OptionError("ca_path", ca_path, "a path to a PEM bundle or a hashed certificate directory")
+    server_name = params.get("server_name")
+    if server_name is not None and (not isinstance(server_name, str) or not _HOST_RE.match(server_name)):
+        raise OptionError("server_name", server_name, "a DNS name, as in the certificate")
+    return Config(host=host, port=port, state=state, timeout=timeout, tls=tls, send=send, regex=regex,
+                  validate_certs=validate_certs, ca_path=ca_path, server_name=server_name)
+
+
+def endpoint(host, port):
+    return "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
+
+
+def resolve(host, port):
+    """Every (family, socktype, proto, sockaddr) getaddrinfo returns for ``host``, in its order."""
+    infos = socket.getaddrinfo(host, port, socket.AF_UNSPEC, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    seen = []
+    for family, socktype, proto, _canon, sockaddr in infos:
+        entry = (family, socktype, proto, sockaddr)
+        if entry not in seen:
+            seen.append(entry)
+    return seen
+
+
+def _reason(exc):
+    if isinstance(exc, socket.timeout):
+        return "timed out"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror[:1].lower() + exc.strerror[1:]
+    return "%s: %s" % (type(exc).__name__, exc)
+
+
+def connect_any(addresses, deadline):
+    """Try each address until one accepts or ``deadline`` passes.
+
+    Returns ``(sock or None, address text or None, attempts)`` where attempts lists the
+    failures as ``{"address": ..., "error": ...}``.
+    """
+    attempts = []
+    for family, socktype, proto, sockaddr in addresses:
+        address = sockaddr[0]
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            attempts.append({"address": address, "error": "not tried: the timeout ran out"})
+            continue
+        sock = socket.socket(family, socktype, proto)
+        sock.settimeout(remaining)
+        try:
+            sock.connect(sockaddr)
+        except OSError as exc:
+            sock.close()
+            attempts.append({"address": address, "error": _reason(exc)})
+            continue
+        return sock, address, attempts
+    return None, None, attempts
+
+
+def _read_answer(sock, regex, deadline):
+    """Read until ``regex`` matches, the peer closes, MAX_ANSWER_BYTES, or the deadline: (text, matched, why)."""
+    data = b""
+    while True:
+        text = data.decode("utf-8", "replace")
+        if regex.search(text):
+            return text, True, None
+        if len(data) >= MAX_ANSWER_BYTES:
+            return text, False, "read %d bytes without a match" % len(data)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return text, False, "timed out"
+        sock.settimeout(remaining)
+        try:
+            chunk = sock.recv(4096)
+        except socket.timeout:
+            return text, False, "timed out"
+        except OSError as exc:
+            return text, False, _tls.describe_ssl_error(exc) if isinstance(exc, ssl.SSLError) else _reason(exc)
+        if not chunk:
+            return text, False, "connection closed by the server"
+        data += chunk
+
+
+def _excerpt(text, limit=60):
+    shown = text if len(text) <= limit else text[:limit] + "..."
+    return repr(shown)
+
+
+def _failed_attempts(attempts):
+    return "; ".join("%s: %s" % (a["address"], a["error"]) for a in attempts)
+
+
+def run(params, compiled, name=KIND):
+    cfg = validate(params)
+    started = time.monotonic()
+    deadline = started + cfg.timeout
+    where = endpoint(cfg.host, cfg.port)
+    thresholds = thresholds_as_text(compiled)
+    result_name = "%s:%s" % (name, where) if name == KIND else name
+    metrics = {"connect_time_ms": None, "cert_days_left": None}
+    extra = dict(host=cfg.host, port=cfg.port, state=cfg.state, address=None, attempts=[])
+
+    def finish(status, summary):
+        return [make_result(result_name, KIND, status, summary, metrics, thresholds,
+                            (time.monotonic() - started) * 1000.0, **extra)]
+
+    try:
+        addresses = resolve(cfg.host, cfg.port)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = "cannot resolve %s: %s" % (cfg.host, getattr(exc, "strerror", None) or exc)
+        # Closed is "nothing answers": without an address that cannot be told.
+        return finish(CRITICAL if cfg.state == "open" else UNKNOWN, "%s: %s" % (where, reason))
+
+    sock, address, attempts = connect_any(addresses, deadline)
+    extra["attempts"] = attempts
+    if sock is None:
+        if not attempts:
+            return finish(CRITICAL if cfg.state == "open" else UNKNOWN, "%s: no address to connect to" % where)
+        reasons = set(a["error"] for a in attempts)
+        if len(attempts) == 1 or len(reasons) == 1:
+            why = "%s (%s)" % (attempts[0]["error"], ", ".join(a["address"] for a in attempts))
+            if attempts[0]["error"] == "timed out":
+                why = "timed out after %s s (%s)" % ("%g" % cfg.timeout, ", ".join(a["address"] for a in attempts))
+        else:
+            why = _failed_attempts(attempts)
+        if cfg.state == "closed":
+            return finish(OK, "%s closed as expected: %s" % (where, why))
+        return finish(CRITICAL, "%s: %s" % (where, why))
+
+    try:
+        metrics["connect_time_ms"] = round((time.monotonic() - started) * 1000.0, 3)
+        extra["address"] = address
+        via = " (%s%s)" % (address, ", after %s" % _failed_attempts(attempts) if attempts else "")
+        if cfg.state == "closed":
+            return finish(CRITICAL, "%s is open%s, expected closed" % (where, via))
+        headline = "%s open%s in %s" % (where, via, format_quantity(metrics["connect_time_ms"], MILLISECONDS))
+        problems = []
+        if cfg.tls:
+            server_hostname = cfg.server_name or _tls.sni_name(cfg.host)
+            try:
+                context = _tls.client_context(cfg.validate_certs, cfg.ca_path,
+                                              check_hostname=cfg.validate_certs and server_hostname is not None)
+                sock = _tls.handshake(sock, context, server_hostname, max(0.001, deadline - time.monotonic()))
+            except (OSError, ValueError) as exc:
+                reason = "timed out after %s s" % ("%g" % cfg.timeout) if isinstance(exc, socket.timeout) \
+                    else _tls.describe_ssl_error(exc)
+                problems.append("critical: TLS handshake failed: %s" % reason)
+                if isinstance(exc, ssl.SSLError):
+                    _cert_from_second_handshake(cfg, address, deadline, metrics, extra)
+            else:
+                extra["tls_version"] = sock.version()
+                cipher = sock.cipher()
+                extra["tls_cipher"] = cipher[0] if cipher else None
+                left, details = _tls.certificate_info(sock.getpeercert(binary_form=True))
+                metrics["cert_days_left"] = left
+                details["verified"] = cfg.validate_certs
+                extra["certificate"] = details
+                headline += ", %s" % extra["tls_version"]
+        if not problems and cfg.send is not None:
+            try:
+                sock.settimeout(max(0.001, deadline - time.monotonic()))
+                sock.sendall(cfg.send.encode("utf-8"))
+            except OSError as exc:
+                problems.append("critical: cannot send: %s" % _reason(exc))
+        if not problems and cfg.regex is not None:
+            text, matched, why = _read_answer(sock, cfg.regex, deadline)
+            extra["answer"] = text[:ANSWER_SHOWN]
+            if matched:
+                headline += ", answer matches %r" % cfg.regex.pattern
+            else:
+                if why == "timed out":
+                    why = "timed out after %s s" % ("%g" % cfg.timeout)
+                problems.append("critical: answer does not match %r (%s; got %s)" % (cfg.regex.pattern, why,
+                                                                                     _excerpt(text)))
+        if metrics["cert_days_left"] is not None:
+            headline += ", " + _tls.expiry_phrase(metrics["cert_days_left"])
+        status, breaches = evaluate(metrics, compiled, METRICS)
+        if breaches:
+            problems.append(describe_breaches(breaches))
+        status = worst([status] + [CRITICAL for p in problems if p.startswith("critical:")])
+        summary = headline + (" (%s)" % "; ".join(problems) if problems else "")
+        return finish(status, summary)
+    finally:
+        try:
+            sock.close()
+        except OSError:
+            pass
+
+
+def _cert_from_second_handshake(cfg, address, deadline, metrics, extra):
+    """After a failed verification, read the certificate without verifying, to still report its expiry."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        return
+    try:
+        der = _tls.fetch_peer_certificate(address, cfg.port, remaining, cfg.server_name or _tls.sni_name(cfg.host))
+    except (OSError, ValueError):
+        return
+    left, details = _tls.certificate_info(der)
+    metrics["cert_days_left"] = left
+    details["verified"] = False
+    extra["certificate"] = details
+
