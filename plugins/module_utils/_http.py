@@ -22,6 +22,7 @@ Thread-safe: every probe uses its own requests session; nothing global is writte
 
 from __future__ import annotations
 
+import base64
 import codecs
 import json
 import re
@@ -186,6 +187,10 @@ def sensitive_values(params):
                 pieces = text.split(None, 1)
                 if len(pieces) == 2:
                     secrets.add(pieces[1])
+    username = params.get("url_username")
+    if username and password:
+        # the Authorization header requests builds; a server may echo it back
+        secrets.add(_basic_token(username, password))
     url = params.get("url")
     if isinstance(url, str):
         try:
@@ -193,6 +198,7 @@ def sensitive_values(params):
             if parts.password:
                 secrets.add(parts.password)
                 secrets.add(unquote(parts.password))
+                secrets.add(_basic_token(unquote(parts.username or ""), unquote(parts.password)))
             for key, value in parse_qsl(parts.query, keep_blank_values=True):
                 if value and SENSITIVE_QUERY_RE.search(key):
                     secrets.add(value)
@@ -203,6 +209,10 @@ def sensitive_values(params):
         except ValueError:
             pass
     return set(s for s in secrets if s)
+
+
+def _basic_token(username, password):
+    return base64.b64encode(("%s:%s" % (username, password)).encode("latin-1", "replace")).decode("ascii")
 
 
 class Scrubber(object):
