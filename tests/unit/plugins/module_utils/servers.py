@@ -273,14 +273,31 @@ def server_context(cert_path, key_path, client_ca=None):
 
 # --- TCP ---------------------------------------------------------------------------------
 
-def refused_port(host="127.0.0.1"):
+def refused_port(host="127.0.0.1", port=0):
     """A socket bound but not listening: connecting to its port is refused, and no one else can take it."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     if family == socket.AF_INET6:
         sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-    sock.bind((host, 0))
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
     return sock, sock.getsockname()[1]
+
+
+def split_stack(listen_host, refuse_host, mode="banner"):
+    """A TcpServer on ``listen_host`` and a refusing socket on the same port of ``refuse_host``."""
+    for _attempt in range(20):
+        server = TcpServer(listen_host, mode)
+        try:
+            sock, _port = refused_port(refuse_host, server.port)
+        except OSError:
+            server.close()
+            continue
+        return server, sock
+    raise RuntimeError("no port free on both %s and %s" % (listen_host, refuse_host))
 
 
 class TcpServer(object):
