@@ -87,10 +87,10 @@ options:
       - 'A path is a list of keys separated by dots: V(status), V(data.items.0.state). A number indexes a list
         (V(-1) is the last item); a key that contains a dot escapes it with a backslash,
         V(metadata.labels.app\.kubernetes\.io/name). In YAML, quote such paths with single quotes.'
-      - Values compare as JSON does: V(true) is not V(1) and V("5") is not V(5), but V(5) equals V(5.0); a dict or a
-        list must be equal as a whole.
-      - A path that does not exist is C(critical), with a summary saying where it stopped, for example
-        C(json path data.items.5.state not found: data.items has 2 items: no index 5).
+      - 'Values compare as JSON does: V(true) is not V(1) and V("5") is not V(5), but V(5) equals V(5.0); a dict or a
+        list must be equal as a whole.'
+      - 'A path that does not exist is C(critical), with a summary saying where it stopped, for example
+        C(json path data.items.5.state not found: data.items has 2 items: no index 5).'
     type: dict
   timeout:
     description:
