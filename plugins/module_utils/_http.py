@@ -701,8 +701,8 @@ def lookup(document, segments):
             except ValueError:
                 raise _Missing("%s is a list of %d items: %r is not an index" % (here, len(current), segment))
             if not -len(current) <= index < len(current):
-                raise _Missing("%s has %d item%s: no index %d" % (here, len(current), "" if len(current) == 1 else "s",
-                                                                   index))
+                plural = "" if len(current) == 1 else "s"
+                raise _Missing("%s has %d item%s: no index %d" % (here, len(current), plural, index))
             current = current[index]
         else:
             raise _Missing("%s is %s, not an object or a list" % (here, _json_text(current)))
@@ -756,8 +756,8 @@ def judge_probe(cfg, result, compiled):
                     problems.append("critical: json path %s not found: %s" % (path, exc))
                     continue
                 if not _same(actual, expected):
-                    problems.append("critical: json %s is %s, expected %s" % (path, _json_text(actual),
-                                                                               _json_text(expected)))
+                    problems.append("critical: json %s is %s, expected %s"
+                                    % (path, _json_text(actual), _json_text(expected)))
     status, breaches = evaluate(metrics, compiled, METRICS)
     if breaches:
         problems.append(describe_breaches(breaches))

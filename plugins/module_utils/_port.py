@@ -343,4 +343,3 @@ def _cert_from_second_handshake(cfg, address, deadline, metrics, extra):
     metrics["cert_days_left"] = left
     details["verified"] = False
     extra["certificate"] = details
-

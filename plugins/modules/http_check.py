@@ -86,7 +86,7 @@ options:
         the path and what was found.
       - 'A path is a list of keys separated by dots: V(status), V(data.items.0.state). A number indexes a list
         (V(-1) is the last item); a key that contains a dot escapes it with a backslash,
-        V(metadata.labels.app\.kubernetes\.io/name). In YAML, quote such paths with single quotes.'
+        V(metadata.labels.app\\.kubernetes\\.io/name). In YAML, quote such paths with single quotes.'
       - 'Values compare as JSON does: V(true) is not V(1) and V("5") is not V(5), but V(5) equals V(5.0); a dict or a
         list must be equal as a whole.'
       - 'A path that does not exist is C(critical), with a summary saying where it stopped, for example
@@ -164,6 +164,9 @@ options:
         There is no default on V(response_time_ms): no bound fits every endpoint; set one such as
         C({response_time_ms: {warning: 500ms, critical: 2s}}).'
 notes:
+  - Prefer O(url_username) and O(url_password) to a password in O(url). The module hides both in everything it
+    returns, but only O(url_password) is no_log, so Ansible itself may show a URL as it was written in the task (for
+    example in the origin of an ad-hoc command's error).
   - The request honours the usual proxy environment variables (C(https_proxy), C(no_proxy)) and C(REQUESTS_CA_BUNDLE)
     of the managed host, as requests does.
   - Every probe uses a new connection, so each measures a full connect (and TLS handshake) as a new client would.

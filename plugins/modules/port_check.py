@@ -18,6 +18,8 @@ description:
     fails; or when the answer does not match O(expect). Then the metrics are compared with O(thresholds).
   - With O(state=closed), for ports that must not be reachable, the check is C(critical) when an address accepts
     the connection, and C(ok) when none does (refused, timed out or unreachable).
+  - A host name that does not resolve is C(critical) with O(state=open), and C(unknown) with O(state=closed) (with
+    no address, nothing was tested).
   - With O(tls=true), a TLS handshake follows the connection and V(cert_days_left) is measured on the server
     certificate, whether or not it is verified.
   - Only reads; never changes the host, so it runs the same in check mode. Needs no third-party Python library.
