@@ -742,7 +742,7 @@ def judge_probe(cfg, result, compiled):
     if cfg.regex is not None and not result.error:
         text = result.body.decode(_charset(result.content_type), "replace")
         if not cfg.regex.search(text):
-            problems.append("critical: body does not match %r" % cfg.regex.pattern)
+            problems.append("critical: body does not match '%s'" % cfg.regex.pattern)
     if cfg.json and not result.error:
         try:
             document = json.loads(result.body.decode(_charset(result.content_type), "replace"))

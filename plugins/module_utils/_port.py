@@ -309,11 +309,11 @@ def run(params, compiled, name=KIND):
             text, matched, why = _read_answer(sock, cfg.regex, deadline)
             extra["answer"] = text[:ANSWER_SHOWN]
             if matched:
-                headline += ", answer matches %r" % cfg.regex.pattern
+                headline += ", answer matches '%s'" % cfg.regex.pattern
             else:
                 if why == "timed out":
                     why = "timed out after %s s" % ("%g" % cfg.timeout)
-                problems.append("critical: answer does not match %r (%s; got %s)" % (cfg.regex.pattern, why,
+                problems.append("critical: answer does not match '%s' (%s; got %s)" % (cfg.regex.pattern, why,
                                                                                      _excerpt(text)))
         if metrics["cert_days_left"] is not None:
             headline += ", " + _tls.expiry_phrase(metrics["cert_days_left"])

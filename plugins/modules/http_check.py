@@ -239,7 +239,7 @@ summary:
   description: One line naming every check that is not ok.
   returned: always
   type: str
-  sample: "1 of 1 checks not ok: CRITICAL: https://127.0.0.1:41329/json: HTTP 200 OK in 45.2 ms, 220 B,
+  sample: "1 of 1 checks not ok: CRITICAL: https://127.0.0.1:36451/json: HTTP 200 OK in 47.2 ms, 220 B,
     certificate expires in 3 d (critical: cert_days_left 3 d < 7 d)"
 checks:
   description: One result, for the URL.
@@ -250,7 +250,7 @@ checks:
     name:
       description: C(http:) followed by the URL (password masked).
       type: str
-      sample: "http:https://127.0.0.1:41329/json"
+      sample: "http:https://127.0.0.1:36451/json"
     kind:
       description: Always C(http).
       type: str
@@ -262,12 +262,12 @@ checks:
     summary:
       description: One human line, with what failed in parentheses.
       type: str
-      sample: "https://127.0.0.1:41329/json: HTTP 200 OK in 45.2 ms, 220 B, certificate expires in 3 d
+      sample: "https://127.0.0.1:36451/json: HTTP 200 OK in 47.2 ms, 220 B, certificate expires in 3 d
         (critical: cert_days_left 3 d < 7 d)"
     metrics:
       description: The measured metrics; null when not measured (no answer, or no TLS).
       type: dict
-      sample: {"status_code": 200, "response_time_ms": 45.173, "body_bytes": 220, "cert_days_left": 3.0}
+      sample: {"status_code": 200, "response_time_ms": 47.236, "body_bytes": 220, "cert_days_left": 3.0}
     thresholds:
       description: The effective thresholds, defaults merged with O(thresholds).
       type: dict
@@ -275,11 +275,11 @@ checks:
     duration_ms:
       description: How long the check took, every probe and pause included.
       type: float
-      sample: 47.802
+      sample: 48.739
     url:
       description: The URL requested, password and credential query values masked.
       type: str
-      sample: "https://127.0.0.1:41329/json"
+      sample: "https://127.0.0.1:36451/json"
     method:
       description: The HTTP method.
       type: str
@@ -288,7 +288,7 @@ checks:
       description: The URL of the final answer, after redirects (masked as O(url)); the URL that failed when there
         was no answer.
       type: str
-      sample: "https://127.0.0.1:41329/json"
+      sample: "https://127.0.0.1:36451/json"
     redirects:
       description: How many redirects were followed.
       type: int
@@ -322,7 +322,7 @@ checks:
           description: Whether the certificate was verified (O(validate_certs)).
           type: bool
       sample: {"subject": "CN=localhost", "issuer": "CN=sre-health test CA, O=sre.health tests",
-               "not_before": "2026-11-21T13:41:12Z", "not_after": "2026-11-25T13:41:12Z", "verified": true}
+               "not_before": "2026-11-21T13:46:04Z", "not_after": "2026-11-25T13:46:04Z", "verified": true}
 """
 
 from ansible.module_utils.basic import AnsibleModule

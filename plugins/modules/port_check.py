@@ -161,7 +161,7 @@ checks:
     name:
       description: C(port:) followed by C(host:port).
       type: str
-      sample: "port:localhost:35473"
+      sample: "port:localhost:46457"
     kind:
       description: Always C(port).
       type: str
@@ -173,12 +173,11 @@ checks:
     summary:
       description: One human line, with what failed in parentheses.
       type: str
-      sample: "localhost:35473 open (::1, after 127.0.0.1: connection refused) in 0.4 ms, TLSv1.3,
-        answer matches '^220 ', certificate expires in 89 d"
+      sample: "localhost:46457 open (::1) in 0.3 ms, TLSv1.3, answer matches '^220 ', certificate expires in 90 d"
     metrics:
       description: The measured metrics; null when not measured.
       type: dict
-      sample: {"connect_time_ms": 0.412, "cert_days_left": 89.0}
+      sample: {"connect_time_ms": 0.346, "cert_days_left": 90.0}
     thresholds:
       description: The effective thresholds, defaults merged with O(thresholds).
       type: dict
@@ -186,7 +185,7 @@ checks:
     duration_ms:
       description: How long the check took.
       type: float
-      sample: 5.61
+      sample: 45.384
     host:
       description: The host checked.
       type: str
@@ -194,7 +193,7 @@ checks:
     port:
       description: The port checked.
       type: int
-      sample: 35473
+      sample: 46457
     state:
       description: The expected state.
       type: str
@@ -207,7 +206,7 @@ checks:
       description: The addresses that did not accept the connection, in the order tried, with the reason.
       type: list
       elements: dict
-      sample: [{"address": "127.0.0.1", "error": "connection refused"}]
+      sample: [{"address": "::1", "error": "connection refused"}]
     tls_version:
       description: The TLS version negotiated.
       type: str
@@ -223,7 +222,7 @@ checks:
       type: dict
       returned: when O(tls=true) and a certificate was received
       sample: {"subject": "CN=localhost", "issuer": "CN=sre-health test CA, O=sre.health tests",
-               "not_before": "2026-11-21T13:41:12Z", "not_after": "2027-02-19T13:41:12Z", "verified": false}
+               "not_before": "2026-11-21T13:46:04Z", "not_after": "2027-02-20T13:46:04Z", "verified": false}
     answer:
       description: The first 200 characters the server sent, when O(expect) is set.
       type: str

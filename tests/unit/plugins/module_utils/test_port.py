@@ -208,7 +208,7 @@ def test_banner_expect(host):
     try:
         result = check(host=host, port=server.port, expect=r"^SSH-2\.0-")
         assert result["status"] == "ok", result["summary"]
-        assert result["summary"].endswith("answer matches '^SSH-2\\\\.0-'")
+        assert result["summary"].endswith("answer matches '^SSH-2\\.0-'")
         assert result["answer"] == S.TcpServer.BANNER.decode()
         result = check(host=host, port=server.port, expect="^220 ", timeout=0.5)
     finally:
