@@ -387,6 +387,7 @@ def validate(params):
             raise OptionError(option, path, "a path to a readable PEM file")
     if params.get("client_key") and not params.get("client_cert"):
         raise OptionError("client_key", params["client_key"], "client_key together with client_cert")
+    _tls.check_files(params.get("ca_path"), params.get("client_cert"), params.get("client_key"), OptionError)
     if params.get("url_password") is not None and not params.get("url_username"):
         raise OptionError("url_username", params.get("url_username"), "url_username together with url_password")
     username = params.get("url_username")
@@ -604,8 +605,8 @@ def probe(cfg):
                 result.cert_der, result.cert_error = _separate_certificate(failed_url, cfg)
             return result
         except (OSError, ValueError) as exc:
-            # a client certificate or CA file that cannot be loaded, from deep inside urllib3
-            result.error = "cannot use the TLS files: %s" % _tls.describe_ssl_error(exc)
+            # TLS files that changed since validate() loaded them, reported from deep inside requests
+            result.error = "cannot use the TLS files: %s" % _shorten(str(exc))
             return result
         try:
             result.code = response.status_code

@@ -143,6 +143,7 @@ def validate(params):
     ca_path = params.get("ca_path")
     if ca_path is not None and (not isinstance(ca_path, str) or not ca_path):
         raise OptionError("ca_path", ca_path, "a path to a PEM bundle or a hashed certificate directory")
+    _tls.check_files(ca_path, error=OptionError)
     server_name = params.get("server_name")
     if server_name is not None and (not isinstance(server_name, str) or not _HOST_RE.match(server_name)):
         raise OptionError("server_name", server_name, "a DNS name, as in the certificate")

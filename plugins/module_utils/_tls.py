@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import os
+import re
 import socket
 import ssl
 
@@ -213,6 +214,33 @@ def _is_dir(path):
     return os.path.isdir(path)
 
 
+def check_files(ca_path=None, client_cert=None, client_key=None, error=ValueError):
+    """Load the CA bundle and client certificate once, so that a missing or unreadable file is an option error.
+
+    Raises ``error(option, value, accepted)`` (the kind's OptionError) naming the file option at fault.
+    """
+    if ca_path is not None:
+        if not os.path.exists(ca_path):
+            raise error("ca_path", ca_path, "an existing PEM file of CA certificates or a hashed directory "
+                                            "(no such file or directory)")
+        try:
+            client_context(True, ca_path)
+        except (OSError, ValueError) as exc:
+            raise error("ca_path", ca_path, "a readable PEM file of CA certificates or a hashed directory (%s)"
+                        % describe_ssl_error(exc, prefix=""))
+    for option, path in (("client_cert", client_cert), ("client_key", client_key)):
+        if path is not None and not os.path.isfile(path):
+            raise error(option, path, "an existing PEM file (no such file)")
+    if client_cert is not None:
+        try:
+            client_context(False, client_cert=client_cert, client_key=client_key)
+        except (OSError, ValueError) as exc:
+            option = "client_key" if client_key else "client_cert"
+            raise error(option, client_key or client_cert,
+                        "a PEM certificate and its unencrypted private key, matching each other (%s)"
+                        % describe_ssl_error(exc, prefix=""))
+
+
 def handshake(sock, context, server_hostname, timeout):
     """Wrap a connected socket and complete the TLS handshake within ``timeout`` seconds."""
     sock.settimeout(timeout)
@@ -249,16 +277,23 @@ def fetch_peer_certificate(host, port, timeout, server_hostname=None, client_cer
         tls.close()
 
 
-def describe_ssl_error(exc):
+def _ssl_text(exc):
+    """The message of an SSLError without OpenSSL's ``[SSL: CODE]`` prefix and ``(_ssl.c:123)`` suffix."""
+    text = exc.strerror or str(exc)
+    text = re.sub(r"^\[[A-Z0-9_: ]+\]\s*", "", text)
+    return re.sub(r"\s*\(_ssl\.c:\d+\)$", "", text)
+
+
+def describe_ssl_error(exc, prefix="TLS error: "):
     """A short reason for a TLS failure: ``certificate verify failed: certificate has expired``."""
     if isinstance(exc, ssl.SSLCertVerificationError):
-        detail = exc.verify_message or exc.reason or str(exc)
+        detail = exc.verify_message or exc.reason or _ssl_text(exc)
         return "certificate verify failed: %s" % detail
     if isinstance(exc, ssl.SSLError):
         reason = exc.reason or ""
         if reason:
-            return "TLS error: %s" % reason.replace("_", " ").lower()
-        return "TLS error: %s" % (exc.strerror or str(exc))
+            return prefix + reason.replace("_", " ").lower()
+        return prefix + _ssl_text(exc)
     if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror.lower()
+        return exc.strerror[:1].lower() + exc.strerror[1:]
     return "%s: %s" % (type(exc).__name__, exc)

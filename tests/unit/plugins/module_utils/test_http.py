@@ -476,6 +476,27 @@ def test_bad_options_never_show_secrets():
     assert S.API_KEY not in str(info.value) and "********" in str(info.value)
 
 
+def test_tls_files_are_checked_before_any_request(pki, tmp_path):
+    cert_a, key_a, _cert = pki.issue("file-a", "a", S.in_days(30), client=True)
+    _cert_b, key_b, _cert = pki.issue("file-b", "b", S.in_days(30), client=True)
+    not_pem = tmp_path / "not.pem"
+    not_pem.write_text("hello\n")
+    cases = [
+        ({"ca_path": str(tmp_path / "missing.pem")}, "ca_path", "no such file or directory"),
+        ({"ca_path": str(not_pem)}, "ca_path", "a readable PEM file of CA certificates"),
+        ({"client_cert": str(tmp_path / "missing.pem")}, "client_cert", "an existing PEM file"),
+        ({"client_cert": str(not_pem)}, "client_cert", "a PEM certificate and its unencrypted private key"),
+        ({"client_cert": cert_a, "client_key": key_b}, "client_key", "matching each other"),
+        ({"client_cert": cert_a}, "client_cert", "a PEM certificate and its unencrypted private key"),
+    ]
+    for params, option, fragment in cases:
+        with pytest.raises(OptionError) as info:
+            _http.validate(dict(url="https://127.0.0.1/", **params))
+        assert info.value.option == option and fragment in str(info.value), str(info.value)
+    assert _http.validate({"url": "https://127.0.0.1/", "client_cert": cert_a, "client_key": key_a,
+                           "ca_path": pki.ca_path}).client_key == key_a
+
+
 @pytest.mark.parametrize("path, segments", [
     ("status", ["status"]),
     ("data.items.0.state", ["data", "items", "0", "state"]),

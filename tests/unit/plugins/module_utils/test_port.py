@@ -293,6 +293,7 @@ def test_connect_time_threshold(listener, host):
     ({"port": 22, "state": "closed", "tls": True}, "tls", "only with state=open"),
     ({"port": 22, "ca_path": "/etc/ca.pem"}, "ca_path", "only with tls=true"),
     ({"port": 22, "server_name": "x.example"}, "server_name", "only with tls=true"),
+    ({"port": 22, "tls": True, "ca_path": "/nonexistent/ca.pem"}, "ca_path", "no such file or directory"),
 ])
 def test_bad_options(params, option, fragment):
     with pytest.raises(OptionError) as info:
