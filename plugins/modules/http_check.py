@@ -132,6 +132,8 @@ options:
     description:
       - A PEM file of CA certificates (or an OpenSSL hashed directory) to verify the server with, instead of the
         system store. Used when O(validate_certs=true).
+      - O(ca_path), O(client_cert) and O(client_key) are loaded before any request; a missing or unreadable file,
+        or a key that does not match its certificate, fails the task with a message naming the option.
     type: path
   client_cert:
     description:

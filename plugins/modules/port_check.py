@@ -73,7 +73,7 @@ options:
   ca_path:
     description:
       - PEM file of CA certificates (or an OpenSSL hashed directory) to verify with, with O(tls=true) and
-        O(validate_certs=true).
+        O(validate_certs=true). A missing or unreadable file fails the task with a message naming the option.
     type: path
   server_name:
     description:
