@@ -314,8 +314,8 @@ def run(params, compiled, name=KIND):
             else:
                 if why == "timed out":
                     why = "timed out after %s s" % ("%g" % cfg.timeout)
-                problems.append("critical: answer does not match '%s' (%s; got %s)" % (cfg.regex.pattern, why,
-                                                                                     _excerpt(text)))
+                problems.append("critical: answer does not match '%s' (%s; got %s)"
+                                % (cfg.regex.pattern, why, _excerpt(text)))
         if metrics["cert_days_left"] is not None:
             headline += ", " + _tls.expiry_phrase(metrics["cert_days_left"])
         status, breaches = evaluate(metrics, compiled, METRICS)
