@@ -23,6 +23,9 @@ pytest.importorskip("cryptography")
 
 HOSTS = ["127.0.0.1", "::1"]
 
+# pytest resets warning filters per test; the module itself silences this one (validate_certs=false is explicit)
+pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+
 
 def check(thresholds=None, **params):
     compiled = compile_thresholds(thresholds, _http.METRICS, _http.DEFAULT_THRESHOLDS)
