@@ -11,7 +11,17 @@ import time
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.sre.health.plugins.module_utils import _disk, _load, _memory, _process, _service
+from ansible_collections.sre.health.plugins.module_utils import (
+    _disk,
+    _http,
+    _load,
+    _logscan,
+    _memory,
+    _metrics,
+    _port,
+    _process,
+    _service,
+)
 from ansible_collections.sre.health.plugins.module_utils._module import PACKAGES
 from ansible_collections.sre.health.plugins.module_utils._runner import TaskTimeout, run_all
 from ansible_collections.sre.health.plugins.module_utils._status import (
@@ -29,6 +39,10 @@ KINDS = {
     "load": _load,
     "process": _process,
     "service": _service,
+    "http": _http,
+    "port": _port,
+    "metrics": _metrics,
+    "log": _logscan,
 }
 
 # Keys of a check entry that belong to the check itself, not to its kind.

@@ -198,6 +198,11 @@ def main():
         prepared = prepare(params["checks"], params["check_timeout"])
     except CheckDefinitionError as exc:
         module.fail_json(msg=str(exc))
+    # Credentials inside http and metrics entries are masked in everything Ansible prints.
+    for check in prepared:
+        hide = getattr(check["kind"], "sensitive_values", None)
+        if hide is not None:
+            module.no_log_values.update(v for v in hide(check["params"]) if v)
     results, definition_errors, _abandoned, elapsed = run_checks(prepared, params["max_workers"], params["timeout"])
     if definition_errors:
         module.fail_json(msg="; ".join(definition_errors), checks=results)
