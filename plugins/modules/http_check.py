@@ -207,7 +207,7 @@ EXAMPLES = r"""
 
 - name: Internal endpoint with mutual TLS and a private CA
   sre.health.http_check:
-    url: https://10.0.0.5:8443/health
+    url: https://api.internal.example:8443/health
     ca_path: /etc/pki/internal-ca.pem
     client_cert: /etc/pki/monitor.pem
     client_key: /etc/pki/monitor.key
