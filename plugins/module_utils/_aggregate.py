@@ -88,54 +88,65 @@ def prepare(entries, default_timeout):
     seen = {}
     for index, entry in enumerate(entries):
         label = _label(index, entry)
-        if not isinstance(entry, dict):
-            raise CheckDefinitionError("%s: %r is not a dict with name and kind" % (label, entry))
-        name = entry.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise CheckDefinitionError("%s: option name: %r is invalid; accepted: a non-empty string" % (label, name))
-        if name in seen:
+        check = prepare_entry(entry, label, default_timeout)
+        if check["name"] in seen:
             raise CheckDefinitionError("%s: option name: %r is already used by checks[%d]; accepted: a unique name"
-                                       % (label, name, seen[name]))
-        seen[name] = index
-        kind_name = entry.get("kind")
-        if kind_name not in KINDS:
-            raise CheckDefinitionError("%s: option kind: %r is invalid; accepted: %s"
-                                       % (label, kind_name, ", ".join(sorted(KINDS))))
-        kind = KINDS[kind_name]
-        timeout = entry.get("check_timeout", default_timeout)
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < float("inf"):
-            raise CheckDefinitionError("%s: option check_timeout: %r is invalid; accepted: a number of seconds "
-                                       "greater than 0" % (label, timeout))
-        validator = ArgumentSpecValidator(
-            kind.OPTIONS,
-            mutually_exclusive=getattr(kind, "MUTUALLY_EXCLUSIVE", None),
-            required_one_of=getattr(kind, "REQUIRED_ONE_OF", None),
-            required_together=getattr(kind, "REQUIRED_TOGETHER", None),
-            required_if=getattr(kind, "REQUIRED_IF", None),
-        )
-        kind_params = _kind_params(kind_name, kind, entry)
-        known = set(kind.OPTIONS)
-        for spec in kind.OPTIONS.values():
-            known.update(spec.get("aliases", []))
-        unknown = sorted(k for k in kind_params if k not in known)
-        if unknown:
-            accepted = sorted(set(RESERVED) | set(kind.OPTIONS) | set([NAME_KEYS.get(kind_name, "name")]))
-            raise CheckDefinitionError("%s: unknown option%s %s for kind %s; accepted: %s" % (
-                label, "" if len(unknown) == 1 else "s", ", ".join(unknown), kind_name, ", ".join(accepted)))
-        validation = validator.validate(kind_params)
-        if validation.error_messages:
-            raise CheckDefinitionError("%s: %s" % (label, "; ".join(validation.error_messages)))
-        params = validation.validated_parameters
-        try:
-            compiled = compile_thresholds(entry.get("thresholds"), kind.METRICS, kind.DEFAULT_THRESHOLDS)
-            validate = getattr(kind, "validate", None)
-            if validate is not None:
-                validate(params)
-        except (OptionError, ThresholdError) as exc:
-            raise CheckDefinitionError("%s: %s" % (label, exc))
-        prepared.append({"index": index, "name": name, "kind_name": kind_name, "kind": kind, "params": params,
-                         "compiled": compiled, "timeout": float(timeout)})
+                                       % (label, check["name"], seen[check["name"]]))
+        seen[check["name"]] = index
+        check["index"] = index
+        prepared.append(check)
     return prepared
+
+
+def prepare_entry(entry, label, default_timeout, kinds=None):
+    """Validate one check definition (``label`` prefixes every error); return the prepared check.
+
+    ``kinds`` restricts the accepted kinds (service_state's probe takes http and port only).
+    """
+    kinds = KINDS if kinds is None else dict((k, KINDS[k]) for k in kinds)
+    if not isinstance(entry, dict):
+        raise CheckDefinitionError("%s: %r is not a dict with name and kind" % (label, entry))
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise CheckDefinitionError("%s: option name: %r is invalid; accepted: a non-empty string" % (label, name))
+    kind_name = entry.get("kind")
+    if kind_name not in kinds:
+        raise CheckDefinitionError("%s: option kind: %r is invalid; accepted: %s"
+                                   % (label, kind_name, ", ".join(sorted(kinds))))
+    kind = kinds[kind_name]
+    timeout = entry.get("check_timeout", default_timeout)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < float("inf"):
+        raise CheckDefinitionError("%s: option check_timeout: %r is invalid; accepted: a number of seconds "
+                                   "greater than 0" % (label, timeout))
+    validator = ArgumentSpecValidator(
+        kind.OPTIONS,
+        mutually_exclusive=getattr(kind, "MUTUALLY_EXCLUSIVE", None),
+        required_one_of=getattr(kind, "REQUIRED_ONE_OF", None),
+        required_together=getattr(kind, "REQUIRED_TOGETHER", None),
+        required_if=getattr(kind, "REQUIRED_IF", None),
+    )
+    kind_params = _kind_params(kind_name, kind, entry)
+    known = set(kind.OPTIONS)
+    for spec in kind.OPTIONS.values():
+        known.update(spec.get("aliases", []))
+    unknown = sorted(k for k in kind_params if k not in known)
+    if unknown:
+        accepted = sorted(set(RESERVED) | set(kind.OPTIONS) | set([NAME_KEYS.get(kind_name, "name")]))
+        raise CheckDefinitionError("%s: unknown option%s %s for kind %s; accepted: %s" % (
+            label, "" if len(unknown) == 1 else "s", ", ".join(unknown), kind_name, ", ".join(accepted)))
+    validation = validator.validate(kind_params)
+    if validation.error_messages:
+        raise CheckDefinitionError("%s: %s" % (label, "; ".join(validation.error_messages)))
+    params = validation.validated_parameters
+    try:
+        compiled = compile_thresholds(entry.get("thresholds"), kind.METRICS, kind.DEFAULT_THRESHOLDS)
+        validate = getattr(kind, "validate", None)
+        if validate is not None:
+            validate(params)
+    except (OptionError, ThresholdError) as exc:
+        raise CheckDefinitionError("%s: %s" % (label, exc))
+    return {"index": 0, "label": label, "name": name, "kind_name": kind_name, "kind": kind, "params": params,
+            "compiled": compiled, "timeout": float(timeout)}
 
 
 def _missing_libraries(kind):
@@ -168,7 +179,7 @@ def run_checks(prepared, max_workers, overall_timeout):
         elif isinstance(exc, TaskTimeout):
             summary = "%s: check %s" % (check["name"], exc)
         elif isinstance(exc, (OptionError, ThresholdError)):
-            definition_errors.append("%s: %s" % (_label(check["index"], {"name": check["name"]}), exc))
+            definition_errors.append("%s: %s" % (check.get("label") or _label(check["index"], check), exc))
             summary = "%s: invalid definition: %s" % (check["name"], exc)
         else:
             summary = "%s: check failed: %s: %s" % (check["name"], type(exc).__name__, exc)

@@ -196,7 +196,12 @@ def show_command(systemctl, units):
 
 
 def run_systemctl_show(units, timeout):
-    """Run ``systemctl show`` once for ``units`` and return its standard output.
+    """Run ``systemctl show`` once for ``units`` and return its standard output."""
+    return run_systemctl(show_command("systemctl", units)[1:], timeout)
+
+
+def run_systemctl(args, timeout):
+    """Run ``systemctl ARGS`` and return its standard output; raise SystemctlError on failure.
 
     subprocess rather than AnsibleModule.run_command: this runs inside pure module_utils code
     that health_check calls from worker threads without a module object, and subprocess with a
@@ -209,7 +214,7 @@ def run_systemctl_show(units, timeout):
         raise SystemctlError("systemctl not found in PATH or /sbin, /usr/sbin, /usr/local/sbin (not a systemd host?)")
     env = dict(os.environ, LC_ALL="C", SYSTEMD_PAGER="", SYSTEMD_COLORS="0")
     env.pop("LANGUAGE", None)
-    argv = show_command(systemctl, units)
+    argv = [systemctl] + list(args)
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env=env, start_new_session=True)
@@ -224,15 +229,15 @@ def run_systemctl_show(units, timeout):
             proc.communicate(timeout=2)
         except subprocess.TimeoutExpired:
             pass
-        raise SystemctlError("systemctl show did not answer within %s s (systemd or D-Bus hung?)"
-                             % format_quantity(timeout, COUNT))
+        raise SystemctlError("systemctl %s did not answer within %s s (systemd or D-Bus hung?)"
+                             % (args[0], format_quantity(timeout, COUNT)))
     stdout = out.decode("utf-8", "replace")
     stderr = err.decode("utf-8", "replace")
     if proc.returncode != 0:
         message = "; ".join(line.strip() for line in stderr.splitlines() if line.strip()) or "no error message"
         if len(message) > 500:
             message = message[:500] + "..."
-        raise SystemctlError("systemctl show failed (rc %d): %s" % (proc.returncode, message))
+        raise SystemctlError("systemctl %s failed (rc %d): %s" % (args[0], proc.returncode, message))
     return stdout
 
 

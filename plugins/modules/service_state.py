@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: service_state
-short_description: Check that systemd units are running (or stopped) and enabled as expected
+short_description: Check that systemd units run as expected, and safely restart the ones that died
 version_added: 1.0.0
 description:
   - Reads every unit of O(name) with B(one) C(systemctl show) call, asking only for the properties it needs
@@ -29,7 +29,26 @@ description:
     and memory, then in parentheses every problem with its level.
   - If C(systemctl) is missing (not a systemd host), fails (for example "System has not been booted with
     systemd as init system"), or does not answer within O(timeout), every unit is C(unknown) with that message.
-  - Only reads; never changes the host, so it runs the same in check mode.
+  - With O(probe), an http or port check must also pass; its result is one more entry of RV(checks).
+  - By default only reads; never changes the host, so it runs the same in check mode.
+  - 'With O(remediate=true) it restarts (C(systemctl restart)) every unit that is not running (ActiveState
+    C(inactive), C(failed) or C(maintenance), or C(activating) while waiting to restart after a failure),
+    and every unit of O(name) when the O(probe) is C(critical). Warnings (a unit still starting, an enabled
+    mismatch, a slow probe) and unknowns (systemctl or the probe could not measure) are reported, never acted
+    on: a restart cannot fix them.'
+  - 'After the restarts it watches every restarted unit for O(settle) seconds: the unit must be active at every
+    look (four per second) and must not become active again in between (systemd restarted it after it died),
+    which catches the service that starts and dies a second later. Then the probe must pass (C(ok) or
+    C(warning)). Each unit gets an RV(checks[].outcome): V(recovered), V(still_failing),
+    V(skipped_flap_guard), V(would_restart) (check mode), V(healthy) or V(no_action).'
+  - 'Flap guard: at most O(max_restarts) restarts per unit within O(restart_window), counted in O(state_file)
+    on the host. Past the limit the unit is not restarted and is C(critical) (V(skipped_flap_guard)), with the
+    time the next restart is allowed. Each restart is recorded before it runs, so a run that dies midway still
+    counts it. The file is replaced atomically (temporary file, fsync, rename; mode 0600) under an exclusive
+    lock, so two runs on one host never restart the same units at once. A corrupt or unreadable file is
+    reported as a warning and rebuilt with no history, never a traceback.'
+  - Reports V(changed) only when it restarted something. Units that do not exist fail the task before anything
+    is restarted.
 author:
   - sre.health developers (!UNKNOWN)
 extends_documentation_fragment:
@@ -68,6 +87,7 @@ options:
       - A mismatch is a C(warning) (the unit may not come back after a reboot, or may come back when it
         should not), and the summary names the actual state, for example C(static) or C(masked).
       - Not checked for a unit that does not exist.
+      - O(remediate) never changes the unit-file state; a mismatch stays a C(warning).
     type: bool
   timeout:
     description:
@@ -82,6 +102,64 @@ options:
         V({restarts: {warning: 0, critical: 5}}) alerts on any automatic restart, V({uptime_seconds:
         {warning: "5m:"}}) on a unit that (re)started less than five minutes ago.'
       - A metric that is null (uptime of a stopped unit, memory without accounting) is not judged.
+  remediate:
+    description:
+      - Restart the units that are down or whose O(probe) fails, then verify the restart held (see the description).
+      - Needs O(expect=active), and root (C(become)) on most hosts.
+      - With O(remediate=false) the remediation options are still validated, and the probe still runs as a check.
+    type: bool
+    default: false
+  settle:
+    description:
+      - Seconds a restarted unit must stay active, without dying and being restarted by systemd, to count as
+        V(recovered). V(0) takes a single look right after the restart.
+      - From 0 to 3600.
+    type: float
+    default: 5
+  probe:
+    description:
+      - 'An http or port check (the options of M(sre.health.http_check) or M(sre.health.port_check), with
+        V(kind) V(http) or V(port), and optionally V(name), V(thresholds) and V(check_timeout)) that must pass
+        for the units to count as healthy, for example V({kind: port, port: 80}) or
+        V({kind: http, url: "http://127.0.0.1/health", expected_status: [200]}).'
+      - It runs once before any restart; when it is C(critical), every unit of O(name) is restarted (give one
+        service per task when services have different probes). It runs again after O(settle) and must then be
+        C(ok) or C(warning).
+      - Its result is the last entry of RV(checks), named V(<name>:probe) unless it has a V(name).
+    type: dict
+  max_restarts:
+    description:
+      - The flap guard's limit; at most this many restarts of a unit within O(restart_window). An integer of 1
+        or more.
+    type: int
+    default: 3
+  restart_window:
+    description:
+      - The flap guard's window; seconds, or a duration with a unit (V(30m), V(1h), V(1d)).
+    type: raw
+    default: 1h
+  restart_timeout:
+    description:
+      - Seconds to wait for C(systemctl restart) (the start job, for units that signal readiness), and for the
+        state file's lock when another run holds it.
+    type: float
+    default: 90
+  state_file:
+    description:
+      - The flap guard's restart log on the host, a JSON file holding the restart times (epoch seconds) of each
+        unit. Its directory is created when missing.
+      - Read only when a unit needs a restart (or in check mode, to tell whether it would be allowed), written
+        only when a unit is restarted or the file is damaged; never written in check mode.
+    type: path
+    default: /var/lib/sre-health/service-restarts.json
+attributes:
+  check_mode:
+    support: full
+    details: Without O(remediate), the module only reads. With it, check mode restarts nothing and writes nothing,
+      and each unit that would be restarted (and that the flap guard would allow) reports V(would_restart).
+  diff_mode:
+    support: full
+    details: With O(remediate=true), the diff shows each unit's state before and after (predicted in check mode).
 notes:
   - Needs no third-party Python library; runs C(systemctl) (found in E(PATH) and the sbin directories)
     with C(LC_ALL=C) and no pager.
@@ -95,6 +173,18 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: Restart nginx if it is down or does not answer on port 80, at most 3 times an hour
+  sre.health.service_state:
+    name: nginx
+    remediate: true
+    settle: 5
+    probe:
+      kind: http
+      url: http://127.0.0.1/
+    max_restarts: 3
+    restart_window: 1h
+  become: true
+
 - name: Check that nginx and ssh run
   sre.health.service_state:
     name:
@@ -144,6 +234,11 @@ health:
   returned: always
   type: str
   sample: unhealthy
+changed:
+  description: True when the module restarted at least one unit; in check mode, true when it would restart one.
+  returned: always
+  type: bool
+  sample: true
 summary:
   description: One line naming every unit that is not ok.
   returned: always
@@ -151,7 +246,8 @@ summary:
   sample: "2 of 3 checks not ok: CRITICAL: app.service: failed, result exit-code, enabled, 5 restarts
     (critical: expected active); CRITICAL: nosuch.service: unit not found"
 checks:
-  description: One result per unit, in the order of O(name) (duplicates removed).
+  description: One result per unit, in the order of O(name) (duplicates removed), then the O(probe)'s result
+    when there is one.
   returned: always
   type: list
   elements: dict
@@ -240,17 +336,59 @@ checks:
       type: str
       returned: when systemctl answered
       sample: "Sun 2026-11-22 11:05:01 UTC"
+    outcome:
+      description:
+        - What remediation did for the unit. V(recovered) (restarted, stayed active for O(settle) seconds, probe
+          passed), V(still_failing) (restarted but died, failed to start, or the probe still fails),
+          V(skipped_flap_guard) (needed a restart but the flap guard's limit is reached), V(would_restart) (check
+          mode), V(healthy) (nothing to do), V(no_action) (a warning or unknown that a restart cannot fix).
+        - The unit's RV(checks[].status) is C(critical) for V(still_failing), V(skipped_flap_guard) and
+          V(would_restart); for the others it is the unit's state after remediation.
+      type: str
+      returned: when O(remediate=true)
+      sample: recovered
+    found:
+      description: The unit's summary before remediation.
+      type: str
+      returned: when O(remediate=true)
+      sample: "nginx.service: inactive (dead), enabled (critical: expected active)"
+    action:
+      description: V(restart) when the module restarted the unit, V(would restart) in check mode, else V(none).
+      type: str
+      returned: when O(remediate=true)
+      sample: restart
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sre.health.plugins.module_utils import _service
-from ansible_collections.sre.health.plugins.module_utils._module import argument_spec, run_kind
+from ansible_collections.sre.health.plugins.module_utils import _remediate, _service
+from ansible_collections.sre.health.plugins.module_utils._module import argument_spec, exit_results
+from ansible_collections.sre.health.plugins.module_utils._status import OptionError, ThresholdError, compile_thresholds
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(_service), supports_check_mode=True)
-    run_kind(module, _service)
+    spec = argument_spec(_service)
+    spec.update(_remediate.REMEDIATE_OPTIONS)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    params = module.params
+    probe = params.get("probe")
+    if isinstance(probe, dict):
+        hide = getattr(_remediate.probe_kind(probe), "sensitive_values", None)
+        if hide is not None:
+            module.no_log_values.update(v for v in hide(probe) if v)
+    try:
+        compiled = compile_thresholds(params.get("thresholds"), _service.METRICS, _service.DEFAULT_THRESHOLDS)
+        if not params["remediate"]:
+            exit_results(module, _remediate.check(params, compiled), params["fail_on"])
+        outcome = _remediate.remediate(params, compiled, module.check_mode)
+    except (OptionError, ThresholdError, _remediate.StateFileError) as exc:
+        module.fail_json(msg=str(exc))
+    for warning in outcome["warnings"]:
+        module.warn(warning)
+    extra = dict(changed=outcome["changed"])
+    if module._diff:
+        extra["diff"] = outcome["diff"]
+    exit_results(module, outcome["checks"], params["fail_on"], **extra)
 
 
 if __name__ == "__main__":
