@@ -82,7 +82,8 @@ and starts dockerd), then run it again."
         mkdir -p "$(dirname "$dockerd_log")"
         # setsid: the engine outlives this script (the next run reuses it) and is not hit by
         # signals sent to the caller's process group.
-        setsid dockerd --bridge=none --iptables=false >>"$dockerd_log" 2>&1 </dev/null &
+        # 9>&-: the daemon outlives this run and must not keep holding the run lock
+        setsid dockerd --bridge=none --iptables=false >>"$dockerd_log" 2>&1 </dev/null 9>&- &
         pid=$!
         started_here=1
     fi
