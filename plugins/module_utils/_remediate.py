@@ -86,12 +86,8 @@ _monotonic = time.monotonic
 _sleep = time.sleep
 
 
-class ProbeError(OptionError):
+class ProbeError(ValueError):
     """An invalid ``probe``; the message names the probe's option, its value and what is accepted."""
-
-    def __init__(self, message):
-        ValueError.__init__(self, message)
-        self.option = "probe"
 
 
 class StateFileError(Exception):
@@ -114,7 +110,7 @@ def parse_window(value):
         seconds = parse_quantity(value, SECONDS)
     except UnitError:
         raise OptionError("restart_window", value, accepted)
-    if not seconds > 0:
+    if seconds <= 0:
         raise OptionError("restart_window", value, accepted)
     return seconds
 
@@ -423,8 +419,8 @@ def remediate(params, compiled, check_mode, name=_service.KIND):
     before = _service.run(params, compiled, name)
     missing = [r["unit"] for r in before if r.get("load_state") == "not-found"]
     if missing:
-        raise OptionError("name", params.get("name"), "units that exist on this host; not found: %s (nothing was "
-                                                     "restarted)" % ", ".join(missing))
+        accepted = "units that exist on this host; not found: %s (nothing was restarted)" % ", ".join(missing)
+        raise OptionError("name", params.get("name"), accepted)
     probe_before = run_probe(cfg.probe)
     probe_failed = probe_before is not None and probe_before["status"] == CRITICAL
 
@@ -497,8 +493,8 @@ def remediate(params, compiled, check_mode, name=_service.KIND):
                      else ("would restart" if outcome == WOULD_RESTART else "none"))
         checks.append(entry)
         diff_before.append("%s: %s\n" % (unit, _diff_state(found)))
-        diff_after.append("%s: %s\n" % (unit, "active (restarted)" if outcome == WOULD_RESTART
-                                         else _diff_state(result)))
+        predicted = "active (restarted)" if outcome == WOULD_RESTART else _diff_state(result)
+        diff_after.append("%s: %s\n" % (unit, predicted))
     probe_result = probe_after if probe_after is not None else None
     if probe_result is not None:
         checks.append(probe_result)

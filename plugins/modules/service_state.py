@@ -381,7 +381,7 @@ def main():
         if not params["remediate"]:
             exit_results(module, _remediate.check(params, compiled), params["fail_on"])
         outcome = _remediate.remediate(params, compiled, module.check_mode)
-    except (OptionError, ThresholdError, _remediate.StateFileError) as exc:
+    except (OptionError, ThresholdError, _remediate.ProbeError, _remediate.StateFileError) as exc:
         module.fail_json(msg=str(exc))
     for warning in outcome["warnings"]:
         module.warn(warning)

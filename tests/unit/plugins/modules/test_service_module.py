@@ -12,9 +12,6 @@ ansible CLI around it keeps the machine's own PATH.
 
 from __future__ import annotations
 
-import os
-import sys
-
 import pytest
 
 from ansible_collections.sre.health.tests.unit.plugins.module_utils.test_service import (
@@ -22,27 +19,10 @@ from ansible_collections.sre.health.tests.unit.plugins.module_utils.test_service
     fake_systemctl,
     sbin_has_systemctl,
 )
+from ansible_collections.sre.health.tests.unit.plugins.modules.conftest import python_with_path
 from ansible_collections.sre.health.tests.unit.utils import run_module
 
 RESULT_KEYS = {"name", "kind", "status", "summary", "metrics", "thresholds", "duration_ms", "unit", "expected"}
-
-
-def python_with_path(directory, path, replace=False):
-    """An interpreter wrapper that runs the module with ``path`` first on (or as the whole) PATH."""
-    wrapper = os.path.join(directory, "python-with-path")
-    new_path = "'%s'" % path if replace else "'%s'${PATH:+:$PATH}" % path
-    with open(wrapper, "w") as handle:
-        handle.write("#!/bin/sh\nPATH=%s\nexport PATH\nexec '%s' \"$@\"\n" % (new_path, sys.executable))
-    os.chmod(wrapper, 0o755)
-    return wrapper
-
-
-@pytest.fixture
-def standin(tmp_path):
-    """(python wrapper, call record) for a module run that finds the stand-in systemctl first."""
-    bindir = str(tmp_path / "bin")
-    record = fake_systemctl(bindir)
-    return python_with_path(str(tmp_path), bindir), record
 
 
 def assert_no_traceback(run):

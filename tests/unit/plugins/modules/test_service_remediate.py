@@ -2,7 +2,8 @@
 # Copyright (c) sre.health contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""service_state with remediate, end to end through the real ansible CLI, on the stand-in systemctl.
+"""service_state with remediate, end to end through the real ansible CLI, on the stand-in systemctl
+(the ``standin`` fixture, in conftest.py).
 
 The stand-in (see test_service.py) answers ``systemctl show`` from real captures and refuses anything
 else, and records every call: these tests prove what the module does NOT do (restart on bad input, in
@@ -18,10 +19,7 @@ import re
 import time
 
 from ansible_collections.sre.health.tests.unit.plugins.module_utils.test_service import calls
-from ansible_collections.sre.health.tests.unit.plugins.modules.test_service_module import (  # noqa: F401 (fixture)
-    assert_no_traceback,
-    standin,
-)
+from ansible_collections.sre.health.tests.unit.plugins.modules.test_service_module import assert_no_traceback
 from ansible_collections.sre.health.tests.unit.utils import run_module
 
 
@@ -51,8 +49,8 @@ def test_bad_limits_and_probes_fail_before_systemctl_runs(standin, tmp_path):
     for args, message in [
         ({"max_restarts": -1}, "option max_restarts: -1 is invalid; accepted: an integer of 1 or more"),
         ({"restart_window": "1 fortnight"}, "option restart_window: '1 fortnight' is invalid"),
-        ({"probe": {"kind": "ping", "host": "127.0.0.1"}}, "option probe: option kind: 'ping' is invalid; "
-                                                            "accepted: http, port"),
+        ({"probe": {"kind": "ping", "host": "127.0.0.1"}},
+         "option probe: option kind: 'ping' is invalid; accepted: http, port"),
         ({"expect": "inactive"}, "option expect: 'inactive' is invalid; accepted: active when remediate is true"),
     ]:
         run = remediate(python, state, name=["app"], **args)
