@@ -187,6 +187,19 @@ class Scrubber(object):
         return text
 
 
+def human_duration(seconds):
+    """90 -> 1m30s, 900 -> 15m, 14400 -> 4h, 2.5 -> 2.5s: as the options are written."""
+    if seconds < 60:
+        return "%gs" % round(seconds, 1)
+    whole = int(round(seconds))
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if whole >= size:
+            parts.append("%d%s" % (whole // size, unit))
+            whole %= size
+    return "".join(parts)
+
+
 # --- observing the fleet -------------------------------------------------------------------
 
 def _text(value, limit=MAX_SUMMARY):
@@ -463,8 +476,7 @@ def deliver(batches, post, cfg, clock=time.monotonic, sleep=time.sleep):
         while True:
             remaining = deadline - clock()
             if remaining <= 0:
-                error = error or "not sent: the delivery time (timeout %s) ran out" % format_quantity(cfg.timeout,
-                                                                                                   SECONDS)
+                error = error or "not sent: the delivery time (timeout %s) ran out" % human_duration(cfg.timeout)
                 break
             attempts += 1
             share = remaining / (cfg.retries + 2 - attempts)
@@ -645,13 +657,13 @@ def run(params, check_mode=False, post=None, clock=time.time, monotonic=time.mon
         if post is None:
             post = http_post(cfg.url, cfg.headers, cfg.validate_certs, cfg.ca_path)
         outcome = deliver(batches, post, cfg, clock=monotonic, sleep=sleep)
-    result = dict(sent=[], recovered=[], suppressed=[], failed=[])
+    result = dict(sent=[], recovered=[], suppressed=[], undelivered=[])
     settled = {}
     for key, event, record in notices:
         error, attempts = outcome[key]
         settled[key] = (event, error)
         if error is not None:
-            result["failed"].append(_public(key, record, event=event, reason=error, attempts=attempts))
+            result["undelivered"].append(_public(key, record, event=event, reason=error, attempts=attempts))
         elif event == "resolved":
             result["recovered"].append(_public(key, record, event=event))
         else:
@@ -660,12 +672,11 @@ def run(params, check_mode=False, post=None, clock=time.time, monotonic=time.mon
         until = record["resolved_notified_at"] + cfg.cooldown
         result["suppressed"].append(_public(
             key, record, reason="alerting again %s after its resolved notice, within the cooldown of %s; sent if "
-                                "still alerting after %s" % (format_quantity(now - record["resolved_notified_at"],
-                                                                             SECONDS),
-                                                             format_quantity(cfg.cooldown, SECONDS), iso(until))))
-    if result["failed"]:
+                                "still alerting after %s" % (human_duration(now - record["resolved_notified_at"]),
+                                                             human_duration(cfg.cooldown), iso(until))))
+    if result["undelivered"]:
         warnings.append("%d alert notice(s) not delivered (%s); they will be sent again on the next run"
-                        % (len(result["failed"]), result["failed"][0]["reason"]))
+                        % (len(result["undelivered"]), result["undelivered"][0]["reason"]))
     records = prune(settle(records, settled, now), now, cfg.cooldown)
     result["active"] = sorted(key for key, record in records.items() if record.get("firing"))
     result["fleet"] = totals

@@ -31,13 +31,15 @@ description:
     bad push to the whole fleet is one message, not hundreds.'
   - 'B(Delivery) never fails the play: a webhook that refuses connections, answers 5xx, 408 or 429, or never
     answers is retried with exponential backoff (0.5 s, 1 s, 2 s...), all of it within O(timeout) in total.
-    What was not delivered is listed in RV(failed), a warning says so, the task still succeeds, and the state
+    What was not delivered is listed in RV(undelivered), a warning says so, the task still succeeds, and the state
     records it as not sent so that the next run sends it again. Other 4xx answers (a revoked token) are not
     retried.'
   - 'B(State): O(state_file) is JSON, written atomically (a temporary file in the same directory, fsync,
     rename), readable by its owner only (mode C(0600)), whatever mode an earlier file had. It never contains the
     URL or the headers. A state file that cannot be read or parsed is reported in a warning and rebuilt from
     this run (its alerting keys are then sent as new).'
+  - C(changed) is true only when a notice was delivered (in check mode, would be), so a run on an unchanged fleet
+    reports C(changed=false) even though the state file records the latest summaries.
   - The URL is a secret (Slack-style URLs carry tokens), as are the O(headers) values; neither appears in the
     results, the state, the warnings or the error messages.
 author:
@@ -223,11 +225,14 @@ suppressed:
   elements: dict
   sample: [{"key": "web2/nginx", "host": "web2", "check": "nginx", "status": "critical",
             "summary": "nginx: no process running (critical < 1)", "since": "2026-11-22T16:10:00Z",
-            "reason": "alerting again 2 m after its resolved notice, within the cooldown of 15 m; sent if still
+            "reason": "alerting again 2m after its resolved notice, within the cooldown of 15m; sent if still
               alerting after 2026-11-22T16:23:00Z"}]
-failed:
-  description: Notices that could not be delivered; sent again on the next run. RV(sent)'s keys, C(reason) (never
-    showing the URL) and C(attempts).
+undelivered:
+  description:
+    - Notices that could not be delivered; sent again on the next run. RV(sent)'s keys, C(reason) (never showing the
+      URL) and C(attempts).
+    - Not named C(failed), which Ansible reserves for the task's own outcome (a non-empty list there would fail the
+      task).
   returned: always
   type: list
   elements: dict
