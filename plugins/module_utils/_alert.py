@@ -39,7 +39,7 @@ import time
 from urllib.parse import urlsplit
 
 from ansible_collections.sre.health.plugins.module_utils._status import CRITICAL, OK, STATUSES, UNKNOWN, worst
-from ansible_collections.sre.health.plugins.module_utils._units import SECONDS, UnitError, format_quantity, parse_quantity
+from ansible_collections.sre.health.plugins.module_utils._units import SECONDS, UnitError, parse_quantity
 
 STATE_VERSION = 1
 PAYLOAD_FORMATS = ("generic", "slack")
@@ -530,11 +530,11 @@ def http_post(url, headers, validate_certs, ca_path):
         except SSLValidationError as exc:
             raise PostFailed("TLS verification failed: %s" % _text(exc, 300), False)
         except (socket.timeout, TimeoutError):
-            raise PostFailed("no answer within %s" % format_quantity(timeout, SECONDS), True)
+            raise PostFailed("no answer within %s" % human_duration(timeout), True)
         except URLError as exc:
             reason = exc.reason
             if isinstance(reason, (socket.timeout, TimeoutError)):
-                raise PostFailed("no answer within %s" % format_quantity(timeout, SECONDS), True)
+                raise PostFailed("no answer within %s" % human_duration(timeout), True)
             if isinstance(reason, ConnectionRefusedError):
                 raise PostFailed("connection refused", True)
             raise PostFailed("cannot connect: %s" % _text(reason, 300), True)

@@ -217,8 +217,8 @@ def test_check_mode_computes_but_sends_and_writes_nothing(tmp_path):
 
 def test_batches_and_fleet_totals(tmp_path):
     fleet = Fleet(tmp_path, batch_size=2)
-    results = [host("h%d" % i, ("c", "critical")) for i in range(5)] + [host("ok", ("c", "ok")),
-                                                                      host("w", ("c", "warning"))]
+    results = [host("h%d" % i, ("c", "critical")) for i in range(5)]
+    results += [host("ok", ("c", "ok")), host("w", ("c", "warning"))]
     result = fleet.run(results)
     assert [len(p["alerts"]) for p in fleet.posts] == [2, 2, 1] and len(result["sent"]) == 5
     assert fleet.posts[0]["fleet"] == dict(hosts=7, healthy=1, degraded=1, unhealthy=5, status="critical",
