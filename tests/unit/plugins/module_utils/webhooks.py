@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sre.health contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Real webhook receivers on 127.0.0.1 for fleet_alert: one that records every POST and answers
+a settable status, one that accepts connections and never answers, and a closed port."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import socket
+import threading
+
+# The path carries a token, as Slack's do: it must never show anywhere.
+TOKEN_PATH = "/services/T0SREHEALTH/B0WEBHOOK/s3cr3t-t0ken-never-shown"
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        owner = self.server.owner
+        with owner.lock:
+            owner.requests.append(dict(path=self.path, headers=dict(self.headers.items()), body=body))
+            code = owner.status
+        answer = b"ok" if code < 400 else b"boom"
+        self.send_response(code)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass
+
+
+class Receiver(object):
+    """Records every POST; answers ``status`` (settable between runs)."""
+
+    def __init__(self, status=200):
+        self.lock = threading.Lock()
+        self.requests = []
+        self.status = status
+        self.server = _Server(("127.0.0.1", 0), _Recorder)
+        self.server.owner = self
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d%s?token=query-s3cr3t" % (self.port, TOKEN_PATH)
+
+    def payloads(self):
+        with self.lock:
+            return [json.loads(r["body"].decode("utf-8")) for r in self.requests]
+
+    def clear(self):
+        with self.lock:
+            del self.requests[:]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class BlackHole(object):
+    """Accepts connections, reads what comes, never answers (until closed)."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.connections = []
+        self._stop = threading.Event()
+        self.sock.settimeout(0.1)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                conn, _addr = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            # held open and never written to: the client waits for an answer that never comes
+            self.connections.append(conn)
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d%s" % (self.port, TOKEN_PATH)
+
+    def close(self):
+        self._stop.set()
+        self.thread.join(2)
+        for conn in self.connections:
+            conn.close()
+        self.sock.close()
+
+
+def closed_port():
+    """A port bound but not listening: connections are refused, and nobody else takes it meanwhile."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock, "http://127.0.0.1:%d%s" % (sock.getsockname()[1], TOKEN_PATH)

@@ -1,0 +1,216 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sre.health contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""fleet_alert end to end, through the real ansible CLI, against real webhook receivers on 127.0.0.1:
+one that records, one that answers 500, one that never answers, and a closed port."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from ansible_collections.sre.health.tests.unit.plugins.module_utils import webhooks as W
+from ansible_collections.sre.health.tests.unit.utils import run_module
+
+SECRETS = ("s3cr3t-t0ken-never-shown", "query-s3cr3t", "T0SREHEALTH", "hdr-s3cr3t")
+
+
+def host(name, *checks, **extra):
+    entries = [dict(name=c, kind="disk", status=s, summary="%s is %s" % (c, s), metrics={}, thresholds={},
+                    duration_ms=1.0) for c, s in checks]
+    order = ["ok", "unknown", "warning", "critical"]
+    status = max((s for _c, s in checks), key=order.index) if checks else "unknown"
+    result = dict(host=name, status=status, health="unhealthy" if status != "ok" else "healthy",
+                  summary="%s summary" % name, checks=entries, counts={})
+    result.update(extra)
+    return result
+
+
+BAD = [host("web1", ("disk:/var", "critical"), ("memory", "ok")), host("web2", ("disk:/", "ok"))]
+FINE = [host("web1", ("disk:/var", "ok"), ("memory", "ok")), host("web2", ("disk:/", "ok"))]
+
+
+def assert_clean(run, state_file=None):
+    """No traceback, and no secret in anything ansible printed or the module returned or wrote."""
+    texts = [run.stdout, run.stderr, json.dumps(run.result)]
+    if state_file and os.path.exists(state_file):
+        with open(state_file) as handle:
+            texts.append(handle.read())
+    for text in texts:
+        assert "Traceback" not in text
+        for secret in SECRETS:
+            assert secret not in text
+
+
+@pytest.fixture
+def receiver():
+    server = W.Receiver()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def state(tmp_path):
+    return str(tmp_path / "reports" / ".alert-state.json")
+
+
+def alert(url, state_file, results, check=False, **params):
+    args = dict(results=results, url=url, state_file=state_file)
+    args.update(params)
+    return run_module("fleet_alert", args, check=check)
+
+
+def events(receiver):
+    return [(a["event"], a["key"]) for p in receiver.payloads() for a in p["alerts"]]
+
+
+def test_fire_dedup_recover_idempotent(receiver, state):
+    first = alert(receiver.url, state, BAD)
+    assert not first.failed, first.result
+    assert first.result["changed"] is True and [s["key"] for s in first.result["sent"]] == ["web1/disk:/var"]
+    assert events(receiver) == [("firing", "web1/disk:/var")]
+    payload = receiver.payloads()[0]
+    assert payload["fleet"] == dict(hosts=2, healthy=1, degraded=0, unhealthy=1, status="critical", firing=1)
+    assert payload["alerts"][0]["since"].endswith("Z") and payload["source"] == "sre.health"
+    assert receiver.requests[0]["path"].startswith(W.TOKEN_PATH)
+    assert_clean(first, state)
+    assert stat.S_IMODE(os.stat(state).st_mode) == 0o600
+    assert sorted(os.listdir(os.path.dirname(state))) == [".alert-state.json"]
+
+    receiver.clear()
+    second = alert(receiver.url, state, BAD)
+    assert second.result["changed"] is False and second.result["sent"] == [] and receiver.requests == []
+    assert second.result["active"] == ["web1/disk:/var"]
+
+    resolved = alert(receiver.url, state, FINE)
+    assert resolved.result["changed"] is True and events(receiver) == [("resolved", "web1/disk:/var")]
+    receiver.clear()
+    again = alert(receiver.url, state, FINE)
+    assert again.result["changed"] is False and receiver.requests == []
+    assert_clean(again, state)
+
+
+def test_reminder_and_cooldown_with_real_runs(receiver, state):
+    # reminder 0.5 s: every later run of a still-alerting key is past it
+    alert(receiver.url, state, BAD, reminder="500ms")
+    reminded = alert(receiver.url, state, BAD, reminder="500ms")
+    assert [s["event"] for s in reminded.result["sent"]] == ["reminder"]
+    alert(receiver.url, state, FINE, cooldown="1h")
+    receiver.clear()
+    flap = alert(receiver.url, state, BAD, cooldown="1h")
+    assert flap.result["changed"] is False and receiver.requests == []
+    assert [s["key"] for s in flap.result["suppressed"]] == ["web1/disk:/var"]
+    # with no cooldown left, the next run sends it
+    late = alert(receiver.url, state, BAD, cooldown=0)
+    assert events(receiver) == [("firing", "web1/disk:/var")] and late.result["changed"] is True
+
+
+def test_slack_payload(receiver, state):
+    run = alert(receiver.url, state, BAD, payload_format="slack")
+    assert not run.failed, run.result
+    (payload,) = receiver.payloads()
+    assert sorted(payload) == ["blocks", "text"]
+    assert payload["text"].startswith("sre.health: 1 firing; fleet of 2 hosts")
+    assert payload["blocks"][1]["type"] == "section" and payload["blocks"][1]["text"]["type"] == "mrkdwn"
+    assert "*FIRING*" in payload["blocks"][1]["text"]["text"] and "web1 disk:/var" in payload["blocks"][1]["text"]["text"]
+
+
+def test_headers_are_sent_and_never_shown(receiver, state):
+    run = alert(receiver.url, state, BAD, headers={"Authorization": "Bearer hdr-s3cr3t"})
+    assert receiver.requests[0]["headers"]["Authorization"] == "Bearer hdr-s3cr3t"
+    assert_clean(run, state)
+
+
+def test_check_mode_sends_and_writes_nothing(receiver, state):
+    run = alert(receiver.url, state, BAD, check=True)
+    assert not run.failed, run.result
+    assert run.result["changed"] is True and [s["key"] for s in run.result["sent"]] == ["web1/disk:/var"]
+    assert receiver.requests == [] and not os.path.exists(os.path.dirname(state))
+
+
+def test_webhook_answering_500_is_retried_and_sent_next_run(receiver, state):
+    receiver.status = 500
+    down = alert(receiver.url, state, BAD, retries=1)
+    assert not down.failed, down.result
+    assert down.result["changed"] is False and len(receiver.requests) == 2
+    (failed,) = down.result["undelivered"]
+    assert failed["key"] == "web1/disk:/var" and failed["attempts"] == 2 and "HTTP 500" in failed["reason"]
+    assert "not delivered (HTTP 500" in down.stdout + down.stderr
+    assert_clean(down, state)
+    receiver.status = 200
+    receiver.clear()
+    up = alert(receiver.url, state, BAD)
+    assert events(receiver) == [("firing", "web1/disk:/var")] and up.result["changed"] is True
+
+
+def test_webhook_refusing_connections_does_not_fail_the_task(state):
+    sock, url = W.closed_port()
+    try:
+        run = alert(url, state, BAD, retries=2)
+    finally:
+        sock.close()
+    assert not run.failed, run.result
+    (failed,) = run.result["undelivered"]
+    assert "connection refused" in failed["reason"] and failed["attempts"] == 3
+    assert_clean(run, state)
+
+
+def test_webhook_that_never_answers_does_not_hang_the_task(state):
+    hole = W.BlackHole()
+    try:
+        run = alert(hole.url, state, BAD, timeout=3, retries=1)
+    finally:
+        hole.close()
+    assert not run.failed, run.result
+    # a hang is the bug: the bound is generous, the module's own bound is 3 s
+    assert run.elapsed < 60
+    (failed,) = run.result["undelivered"]
+    assert "no answer" in failed["reason"]
+    assert_clean(run, state)
+
+
+def test_unreachable_host_gets_a_host_alert(receiver, state):
+    unreachable = dict(host="db1", status="unknown", health="unhealthy", summary="db1 is unreachable", checks=[])
+    run = alert(receiver.url, state, [unreachable])
+    assert [(s["key"], s["check"]) for s in run.result["sent"]] == [("db1", None)]
+
+
+def test_corrupt_state_is_rebuilt_with_a_warning(receiver, state):
+    os.makedirs(os.path.dirname(state))
+    with open(state, "w") as handle:
+        handle.write("{half a json")
+    run = alert(receiver.url, state, BAD)
+    assert not run.failed, run.result
+    assert "is not valid JSON" in run.stdout + run.stderr and "rebuilt from this run" in run.stdout + run.stderr
+    assert "Traceback" not in run.stderr
+    with open(state) as handle:
+        assert json.load(handle)["version"] == 1
+    assert sorted(os.listdir(os.path.dirname(state))) == [".alert-state.json"]
+
+
+@pytest.mark.parametrize("url, fragment", [
+    ("ftp://hooks.example.com" + W.TOKEN_PATH, "url is not a valid http(s) URL"),
+    ("hooks.example.com" + W.TOKEN_PATH, "url is not a valid http(s) URL"),
+    ("https://" + W.TOKEN_PATH, "url is not a valid http(s) URL"),
+])
+def test_bad_url_fails_without_showing_it(state, url, fragment):
+    run = alert(url, state, BAD)
+    assert run.failed and fragment in run.result["msg"]
+    assert_clean(run)
+
+
+@pytest.mark.parametrize("params, fragment", [
+    (dict(payload_format="teams"), "payload_format"),
+    (dict(cooldown="-1m"), "option cooldown: '-1m' is negative"),
+    (dict(reminder="often"), "option reminder: 'often' is invalid"),
+    (dict(alert_on=["ok"]), "alert_on"),
+])
+def test_bad_options_fail_clearly(receiver, state, params, fragment):
+    run = alert(receiver.url, state, BAD, **params)
+    assert run.failed and fragment in run.result["msg"], run.result
+    assert receiver.requests == []
+    assert_clean(run)
