@@ -30,14 +30,13 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import re
 import socket
-import tempfile
 import time
 
 from urllib.parse import urlsplit
 
+from ansible_collections.sre.health.plugins.module_utils._atomic import write_atomically
 from ansible_collections.sre.health.plugins.module_utils._status import CRITICAL, OK, STATUSES, UNKNOWN, worst
 from ansible_collections.sre.health.plugins.module_utils._units import SECONDS, UnitError, parse_quantity
 
@@ -592,40 +591,9 @@ def _state_problem(document):
 
 
 def save_state(path, alerts, now):
-    """Write atomically: a 0600 temporary file in the same directory, fsync, rename, fsync the directory.
-
-    Not module.atomic_move: it keeps an existing file's mode, and a state file once left readable
-    by others must become owner-only again.
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o700)
+    """Write atomically and owner-only (see _atomic); the state never holds the URL."""
     document = dict(version=STATE_VERSION, updated=iso(now), alerts=alerts)
-    data = json.dumps(document, indent=1, sort_keys=True).encode("utf-8")
-    fd, temp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o600)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
-    try:
-        dir_fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    write_atomically(path, json.dumps(document, indent=1, sort_keys=True).encode("utf-8"), 0o600, 0o700)
 
 
 # --- one run -------------------------------------------------------------------------------

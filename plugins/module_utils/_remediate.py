@@ -26,7 +26,6 @@ import bisect
 import errno
 import json
 import os
-import tempfile
 import time
 
 try:
@@ -34,7 +33,7 @@ try:
 except ImportError:  # pragma: no cover - every target this runs on is POSIX
     fcntl = None
 
-from ansible_collections.sre.health.plugins.module_utils import _aggregate, _service
+from ansible_collections.sre.health.plugins.module_utils import _aggregate, _atomic, _service
 from ansible_collections.sre.health.plugins.module_utils._status import (
     CRITICAL,
     OK,
@@ -242,37 +241,12 @@ class RestartLog(object):
         self.rebuild = False
 
 
-def write_atomically(path, data, mode=0o600):
-    """Replace ``path`` with ``data`` so that a reader or a crash sees the old file or the new one, whole."""
-    directory = os.path.dirname(path)
+def write_atomically(path, data):
+    """The state file, replaced whole (see _atomic); a failure is a StateFileError."""
     try:
-        if not os.path.isdir(directory):
-            os.makedirs(directory, 0o755)
-        fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
+        _atomic.write_atomically(path, data, 0o600, 0o755)
     except OSError as exc:
         raise StateFileError("cannot write %s (%s)" % (path, exc.strerror or exc))
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.rename(tmp, path)
-    except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise StateFileError("cannot write %s (%s)" % (path, exc.strerror or exc))
-    try:
-        # make the rename itself durable
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
 
 
 class StateLock(object):
