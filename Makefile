@@ -39,10 +39,11 @@ $(VENV)/.installed: requirements-dev.txt | $(BIN)/activate
 
 venv: $(VENV)/.installed
 
-# Root-only test fixtures: FUSE (a frozen mount), loop-mounted ext4.
+# Root-only test fixtures: FUSE (a frozen mount), loop-mounted ext4; a real browser for the HTML report.
 system-deps:
 	@missing=""; \
 	command -v bindfs >/dev/null || missing="$$missing bindfs fuse3"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v mkfs.ext4 >/dev/null || missing="$$missing e2fsprogs"; \
 	command -v losetup >/dev/null || missing="$$missing util-linux"; \
 	if [ -n "$$missing" ]; then \

@@ -1,0 +1,381 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sre.health contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Fleet reports from every host's health_check result: JSON, JUnit XML, Prometheus textfile, HTML.
+
+Pure logic plus atomic writes; no Ansible imports. Host results are data from hosts, so untrusted:
+the HTML escapes every text, the XML writer escapes through ElementTree, the textfile escapes
+label values, and nothing here evaluates them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+import json
+import math
+import os
+import re
+import xml.etree.ElementTree as ET
+
+from ansible_collections.sre.health.plugins.module_utils._atomic import write_atomically
+from ansible_collections.sre.health.plugins.module_utils._status import (
+    CRITICAL,
+    OK,
+    STATUSES,
+    UNKNOWN,
+    WARNING,
+    health,
+    worst,
+)
+
+FORMATS = ("json", "junit", "prometheus", "html")
+EXTENSIONS = {"json": ".json", "junit": ".junit.xml", "prometheus": ".prom", "html": ".html"}
+
+STATUS_VALUE = {OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3}
+# Worst first, in the collection's order of severity.
+SEVERITY_ORDER = {CRITICAL: 0, WARNING: 1, UNKNOWN: 2, OK: 3}
+
+NO_RESULT = "no result: unreachable or failed before the check"
+BASENAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+class ReportError(ValueError):
+    """A bad option or an unwritable directory; the message names the option, the value and what is accepted."""
+
+
+# --- input ----------------------------------------------------------------------------------------
+
+def _status(value):
+    return value if value in STATUSES else UNKNOWN
+
+
+def normalize(results, hosts=None):
+    """Host results in a fixed shape, one per host (the later of duplicates wins), plus the ``hosts``
+    that have no result at all (unreachable, or failed before the check), as unknown."""
+    if not isinstance(results, list):
+        raise ReportError("option results: %r is invalid; accepted: a list of host results "
+                          "{host, status, health, summary, checks}" % (type(results).__name__,))
+    by_host = {}
+    for index, entry in enumerate(results):
+        if not isinstance(entry, dict) or not isinstance(entry.get("host"), str) or not entry.get("host"):
+            raise ReportError("option results: item %d is invalid; accepted: a dict with a host name (host)" % index)
+        checks = []
+        raw_checks = entry.get("checks") or []
+        if not isinstance(raw_checks, list):
+            raise ReportError("option results: item %d (%s): checks is not a list" % (index, entry["host"]))
+        for number, check in enumerate(raw_checks):
+            if not isinstance(check, dict):
+                raise ReportError("option results: item %d (%s): checks[%d] is not a dict"
+                                  % (index, entry["host"], number))
+            metrics = check.get("metrics") if isinstance(check.get("metrics"), dict) else {}
+            duration = check.get("duration_ms")
+            checks.append({
+                "name": str(check.get("name") or "check %d" % (number + 1)),
+                "kind": str(check.get("kind") or "unknown"),
+                "status": _status(check.get("status")),
+                "summary": str(check.get("summary") or ""),
+                "metrics": metrics,
+                "thresholds": check.get("thresholds") if isinstance(check.get("thresholds"), dict) else {},
+                "duration_ms": duration if _is_number(duration) else None,
+            })
+        status = _status(entry.get("status"))
+        by_host[entry["host"]] = {
+            "host": entry["host"],
+            "status": status,
+            "health": health(status),
+            "summary": str(entry.get("summary") or ""),
+            "checks": checks,
+        }
+    for host in hosts or []:
+        if isinstance(host, str) and host and host not in by_host:
+            by_host[host] = {"host": host, "status": UNKNOWN, "health": health(UNKNOWN), "summary": NO_RESULT,
+                             "checks": []}
+    return sorted(by_host.values(), key=lambda h: (SEVERITY_ORDER[h["status"]], h["host"]))
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def totals(hosts):
+    """Fleet totals: hosts by health, checks by status, and the fleet's worst status."""
+    counts = {"hosts": len(hosts), "healthy": 0, "degraded": 0, "unhealthy": 0}
+    checks = dict((status, 0) for status in STATUSES)
+    for host in hosts:
+        counts[host["health"]] += 1
+        for check in host["checks"]:
+            checks[check["status"]] += 1
+    status = worst(h["status"] for h in hosts)
+    counts.update(status=status, health=health(status), checks=checks,
+                  unhealthy_hosts=[h["host"] for h in hosts if h["health"] == "unhealthy"],
+                  degraded_hosts=[h["host"] for h in hosts if h["health"] == "degraded"])
+    return counts
+
+
+def check_options(formats, directory, basename):
+    if not isinstance(formats, list) or not formats:
+        raise ReportError("option formats: %r is invalid; accepted: a non-empty list of %s"
+                          % (formats, ", ".join(FORMATS)))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ReportError("option formats: %s %s; accepted: %s" % (
+            ", ".join(repr(f) for f in unknown), "is unknown" if len(unknown) == 1 else "are unknown",
+            ", ".join(FORMATS)))
+    if not isinstance(directory, str) or not os.path.isabs(directory):
+        raise ReportError("option dir: %r is invalid; accepted: an absolute directory path" % (directory,))
+    if not isinstance(basename, str) or not BASENAME_RE.match(basename):
+        raise ReportError("option basename: %r is invalid; accepted: letters, digits, '.', '_' and '-', "
+                          "starting with a letter or digit, at most 100 characters" % (basename,))
+
+
+def check_directory(directory):
+    """Create ``directory`` if needed and prove it writable, before any check runs or any report is written."""
+    try:
+        if not os.path.isdir(directory):
+            os.makedirs(directory, 0o755)
+        probe = os.path.join(directory, ".sre-health-write-test.%d" % os.getpid())
+        with open(probe, "wb"):
+            pass
+        os.unlink(probe)
+    except OSError as exc:
+        raise ReportError("option dir: %r is not a writable directory (%s); accepted: a directory this user can "
+                          "create and write" % (directory, exc.strerror or exc))
+
+
+# --- JSON -------------------------------------------------------------------------------------
+
+def render_json(hosts, fleet, generated, context):
+    document = {"generated": generated, "context": context, "totals": fleet, "hosts": hosts}
+    return (json.dumps(document, indent=1, sort_keys=True, default=str) + "\n").encode("utf-8")
+
+
+# --- JUnit XML ----------------------------------------------------------------------------------
+
+def _seconds(duration_ms):
+    return "%.3f" % ((duration_ms or 0.0) / 1000.0)
+
+
+def render_junit(hosts, fleet, generated, context):
+    """One testsuite per host, one testcase per check.
+
+    critical -> <failure>, unknown -> <error> (the check could not measure), warning and ok pass
+    (a warning does not fail a host by default; its summary is in <system-out>). A host without
+    checks (unreachable, invalid definition) is one testcase named "health_check" with an <error>.
+    """
+    root = ET.Element("testsuites", name="sre.health fleet check")
+    total = {"tests": 0, "failures": 0, "errors": 0}
+    for host in hosts:
+        cases = host["checks"] or [{"name": "health_check", "kind": "health_check", "status": host["status"],
+                                    "summary": host["summary"], "duration_ms": None}]
+        suite = ET.SubElement(root, "testsuite", name=host["host"], tests=str(len(cases)), skipped="0",
+                              timestamp=generated[:19], hostname=host["host"])
+        failures = errors = 0
+        elapsed = 0.0
+        for check in cases:
+            elapsed += (check.get("duration_ms") or 0.0) / 1000.0
+            case = ET.SubElement(suite, "testcase", name=check["name"], classname="%s.%s" % (host["host"],
+                                                                                           check["kind"]),
+                                 time=_seconds(check.get("duration_ms")))
+            if check["status"] == CRITICAL:
+                failures += 1
+                ET.SubElement(case, "failure", message=check["summary"], type="critical").text = check["summary"]
+            elif check["status"] == UNKNOWN:
+                errors += 1
+                ET.SubElement(case, "error", message=check["summary"], type="unknown").text = check["summary"]
+            else:
+                ET.SubElement(case, "system-out").text = "%s: %s" % (check["status"].upper(), check["summary"])
+        suite.set("failures", str(failures))
+        suite.set("errors", str(errors))
+        suite.set("time", "%.3f" % elapsed)
+        total["tests"] += len(cases)
+        total["failures"] += failures
+        total["errors"] += errors
+    for key, value in total.items():
+        root.set(key, str(value))
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8") + b"\n"
+
+
+# --- Prometheus textfile ------------------------------------------------------------------------
+
+def _label_value(value):
+    return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _labels(**labels):
+    return "{%s}" % ",".join('%s="%s"' % (k, _label_value(v)) for k, v in labels.items())
+
+
+def _sample_value(value):
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return repr(float(value)) if isinstance(value, float) else str(int(value))
+
+
+FAMILIES = (
+    ("sre_health_host_status", "Worst check status of the host: 0 ok, 1 warning, 2 critical, 3 unknown."),
+    ("sre_health_check_status", "Status of one check: 0 ok, 1 warning, 2 critical, 3 unknown."),
+    ("sre_health_check_value", "A metric measured by a check, in the metric's base unit (bytes, seconds, "
+                               "milliseconds, percent, days or count, as its name says)."),
+    ("sre_health_check_duration_seconds", "How long the check took."),
+    ("sre_health_report_timestamp_seconds", "When this report was written (Unix time)."),
+)
+
+
+def render_prometheus(hosts, fleet, generated_epoch, context):
+    """node_exporter textfile collector format: every family once with HELP and TYPE, series unique."""
+    samples = dict((name, []) for name, _help in FAMILIES)
+    seen = set()
+
+    def add(family, labels, value):
+        key = (family, labels)
+        if key not in seen:
+            seen.add(key)
+            samples[family].append("%s%s %s" % (family, labels, value))
+
+    for host in hosts:
+        add("sre_health_host_status", _labels(host=host["host"]), STATUS_VALUE[host["status"]])
+        for check in host["checks"]:
+            base = dict(host=host["host"], check=check["name"], kind=check["kind"])
+            add("sre_health_check_status", _labels(**base), STATUS_VALUE[check["status"]])
+            if check.get("duration_ms") is not None:
+                add("sre_health_check_duration_seconds", _labels(**base), repr(check["duration_ms"] / 1000.0))
+            for metric in sorted(check["metrics"]):
+                value = check["metrics"][metric]
+                if _is_number(value) or isinstance(value, bool):
+                    add("sre_health_check_value", _labels(**dict(base, metric=metric)), _sample_value(value))
+    add("sre_health_report_timestamp_seconds", "", repr(float(generated_epoch)))
+    lines = []
+    for family, text in FAMILIES:
+        if samples[family]:
+            lines.append("# HELP %s %s" % (family, text))
+            lines.append("# TYPE %s gauge" % family)
+            lines.extend(samples[family])
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+# --- HTML ---------------------------------------------------------------------------------------
+
+STATUS_COLORS = {OK: "#2e7d32", WARNING: "#f9a825", CRITICAL: "#c62828", UNKNOWN: "#6a1b9a"}
+
+_STYLE = """
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#212121}
+h1{font-size:1.4em;margin:0 0 .3em}
+.totals span{display:inline-block;margin:0 1em .5em 0;padding:.2em .6em;border-radius:4px;color:#fff}
+table{border-collapse:collapse;margin:1em 0}
+th,td{border:1px solid #ccc;padding:.25em .5em;text-align:center;white-space:nowrap}
+th.host{text-align:left}
+td.s{color:#fff;font-weight:600;cursor:help;min-width:4em}
+td.none{background:#eee;color:#999}
+details{margin:.3em 0}
+summary{cursor:pointer}
+li{margin:.1em 0}
+%s
+"""
+
+
+def _css():
+    rules = []
+    for status, color in STATUS_COLORS.items():
+        rules.append(".%s{background:%s}" % (status, color))
+    return _STYLE % "\n".join(rules)
+
+
+def render_html(hosts, fleet, generated, context):
+    esc = html.escape
+    columns = []
+    for host in hosts:
+        for check in host["checks"]:
+            if check["name"] not in columns:
+                columns.append(check["name"])
+    title = "Fleet health: %s" % fleet["health"]
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           "<title>%s</title>" % esc(title), "<style>%s</style></head><body>" % _css(),
+           "<h1>%s</h1>" % esc(title),
+           '<p class="generated">Written %s%s</p>' % (esc(generated), esc(context_text(context)))]
+    out.append('<p class="totals" id="totals">')
+    out.append('<span class="%s">%d hosts, fleet %s</span>' % (fleet["status"], fleet["hosts"],
+                                                                  esc(fleet["status"])))
+    for key, status in (("healthy", OK), ("degraded", WARNING), ("unhealthy", CRITICAL)):
+        out.append('<span class="%s">%d %s</span>' % (status, fleet[key], key))
+    out.append("</p>")
+    out.append('<table id="matrix"><thead><tr><th class="host">host</th><th>status</th>')
+    out.extend("<th>%s</th>" % esc(name) for name in columns)
+    out.append("</tr></thead><tbody>")
+    for host in hosts:
+        by_name = dict((c["name"], c) for c in host["checks"])
+        out.append('<tr data-host="%s" data-status="%s"><th class="host">%s</th>' % (
+            esc(host["host"]), host["status"], esc(host["host"])))
+        out.append('<td class="s %s" title="%s">%s</td>' % (host["status"], esc(host["summary"]),
+                                                            host["status"].upper()))
+        for name in columns:
+            check = by_name.get(name)
+            if check is None:
+                out.append('<td class="none">-</td>')
+            else:
+                out.append('<td class="s %s" title="%s">%s</td>' % (check["status"], esc(check["summary"]),
+                                                                    check["status"].upper()))
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    out.append("<h2>Details</h2>")
+    for host in hosts:
+        out.append('<details%s><summary><b>%s</b>: %s</summary><ul>' % (
+            " open" if host["status"] != OK else "", esc(host["host"]), esc(host["summary"])))
+        for check in host["checks"]:
+            out.append('<li><span class="%s" style="color:#fff;padding:0 .3em">%s</span> %s: %s</li>' % (
+                check["status"], check["status"].upper(), esc(check["name"]), esc(check["summary"])))
+        out.append("</ul></details>")
+    out.append("</body></html>")
+    return ("\n".join(out) + "\n").encode("utf-8")
+
+
+def context_text(context):
+    parts = []
+    if context.get("job_id"):
+        parts.append("job %s" % context["job_id"])
+    if context.get("play_hosts") is not None:
+        parts.append("%d hosts in the play" % context["play_hosts"])
+    return (" (%s)" % ", ".join(parts)) if parts else ""
+
+
+RENDERERS = {"json": render_json, "junit": render_junit, "html": render_html}
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+def file_name(basename, fmt, job_id=None):
+    """``fleet-health.json``, or ``fleet-health.job-1234.json`` for an AWX job (each slice of a sliced
+    launch is its own job, so slices never overwrite each other's files)."""
+    suffix = ".job-%s" % re.sub(r"[^A-Za-z0-9_-]", "_", str(job_id)) if job_id not in (None, "") else ""
+    return basename + suffix + EXTENSIONS[fmt]
+
+
+def write_reports(results, directory, formats, basename="fleet-health", hosts=None, job_id=None, now=None):
+    """Render every format first, then write each atomically; return (paths by format, totals).
+
+    Rendering everything before writing anything means bad data never leaves a partial set.
+    """
+    check_options(formats, directory, basename)
+    check_directory(directory)
+    normalized = normalize(results, hosts)
+    fleet = totals(normalized)
+    moment = now if now is not None else datetime.datetime.now(datetime.timezone.utc)
+    generated = moment.isoformat(timespec="seconds")
+    context = {"job_id": job_id if job_id not in ("", None) else None}
+    rendered = {}
+    for fmt in formats:
+        if fmt == "prometheus":
+            rendered[fmt] = render_prometheus(normalized, fleet, moment.timestamp(), context)
+        else:
+            rendered[fmt] = RENDERERS[fmt](normalized, fleet, generated, context)
+    paths = {}
+    for fmt in formats:
+        path = os.path.join(directory, file_name(basename, fmt, job_id))
+        try:
+            # Reports are data about hosts, not secrets: readable like any other report (0644).
+            write_atomically(path, rendered[fmt], 0o644, 0o755)
+        except OSError as exc:
+            raise ReportError("option dir: cannot write %s (%s)" % (path, exc.strerror or exc))
+        paths[fmt] = path
+    return paths, fleet

@@ -1,0 +1,173 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) sre.health contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: fleet_report
+short_description: Write fleet health reports (JSON, JUnit XML, Prometheus textfile, HTML) from every host's result
+version_added: 1.0.0
+description:
+  - Runs on the controller (the C(sre.health.fleet_report) role calls it once per play, delegated to
+    C(localhost)). Takes every host's health result, as the C(sre.health.health_check) role records it in
+    C(health_check_result), and writes one file per format into O(dir).
+  - 'V(json): C(<basename>.json), the full results, one object per host (worst first), plus fleet totals
+    (C(hosts), C(healthy), C(degraded), C(unhealthy), C(status), C(health), C(checks) by status,
+    C(unhealthy_hosts), C(degraded_hosts)).'
+  - 'V(junit): C(<basename>.junit.xml), one C(testsuite) per host (named after the host), one C(testcase) per check
+    (classname C(<host>.<kind>)). C(critical) is a C(failure) and C(unknown) an C(error) (the check could not
+    measure), each carrying the check summary; C(warning) and C(ok) pass, with the summary in C(system-out) (a
+    warning does not fail a host by default). A host without check results is one testcase C(health_check) with
+    an C(error).'
+  - 'V(prometheus): C(<basename>.prom), for node_exporter''s textfile collector: C(sre_health_host_status{host}) and
+    C(sre_health_check_status{host,check,kind}) (0 ok, 1 warning, 2 critical, 3 unknown),
+    C(sre_health_check_value{host,check,kind,metric}) for every numeric metric (null ones are left out),
+    C(sre_health_check_duration_seconds) and C(sre_health_report_timestamp_seconds); all gauges, each family once
+    with HELP and TYPE, label values escaped.'
+  - 'V(html): C(<basename>.html), one self-contained page (no external resource): fleet totals at the top, a host x
+    check matrix coloured by status with hosts sorted worst first and each check''s summary on hover, and a
+    details list per host (open for the hosts that are not ok). Every text from the hosts is escaped.'
+  - Hosts listed in O(hosts) without a result (unreachable, or failed before the check) are reported C(unknown),
+    "no result: unreachable or failed before the check".
+  - Every format is rendered before any file is written, and each file is written atomically (a temporary file in
+    the same directory, fsync, rename), so a failure never leaves a half-written or truncated report.
+  - Always C(changed=false); reports are the output of a read-only check, and writing them on every run must not
+    break idempotence.
+author:
+  - sre.health developers (!UNKNOWN)
+options:
+  results:
+    description:
+      - The hosts' results, one dict per host with C(host), C(status), C(summary) and C(checks) (each
+        C({name, kind, status, summary, metrics, thresholds, duration_ms})). A missing or unknown status counts as
+        C(unknown); a later entry for the same host replaces an earlier one.
+    type: list
+    elements: dict
+    required: true
+  hosts:
+    description:
+      - Every host of the play (C(ansible_play_hosts_all)); those without an entry in O(results) are reported
+        C(unknown).
+    type: list
+    elements: str
+    default: []
+  dir:
+    description:
+      - The report directory on the controller, an absolute path; created (mode 0755) when missing.
+    type: path
+    required: true
+  formats:
+    description:
+      - The reports to write.
+    type: list
+    elements: str
+    choices: [json, junit, prometheus, html]
+    default: [json, junit, prometheus, html]
+  basename:
+    description:
+      - The reports' file name without extension.
+      - Letters, digits, C(.), C(_) and C(-), starting with a letter or digit.
+    type: str
+    default: fleet-health
+  job_id:
+    description:
+      - An AWX job ID (C(awx_job_id)). When set, file names carry it (C(fleet-health.job-1234.json)), so the slices
+        of a sliced job, which run as separate jobs, never overwrite each other's reports.
+    type: str
+  check_only:
+    description:
+      - Only validate the options and prove that O(dir) can be created and written; write no report. The role runs
+        this before any check, so that a bad report setting fails the play before it does any work.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: Reports are written in check mode too, as the checks themselves run in check mode; they change nothing
+      on the hosts.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing) when in diff mode.
+    support: none
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+seealso:
+  - module: sre.health.health_check
+  - module: sre.health.fleet_alert
+"""
+
+EXAMPLES = r"""
+- name: Write the fleet reports on the controller
+  sre.health.fleet_report:
+    results: "{{ ansible_play_hosts_all | map('extract', hostvars, 'health_check_result') | select('defined') | list }}"
+    hosts: "{{ ansible_play_hosts_all }}"
+    dir: /var/lib/sre-health/reports
+  delegate_to: localhost
+  run_once: true
+
+- name: Only JUnit, for CI
+  sre.health.fleet_report:
+    results: "{{ ansible_play_hosts_all | map('extract', hostvars, 'health_check_result') | select('defined') | list }}"
+    dir: "{{ playbook_dir }}/junit"
+    formats: [junit]
+    basename: health
+  delegate_to: localhost
+  run_once: true
+"""
+
+RETURN = r"""
+files:
+  description: The written reports by format (none with O(check_only)).
+  returned: always
+  type: dict
+  sample: {"json": "/var/lib/sre-health/reports/fleet-health.json",
+           "junit": "/var/lib/sre-health/reports/fleet-health.junit.xml",
+           "prometheus": "/var/lib/sre-health/reports/fleet-health.prom",
+           "html": "/var/lib/sre-health/reports/fleet-health.html"}
+totals:
+  description: Fleet totals over O(results) and O(hosts).
+  returned: always
+  type: dict
+  sample: {"hosts": 3, "healthy": 1, "degraded": 0, "unhealthy": 2, "status": "critical", "health": "unhealthy",
+           "checks": {"ok": 13, "warning": 0, "critical": 2, "unknown": 0}, "unhealthy_hosts": ["db1", "web2"],
+           "degraded_hosts": []}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.sre.health.plugins.module_utils import _report
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            results=dict(type="list", elements="dict", required=True),
+            hosts=dict(type="list", elements="str", default=[]),
+            dir=dict(type="path", required=True),
+            formats=dict(type="list", elements="str", choices=list(_report.FORMATS), default=list(_report.FORMATS)),
+            basename=dict(type="str", default="fleet-health"),
+            job_id=dict(type="str"),
+            check_only=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        if params["check_only"]:
+            _report.check_options(params["formats"], params["dir"], params["basename"])
+            _report.check_directory(params["dir"])
+            fleet = _report.totals(_report.normalize(params["results"], params["hosts"]))
+            module.exit_json(changed=False, files={}, totals=fleet)
+        files, fleet = _report.write_reports(params["results"], params["dir"], params["formats"], params["basename"],
+                                             hosts=params["hosts"], job_id=params["job_id"])
+    except _report.ReportError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, files=files, totals=fleet)
+
+
+if __name__ == "__main__":
+    main()

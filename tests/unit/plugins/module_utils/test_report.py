@@ -1,0 +1,274 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sre.health contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Fleet reports, read back by their real consumers: json, an XML schema check of the JUnit file,
+prometheus_client's textfile parser, and headless Chromium for the HTML page."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import shutil
+import struct
+import subprocess
+import zlib
+
+import pytest
+
+from ansible_collections.sre.health.plugins.module_utils import _report
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+NOW = datetime.datetime(2026, 11, 22, 16, 5, 11, tzinfo=datetime.timezone.utc)
+MARKUP = '<script>alert("x")</script>&<b>'
+
+
+def check(name, status, summary, kind="disk", **metrics):
+    return {"name": name, "kind": kind, "status": status, "summary": summary, "metrics": metrics,
+            "thresholds": {}, "duration_ms": 12.5}
+
+
+RESULTS = [
+    {"host": "web1", "status": "ok", "health": "healthy", "summary": "3 checks ok",
+     "checks": [check("disk:/", "ok", "/ 22% used", used_percent=22.0, free_bytes=1000),
+                check("memory", "ok", "memory 2% used", kind="memory", used_percent=2.0, swap_used_percent=None),
+                check("nginx", "ok", "nginx running", kind="process", count=3)]},
+    {"host": "web2", "status": "critical", "health": "unhealthy", "summary": "1 of 2 checks not ok",
+     "checks": [check("disk:/", "ok", "/ 30% used", used_percent=30.0),
+                check("nginx", "critical", "nginx: no process running (critical < 1)", kind="process", count=0)]},
+    {"host": "db1", "status": "warning", "health": "degraded", "summary": "1 of 1 checks not ok",
+     "checks": [check("disk:/data", "warning", "/data 85% used (warning > 80%)", used_percent=85.0)]},
+    {"host": "odd", "status": "unknown", "health": "unhealthy", "summary": "checks[0] (x): bad definition",
+     "checks": []},
+    {"host": 'evil"\\host', "status": "unknown", "health": "unhealthy", "summary": MARKUP,
+     "checks": [check(MARKUP, "unknown", MARKUP, kind="log", matches=True)]},
+]
+
+
+def write(tmp_path, results=RESULTS, formats=None, **kwargs):
+    kwargs.setdefault("hosts", [r["host"] for r in results] + ["gone"])
+    return _report.write_reports(results, str(tmp_path / "reports"), formats or list(_report.FORMATS), now=NOW,
+                                 **kwargs)
+
+
+def leftovers(directory):
+    return sorted(n for n in os.listdir(str(directory)) if n.endswith(".tmp"))
+
+
+def test_hosts_are_sorted_worst_first_and_missing_hosts_are_unknown():
+    hosts = _report.normalize(RESULTS, ["web1", "gone"])
+    assert [h["host"] for h in hosts] == ["web2", "db1", 'evil"\\host', "gone", "odd", "web1"]
+    gone = [h for h in hosts if h["host"] == "gone"][0]
+    assert gone["status"] == "unknown" and gone["summary"] == _report.NO_RESULT and gone["checks"] == []
+    fleet = _report.totals(hosts)
+    assert (fleet["hosts"], fleet["healthy"], fleet["degraded"], fleet["unhealthy"]) == (6, 1, 1, 4)
+    assert fleet["status"] == "critical" and fleet["health"] == "unhealthy"
+    assert fleet["checks"] == {"ok": 4, "warning": 1, "critical": 1, "unknown": 1}
+    assert fleet["unhealthy_hosts"] == ["web2", 'evil"\\host', "gone", "odd"] and fleet["degraded_hosts"] == ["db1"]
+
+
+def test_json_holds_every_host_and_the_totals(tmp_path):
+    paths, fleet = write(tmp_path)
+    with open(paths["json"]) as handle:
+        document = json.load(handle)
+    assert document["generated"] == "2026-11-22T16:05:11+00:00"
+    assert document["totals"] == fleet
+    assert [h["host"] for h in document["hosts"]][0] == "web2"
+    web1 = [h for h in document["hosts"] if h["host"] == "web1"][0]
+    assert web1["checks"][0]["metrics"] == {"used_percent": 22.0, "free_bytes": 1000}
+    assert leftovers(tmp_path / "reports") == []
+
+
+def test_junit_validates_against_the_schema_and_maps_statuses(tmp_path):
+    xmlschema = pytest.importorskip("xmlschema")
+    paths, _fleet = write(tmp_path)
+    schema = xmlschema.XMLSchema(os.path.join(FIXTURES, "junit.xsd"))
+    schema.validate(paths["junit"])
+    import xml.etree.ElementTree as ET
+    root = ET.parse(paths["junit"]).getroot()
+    suites = dict((s.get("name"), s) for s in root.findall("testsuite"))
+    assert sorted(suites) == sorted(["web1", "web2", "db1", "odd", 'evil"\\host', "gone"])
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("9", "1", "3")
+    web2 = suites["web2"]
+    assert (web2.get("tests"), web2.get("failures"), web2.get("errors")) == ("2", "1", "0")
+    failure = web2.find("testcase[@name='nginx']/failure")
+    assert failure.get("message") == "nginx: no process running (critical < 1)" and failure.get("type") == "critical"
+    assert web2.find("testcase[@name='nginx']").get("classname") == "web2.process"
+    # a warning passes, with its summary kept
+    assert suites["db1"].find("testcase/system-out").text == "WARNING: /data 85% used (warning > 80%)"
+    assert suites["db1"].get("failures") == "0"
+    # a host without check results is one errored testcase
+    gone = suites["gone"].findall("testcase")
+    assert len(gone) == 1 and gone[0].get("name") == "health_check"
+    assert gone[0].find("error").get("message") == _report.NO_RESULT
+    # markup is data: it round-trips as text
+    assert suites['evil"\\host'].find("testcase").get("name") == MARKUP
+
+
+def test_prometheus_textfile_parses_and_is_unique(tmp_path):
+    parser = pytest.importorskip("prometheus_client.parser")
+    paths, _fleet = write(tmp_path)
+    with open(paths["prometheus"]) as handle:
+        text = handle.read()
+    families = dict((f.name, f) for f in parser.text_string_to_metric_families(text))
+    assert sorted(families) == ["sre_health_check_duration_seconds", "sre_health_check_status",
+                                "sre_health_check_value", "sre_health_host_status",
+                                "sre_health_report_timestamp_seconds"]
+    for family in families.values():
+        assert family.type == "gauge" and family.documentation
+    for name in families:
+        assert text.count("# TYPE %s " % name) == 1 and text.count("# HELP %s " % name) == 1
+    series = [(s.name, tuple(sorted(s.labels.items()))) for f in families.values() for s in f.samples]
+    assert len(series) == len(set(series))
+    host_status = dict((s.labels["host"], s.value) for s in families["sre_health_host_status"].samples)
+    assert host_status == {"web2": 2, "db1": 1, 'evil"\\host': 3, "gone": 3, "odd": 3, "web1": 0}
+    values = dict(((s.labels["host"], s.labels["check"], s.labels["metric"]), s.value)
+                  for s in families["sre_health_check_value"].samples)
+    assert values[("web1", "disk:/", "used_percent")] == 22.0
+    assert values[("web2", "nginx", "count")] == 0
+    # null metrics are left out, booleans are 0/1, and label values survive escaping
+    assert ("web1", "memory", "swap_used_percent") not in values
+    assert values[('evil"\\host', MARKUP, "matches")] == 1
+    assert families["sre_health_report_timestamp_seconds"].samples[0].value == NOW.timestamp()
+    durations = [s.value for s in families["sre_health_check_duration_seconds"].samples]
+    assert durations and all(d == 0.0125 for d in durations)
+
+
+def test_html_escapes_everything_from_hosts(tmp_path):
+    paths, _fleet = write(tmp_path)
+    with open(paths["html"], encoding="utf-8") as handle:
+        page = handle.read()
+    assert "<script>" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&lt;b&gt;" in page
+    assert 'evil&quot;\\host' in page
+    assert "http://" not in page and "https://" not in page and "src=" not in page  # self-contained
+
+
+def _png_pixels(path):
+    """RGB(A) rows of a PNG as Chromium writes it (8-bit, non-interlaced), decoded with zlib alone."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, chunks = 8, []
+    width = height = color_type = None
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, color_type, _c, _f, interlace = struct.unpack(">IIBBBBB", body)
+            assert depth == 8 and interlace == 0 and color_type in (2, 6)
+        elif kind == b"IDAT":
+            chunks.append(body)
+        pos += 12 + length
+    raw = zlib.decompress(b"".join(chunks))
+    bpp = 3 if color_type == 2 else 4
+    stride = width * bpp
+    rows, prev, offset = [], bytearray(stride), 0
+    for _y in range(height):
+        kind = raw[offset]
+        line = bytearray(raw[offset + 1:offset + 1 + stride])
+        offset += 1 + stride
+        for i in range(stride):
+            left = line[i - bpp] if i >= bpp else 0
+            up = prev[i]
+            upleft = prev[i - bpp] if i >= bpp else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + up) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + ((left + up) >> 1)) & 0xFF
+            elif kind == 4:
+                p = left + up - upleft
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - upleft)
+                pred = left if pa <= pb and pa <= pc else (up if pb <= pc else upleft)
+                line[i] = (line[i] + pred) & 0xFF
+        rows.append(bytes(line))
+        prev = line
+    return width, height, bpp, rows
+
+
+def _chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.skip("no Chromium on this machine (make system-deps installs Debian's chromium as root)")
+
+
+def test_html_renders_in_headless_chromium(tmp_path):
+    browser = _chromium()
+    paths, _fleet = write(tmp_path)
+    url = "file://" + paths["html"]
+    common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+              "--user-data-dir=%s" % (tmp_path / "profile")]
+    dom = subprocess.run(common + ["--dump-dom", url], capture_output=True, text=True, timeout=120, check=True).stdout
+    # the rendered DOM lists the hosts worst first, each with its status
+    order = [line.split('data-host="')[1].split('"')[0] for line in dom.split("<tr ") if 'data-host="' in line]
+    assert order == ["web2", "db1", "evil&quot;\\host", "gone", "odd", "web1"]
+    assert 'data-host="web2" data-status="critical"' in dom and 'data-host="web1" data-status="ok"' in dom
+    assert "6 hosts, fleet critical" in dom and "<script>alert" not in dom
+    shot = tmp_path / "page.png"
+    subprocess.run(common + ["--screenshot=%s" % shot, "--window-size=1000,700", "--hide-scrollbars", url],
+                   capture_output=True, timeout=120, check=True)
+    width, height, bpp, rows = _png_pixels(str(shot))
+    assert (width, height) == (1000, 700)
+    seen = set()
+    for row in rows:
+        for x in range(0, width * bpp, bpp):
+            seen.add(row[x:x + 3])
+    for status, color in _report.STATUS_COLORS.items():
+        rgb = bytes(int(color[i:i + 2], 16) for i in (1, 3, 5))
+        assert rgb in seen, "the %s colour %s is not on the screenshot" % (status, color)
+
+
+def test_file_names_carry_the_awx_job(tmp_path):
+    paths, _fleet = write(tmp_path, formats=["json", "prometheus"], job_id="1234")
+    assert sorted(os.path.basename(p) for p in paths.values()) == ["fleet-health.job-1234.json",
+                                                                     "fleet-health.job-1234.prom"]
+    assert _report.file_name("health", "junit", "../x") == "health.job-___x.junit.xml"
+
+
+@pytest.mark.parametrize("formats, directory, basename, message", [
+    (["json", "pdf"], "/tmp/r", "fleet-health", "option formats: 'pdf' is unknown; accepted: json, junit, "
+                                               "prometheus, html"),
+    ([], "/tmp/r", "fleet-health", "option formats: [] is invalid"),
+    (["json"], "reports", "fleet-health", "option dir: 'reports' is invalid; accepted: an absolute directory path"),
+    (["json"], "/tmp/r", "../etc/passwd", "option basename: '../etc/passwd' is invalid"),
+])
+def test_bad_options(formats, directory, basename, message):
+    with pytest.raises(_report.ReportError) as info:
+        _report.write_reports(RESULTS, directory, formats, basename)
+    assert message in str(info.value)
+
+
+def test_bad_results_name_the_item():
+    with pytest.raises(_report.ReportError, match=r"option results: item 1 is invalid; accepted: a dict with a host"):
+        _report.normalize([{"host": "a"}, {"status": "ok"}])
+
+
+def test_an_unwritable_directory_is_a_clear_error_and_nothing_is_written(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a regular file")
+    with pytest.raises(_report.ReportError) as info:
+        _report.write_reports(RESULTS, str(blocker / "reports"), ["json"])
+    assert str(info.value).startswith("option dir: %r is not a writable directory (" % str(blocker / "reports"))
+    assert "accepted: a directory this user can create and write" in str(info.value)
+
+
+def test_a_failed_write_keeps_the_previous_report_whole(tmp_path, monkeypatch):
+    paths, _fleet = write(tmp_path, formats=["json"])
+    with open(paths["json"]) as handle:
+        before = handle.read()
+
+    def full_disk(fd):
+        raise OSError(28, "No space left on device")
+
+    # A full disk cannot be arranged for one write on a shared machine: fail the fsync instead.
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(_report.ReportError, match="cannot write .*fleet-health.json .No space left on device"):
+        write(tmp_path, results=RESULTS[:1], formats=["json"])
+    monkeypatch.undo()
+    with open(paths["json"]) as handle:
+        assert handle.read() == before
+    assert leftovers(tmp_path / "reports") == []
