@@ -155,8 +155,10 @@ def test_playbook_fails_the_unhealthy_hosts_at_the_end(tmp_path, extra_args, ext
         % sys.executable)
     env = ansible_env()
     env.update(extra_env)
+    # from tmp_path: the playbook writes its fleet reports under the working directory
     proc = subprocess.run([sys.executable, "-m", "ansible.cli.playbook", "-i", str(inventory), "sre.health.check"]
-                          + extra_args, env=env, capture_output=True, text=True, timeout=300, check=False)
+                          + extra_args, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=300,
+                          check=False)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "changed=0" in proc.stdout and "changed=1" not in proc.stdout
     assert "bad is unhealthy: 1 of 4 checks not ok: CRITICAL: /no-such-process-xyz/: no process running" in proc.stdout
