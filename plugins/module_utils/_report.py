@@ -175,8 +175,8 @@ def render_junit(hosts, fleet, generated, context):
         elapsed = 0.0
         for check in cases:
             elapsed += (check.get("duration_ms") or 0.0) / 1000.0
-            case = ET.SubElement(suite, "testcase", name=check["name"], classname="%s.%s" % (host["host"],
-                                                                                           check["kind"]),
+            classname = "%s.%s" % (host["host"], check["kind"])
+            case = ET.SubElement(suite, "testcase", name=check["name"], classname=classname,
                                  time=_seconds(check.get("duration_ms")))
             if check["status"] == CRITICAL:
                 failures += 1
@@ -295,8 +295,7 @@ def render_html(hosts, fleet, generated, context):
            "<h1>%s</h1>" % esc(title),
            '<p class="generated">Written %s%s</p>' % (esc(generated), esc(context_text(context)))]
     out.append('<p class="totals" id="totals">')
-    out.append('<span class="%s">%d hosts, fleet %s</span>' % (fleet["status"], fleet["hosts"],
-                                                                  esc(fleet["status"])))
+    out.append('<span class="%s">%d hosts, fleet %s</span>' % (fleet["status"], fleet["hosts"], fleet["status"]))
     for key, status in (("healthy", OK), ("degraded", WARNING), ("unhealthy", CRITICAL)):
         out.append('<span class="%s">%d %s</span>' % (status, fleet[key], key))
     out.append("</p>")

@@ -29,8 +29,8 @@ description:
   - 'V(html): C(<basename>.html), one self-contained page (no external resource): fleet totals at the top, a host x
     check matrix coloured by status with hosts sorted worst first and each check''s summary on hover, and a
     details list per host (open for the hosts that are not ok). Every text from the hosts is escaped.'
-  - Hosts listed in O(hosts) without a result (unreachable, or failed before the check) are reported C(unknown),
-    "no result: unreachable or failed before the check".
+  - 'Hosts listed in O(hosts) without a result (unreachable, or failed before the check) are reported C(unknown),
+    "no result: unreachable or failed before the check".'
   - Every format is rendered before any file is written, and each file is written atomically (a temporary file in
     the same directory, fsync, rename), so a failure never leaves a half-written or truncated report.
   - Always C(changed=false); reports are the output of a read-only check, and writing them on every run must not

@@ -46,7 +46,8 @@ RESULTS = [
 ]
 
 
-def write(tmp_path, results=RESULTS, formats=None, **kwargs):
+def write(tmp_path, results=None, formats=None, **kwargs):
+    results = RESULTS if results is None else results
     kwargs.setdefault("hosts", [r["host"] for r in results] + ["gone"])
     return _report.write_reports(results, str(tmp_path / "reports"), formats or list(_report.FORMATS), now=NOW,
                                  **kwargs)
@@ -224,14 +225,14 @@ def test_html_renders_in_headless_chromium(tmp_path):
 
 def test_file_names_carry_the_awx_job(tmp_path):
     paths, _fleet = write(tmp_path, formats=["json", "prometheus"], job_id="1234")
-    assert sorted(os.path.basename(p) for p in paths.values()) == ["fleet-health.job-1234.json",
-                                                                     "fleet-health.job-1234.prom"]
+    names = sorted(os.path.basename(p) for p in paths.values())
+    assert names == ["fleet-health.job-1234.json", "fleet-health.job-1234.prom"]
     assert _report.file_name("health", "junit", "../x") == "health.job-___x.junit.xml"
 
 
 @pytest.mark.parametrize("formats, directory, basename, message", [
-    (["json", "pdf"], "/tmp/r", "fleet-health", "option formats: 'pdf' is unknown; accepted: json, junit, "
-                                               "prometheus, html"),
+    (["json", "pdf"], "/tmp/r", "fleet-health",
+     "option formats: 'pdf' is unknown; accepted: json, junit, prometheus, html"),
     ([], "/tmp/r", "fleet-health", "option formats: [] is invalid"),
     (["json"], "reports", "fleet-health", "option dir: 'reports' is invalid; accepted: an absolute directory path"),
     (["json"], "/tmp/r", "../etc/passwd", "option basename: '../etc/passwd' is invalid"),
