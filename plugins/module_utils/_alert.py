@@ -29,6 +29,8 @@ Everything here but ``http_post`` is pure logic with an injectable clock, tested
 from __future__ import annotations
 
 import datetime
+import errno
+import fcntl
 import json
 import os
 import re
@@ -628,6 +630,57 @@ def save_state(path, alerts, now):
         os.close(dir_fd)
 
 
+class StateLock(object):
+    """An exclusive flock on the state file's directory, for the whole read, send, write cycle.
+
+    Job slices sharing one state file may run at the same time on one node: without the lock, one
+    run's write would drop the other's, and the next run would send those notices again. Locking
+    the directory leaves no lock file behind. A holder that never lets go (a run stuck on a dead
+    filesystem) costs at most ``wait`` seconds, then the run goes on without the lock, with a warning.
+    """
+
+    POLL = 0.1
+
+    def __init__(self, path, wait, monotonic=time.monotonic, sleep=time.sleep):
+        self.directory = os.path.dirname(os.path.abspath(path))
+        self.wait = wait
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self.fd = None
+
+    def acquire(self):
+        """None when locked, else a warning saying why the run goes on without the lock."""
+        try:
+            if not os.path.isdir(self.directory):
+                os.makedirs(self.directory, 0o700)
+            self.fd = os.open(self.directory, os.O_RDONLY)
+        except OSError as exc:
+            return "cannot lock the alert state directory %s (%s): a run at the same time may send a notice " \
+                   "twice" % (self.directory, exc.strerror or exc)
+        deadline = self.monotonic() + self.wait
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return None
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    self.release()
+                    return "cannot lock the alert state directory %s (%s): a run at the same time may send a " \
+                           "notice twice" % (self.directory, exc.strerror or exc)
+            if self.monotonic() >= deadline:
+                self.release()
+                return "another run held the alert state lock on %s for %s: going on without it" % (
+                    self.directory, human_duration(self.wait))
+            self.sleep(self.POLL)
+
+    def release(self):
+        if self.fd is not None:
+            try:
+                os.close(self.fd)  # closing the last descriptor releases the flock
+            finally:
+                self.fd = None
+
+
 # --- one run -------------------------------------------------------------------------------
 
 def _public(key, record, **extra):
@@ -637,12 +690,25 @@ def _public(key, record, **extra):
     return item
 
 
-def run(params, check_mode=False, post=None, clock=time.time, monotonic=time.monotonic, sleep=time.sleep):
+def run(params, check_mode=False, post=None, clock=time.time, monotonic=time.monotonic, sleep=time.sleep,
+        lock_wait=None):
     """Everything the module returns (plus ``warnings``); raises AlertError for bad options."""
     cfg = Config(params)
     observations, hosts = observe(params.get("results"), cfg.alert_on)
+    if check_mode:
+        # reads only: no lock, so that check mode creates nothing either
+        return _run(params, cfg, observations, hosts, True, post, clock, monotonic, sleep, [])
+    # long enough for another run's whole delivery and write
+    lock = StateLock(params["state_file"], cfg.timeout + 30 if lock_wait is None else lock_wait, monotonic, sleep)
+    problem = lock.acquire()
+    try:
+        return _run(params, cfg, observations, hosts, False, post, clock, monotonic, sleep, [problem] if problem else [])
+    finally:
+        lock.release()
+
+
+def _run(params, cfg, observations, hosts, check_mode, post, clock, monotonic, sleep, warnings):
     totals = fleet_totals(params.get("results"))
-    warnings = []
     state_file = params["state_file"]
     alerts, problem = load_state(state_file)
     if problem:

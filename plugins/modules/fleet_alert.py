@@ -146,7 +146,9 @@ attributes:
     support: full
     platforms: posix
 notes:
-  - Runs one at a time per O(state_file); two plays writing the same state file at once may both send a notice.
+  - Runs sharing one O(state_file) (job slices on one node) take turns, through an exclusive lock on its directory
+    held from reading the state to writing it, so that none drops another's update. A run waits at most O(timeout)
+    plus 30 seconds for the lock, then goes on without it, with a warning. In check mode nothing is locked.
   - The request honours the controller's proxy environment variables, as Ansible's C(open_url) does.
 seealso:
   - module: sre.health.health_check
