@@ -11,7 +11,8 @@ Rules (documented in the fleet_alert module):
   *alerting* while its status is in ``alert_on``.
 - A key that starts alerting is sent as ``firing``; while it keeps alerting nothing more is sent
   (dedup), except a ``reminder`` once ``reminder`` seconds have passed since the last delivered
-  notice of that key.
+  notice of that key, and a new ``firing`` when it escalates to critical from a milder alerting
+  status (warning or unknown) than the one last delivered.
 - A key whose firing notice was delivered and that stops alerting (ok, or a status no longer in
   ``alert_on``, or a check its host no longer reports) is sent as ``resolved``. A key whose firing
   was never delivered resolves silently: the receiver never heard of it.
@@ -315,6 +316,9 @@ def decide(record, obs, now, cfg):
             if _in_cooldown(record, now, cfg.cooldown):
                 return "suppressed", record
             return "firing", record
+        if obs["status"] == CRITICAL and record.get("notified_status", CRITICAL) != CRITICAL:
+            # escalated (warning or unknown, then critical): the receiver was told something milder
+            return "firing", record
         if cfg.reminder and now - record["notified_at"] >= cfg.reminder:
             return "reminder", record
         return None, record
@@ -368,7 +372,7 @@ def settle(records, outcomes, now):
             if event == "resolved":
                 record.update(resolve_pending=False, resolved_notified_at=now, notified_at=None, since=None)
             else:
-                record["notified_at"] = now
+                record.update(notified_at=now, notified_status=record["status"])
         else:
             record.update(failures=record.get("failures", 0) + 1, last_error=error)
     return records

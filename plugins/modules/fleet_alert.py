@@ -18,7 +18,9 @@ description:
     its health check failed before measuring). A key is I(alerting) while its status is one of O(alert_on).'
   - 'B(firing): a key that starts alerting is sent once. B(Dedup): while it keeps alerting, later runs send
     nothing. B(reminder): a key still alerting O(reminder) after its last delivered notice is sent again as
-    C(reminder). B(resolved): a key whose firing notice was delivered and that stops alerting (its status is no
+    C(reminder). B(Escalation): a key that becomes C(critical) while its last delivered notice said C(warning) or
+    C(unknown) is sent again as C(firing); other changes between alerting statuses (critical to unknown) send
+    nothing, and the next reminder carries the new status. B(resolved): a key whose firing notice was delivered and that stops alerting (its status is no
     longer in O(alert_on), or its host now reports without that check) is sent as C(resolved). A key whose
     firing notice was never delivered resolves silently.'
   - 'B(Cooldown), against flapping: a key that starts alerting again less than O(cooldown) after its last

@@ -200,6 +200,19 @@ def test_alert_on(tmp_path, alert_on, status, fires):
     assert bool(result["sent"]) is fires
 
 
+def test_escalation_to_critical_fires_again_once(tmp_path):
+    fleet = Fleet(tmp_path, alert_on=["critical", "warning", "unknown"])
+    fleet.run([host("h", ("c", "warning"))])
+    assert fleet.events() == [("firing", "h/c")] and fleet.posts[0]["alerts"][0]["status"] == "warning"
+    escalated = fleet.run([host("h", ("c", "critical"))], advance=MIN)
+    assert fleet.events() == [("firing", "h/c")] and escalated["sent"][0]["status"] == "critical"
+    assert fleet.run([host("h", ("c", "critical"))], advance=MIN)["sent"] == []
+    # milder again, then critical again: critical was already delivered in this episode
+    fleet.run([host("h", ("c", "warning"))], advance=MIN)
+    assert fleet.posts == []
+    assert fleet.run([host("h", ("c", "critical"))], advance=MIN)["sent"] == []
+
+
 def test_critical_to_unknown_is_the_same_alert_and_leaving_alert_on_resolves(tmp_path):
     fleet = Fleet(tmp_path)
     fleet.run([host("h", ("c", "critical"))])
