@@ -11,7 +11,8 @@ Rules (documented in the fleet_alert module):
   *alerting* while its status is in ``alert_on``.
 - A key that starts alerting is sent as ``firing``; while it keeps alerting nothing more is sent
   (dedup), except a ``reminder`` once ``reminder`` seconds have passed since the last delivered
-  notice of that key.
+  notice of that key, and a new ``firing`` when it escalates to critical from a milder alerting
+  status (warning or unknown) than the one last delivered.
 - A key whose firing notice was delivered and that stops alerting (ok, or a status no longer in
   ``alert_on``, or a check its host no longer reports) is sent as ``resolved``. A key whose firing
   was never delivered resolves silently: the receiver never heard of it.
@@ -29,6 +30,8 @@ Everything here but ``http_post`` is pure logic with an injectable clock, tested
 from __future__ import annotations
 
 import datetime
+import errno
+import fcntl
 import json
 import re
 import socket
@@ -312,6 +315,9 @@ def decide(record, obs, now, cfg):
             if _in_cooldown(record, now, cfg.cooldown):
                 return "suppressed", record
             return "firing", record
+        if obs["status"] == CRITICAL and record.get("notified_status", CRITICAL) != CRITICAL:
+            # escalated (warning or unknown, then critical): the receiver was told something milder
+            return "firing", record
         if cfg.reminder and now - record["notified_at"] >= cfg.reminder:
             return "reminder", record
         return None, record
@@ -365,7 +371,7 @@ def settle(records, outcomes, now):
             if event == "resolved":
                 record.update(resolve_pending=False, resolved_notified_at=now, notified_at=None, since=None)
             else:
-                record["notified_at"] = now
+                record.update(notified_at=now, notified_status=record["status"])
         else:
             record.update(failures=record.get("failures", 0) + 1, last_error=error)
     return records
@@ -596,6 +602,57 @@ def save_state(path, alerts, now):
     write_atomically(path, json.dumps(document, indent=1, sort_keys=True).encode("utf-8"), 0o600, 0o700)
 
 
+class StateLock(object):
+    """An exclusive flock on the state file's directory, for the whole read, send, write cycle.
+
+    Job slices sharing one state file may run at the same time on one node: without the lock, one
+    run's write would drop the other's, and the next run would send those notices again. Locking
+    the directory leaves no lock file behind. A holder that never lets go (a run stuck on a dead
+    filesystem) costs at most ``wait`` seconds, then the run goes on without the lock, with a warning.
+    """
+
+    POLL = 0.1
+
+    def __init__(self, path, wait, monotonic=time.monotonic, sleep=time.sleep):
+        self.directory = os.path.dirname(os.path.abspath(path))
+        self.wait = wait
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self.fd = None
+
+    def acquire(self):
+        """None when locked, else a warning saying why the run goes on without the lock."""
+        try:
+            if not os.path.isdir(self.directory):
+                os.makedirs(self.directory, 0o700)
+            self.fd = os.open(self.directory, os.O_RDONLY)
+        except OSError as exc:
+            return "cannot lock the alert state directory %s (%s): a run at the same time may send a notice " \
+                   "twice" % (self.directory, exc.strerror or exc)
+        deadline = self.monotonic() + self.wait
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return None
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    self.release()
+                    return "cannot lock the alert state directory %s (%s): a run at the same time may send a " \
+                           "notice twice" % (self.directory, exc.strerror or exc)
+            if self.monotonic() >= deadline:
+                self.release()
+                return "another run held the alert state lock on %s for %s: going on without it" % (
+                    self.directory, human_duration(self.wait))
+            self.sleep(self.POLL)
+
+    def release(self):
+        if self.fd is not None:
+            try:
+                os.close(self.fd)  # closing the last descriptor releases the flock
+            finally:
+                self.fd = None
+
+
 # --- one run -------------------------------------------------------------------------------
 
 def _public(key, record, **extra):
@@ -605,12 +662,25 @@ def _public(key, record, **extra):
     return item
 
 
-def run(params, check_mode=False, post=None, clock=time.time, monotonic=time.monotonic, sleep=time.sleep):
+def run(params, check_mode=False, post=None, clock=time.time, monotonic=time.monotonic, sleep=time.sleep,
+        lock_wait=None):
     """Everything the module returns (plus ``warnings``); raises AlertError for bad options."""
     cfg = Config(params)
     observations, hosts = observe(params.get("results"), cfg.alert_on)
+    if check_mode:
+        # reads only: no lock, so that check mode creates nothing either
+        return _run(params, cfg, observations, hosts, True, post, clock, monotonic, sleep, [])
+    # long enough for another run's whole delivery and write
+    lock = StateLock(params["state_file"], cfg.timeout + 30 if lock_wait is None else lock_wait, monotonic, sleep)
+    problem = lock.acquire()
+    try:
+        return _run(params, cfg, observations, hosts, False, post, clock, monotonic, sleep, [problem] if problem else [])
+    finally:
+        lock.release()
+
+
+def _run(params, cfg, observations, hosts, check_mode, post, clock, monotonic, sleep, warnings):
     totals = fleet_totals(params.get("results"))
-    warnings = []
     state_file = params["state_file"]
     alerts, problem = load_state(state_file)
     if problem:

@@ -18,7 +18,9 @@ description:
     its health check failed before measuring). A key is I(alerting) while its status is one of O(alert_on).'
   - 'B(firing): a key that starts alerting is sent once. B(Dedup): while it keeps alerting, later runs send
     nothing. B(reminder): a key still alerting O(reminder) after its last delivered notice is sent again as
-    C(reminder). B(resolved): a key whose firing notice was delivered and that stops alerting (its status is no
+    C(reminder). B(Escalation): a key that becomes C(critical) while its last delivered notice said C(warning) or
+    C(unknown) is sent again as C(firing); other changes between alerting statuses (critical to unknown) send
+    nothing, and the next reminder carries the new status. B(resolved): a key whose firing notice was delivered and that stops alerting (its status is no
     longer in O(alert_on), or its host now reports without that check) is sent as C(resolved). A key whose
     firing notice was never delivered resolves silently.'
   - 'B(Cooldown), against flapping: a key that starts alerting again less than O(cooldown) after its last
@@ -146,7 +148,9 @@ attributes:
     support: full
     platforms: posix
 notes:
-  - Runs one at a time per O(state_file); two plays writing the same state file at once may both send a notice.
+  - Runs sharing one O(state_file) (job slices on one node) take turns, through an exclusive lock on its directory
+    held from reading the state to writing it, so that none drops another's update. A run waits at most O(timeout)
+    plus 30 seconds for the lock, then goes on without it, with a warning. In check mode nothing is locked.
   - The request honours the controller's proxy environment variables, as Ansible's C(open_url) does.
 seealso:
   - module: sre.health.health_check

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import stat
@@ -197,6 +198,19 @@ def test_alert_on(tmp_path, alert_on, status, fires):
     fleet = Fleet(tmp_path, **params)
     result = fleet.run([host("h", ("c", status))])
     assert bool(result["sent"]) is fires
+
+
+def test_escalation_to_critical_fires_again_once(tmp_path):
+    fleet = Fleet(tmp_path, alert_on=["critical", "warning", "unknown"])
+    fleet.run([host("h", ("c", "warning"))])
+    assert fleet.events() == [("firing", "h/c")] and fleet.posts[0]["alerts"][0]["status"] == "warning"
+    escalated = fleet.run([host("h", ("c", "critical"))], advance=MIN)
+    assert fleet.events() == [("firing", "h/c")] and escalated["sent"][0]["status"] == "critical"
+    assert fleet.run([host("h", ("c", "critical"))], advance=MIN)["sent"] == []
+    # milder again, then critical again: critical was already delivered in this episode
+    fleet.run([host("h", ("c", "warning"))], advance=MIN)
+    assert fleet.posts == []
+    assert fleet.run([host("h", ("c", "critical"))], advance=MIN)["sent"] == []
 
 
 def test_critical_to_unknown_is_the_same_alert_and_leaving_alert_on_resolves(tmp_path):
@@ -475,3 +489,41 @@ def test_save_failure_leaves_no_temporary_file(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         A.save_state(path, {}, 0.0)
     assert os.listdir(str(tmp_path)) == []
+
+
+# --- the lock against concurrent runs (job slices on one node) -------------------------------
+
+def _hold_lock(directory):
+    os.makedirs(directory, exist_ok=True)
+    fd = os.open(directory, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def test_a_run_waits_for_another_runs_lock(tmp_path):
+    fleet = Fleet(tmp_path)
+    holder = [_hold_lock(os.path.dirname(fleet.params["state_file"]))]
+    pauses = []
+
+    def other_run_finishes(seconds):
+        pauses.append(seconds)
+        if holder:
+            os.close(holder.pop())
+
+    result = A.run(dict(fleet.params, results=[host("h", ("c", "critical"))]), post=fleet.post,
+                   sleep=other_run_finishes)
+    assert pauses == [A.StateLock.POLL] and result["warnings"] == [] and keys(result["sent"]) == ["h/c"]
+    assert os.listdir(os.path.dirname(fleet.params["state_file"])) == ["alerts.json"]
+
+
+def test_a_lock_never_released_costs_a_bounded_wait_and_a_warning(tmp_path):
+    fleet = Fleet(tmp_path)
+    fd = _hold_lock(os.path.dirname(fleet.params["state_file"]))
+    ticks = iter(range(1000))
+    try:
+        result = A.run(dict(fleet.params, results=[host("h", ("c", "critical"))]), post=fleet.post,
+                       monotonic=lambda: float(next(ticks)), sleep=lambda s: None, lock_wait=5)
+    finally:
+        os.close(fd)
+    assert "held the alert state lock" in result["warnings"][0] and "for 5s: going on without it" in result["warnings"][0]
+    assert keys(result["sent"]) == ["h/c"] and os.path.exists(fleet.params["state_file"])

@@ -12,6 +12,8 @@ import json
 import socket
 import threading
 
+from ansible_collections.sre.health.tests.unit.plugins.module_utils.servers import TcpServer
+
 # The path carries a token, as Slack's do: it must never show anywhere.
 TOKEN_PATH = "/services/T0SREHEALTH/B0WEBHOOK/s3cr3t-t0ken-never-shown"
 
@@ -74,41 +76,24 @@ class Receiver(object):
         self.server.server_close()
 
 
-class BlackHole(object):
-    """Accepts connections, reads what comes, never answers (until closed)."""
+class BlackHole(TcpServer):
+    """Accepts connections and never answers nor reads (until closed): a webhook that hangs."""
 
     def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        self.connections = []
-        self._stop = threading.Event()
-        self.sock.settimeout(0.1)
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        self.held = []
+        super(BlackHole, self).__init__("127.0.0.1", "silent")
 
-    def _serve(self):
-        while not self._stop.is_set():
-            try:
-                conn, _addr = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            # held open and never written to: the client waits for an answer that never comes
-            self.connections.append(conn)
+    def _handle(self, conn):
+        self.held.append(conn)
 
     @property
     def url(self):
         return "http://127.0.0.1:%d%s" % (self.port, TOKEN_PATH)
 
     def close(self):
-        self._stop.set()
-        self.thread.join(2)
-        for conn in self.connections:
+        super(BlackHole, self).close()
+        for conn in self.held:
             conn.close()
-        self.sock.close()
 
 
 def closed_port():

@@ -214,3 +214,18 @@ def test_bad_options_fail_clearly(receiver, state, params, fragment):
     assert run.failed and fragment in run.result["msg"], run.result
     assert receiver.requests == []
     assert_clean(run)
+
+
+def test_concurrent_runs_sharing_a_state_file_send_once(receiver, state):
+    """Two slices alerting at the same moment with one state file: the second sees the first's notice."""
+    import threading
+
+    runs = []
+    threads = [threading.Thread(target=lambda: runs.append(alert(receiver.url, state, BAD))) for _i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert len(runs) == 2 and not any(run.failed for run in runs)
+    assert events(receiver) == [("firing", "web1/disk:/var")]
+    assert sorted(run.result["changed"] for run in runs) == [False, True]
