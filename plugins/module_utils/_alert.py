@@ -33,6 +33,7 @@ import datetime
 import errno
 import fcntl
 import json
+import os
 import re
 import socket
 import time
