@@ -20,11 +20,12 @@ ROOT := $(shell id -u)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 
-.PHONY: help run test venv system-deps copy ansible-test-cache sanity units lint molecule bench clean
+.PHONY: help run test venv system-deps copy ansible-test-cache sanity units lint molecule bench bench-deps bench-quick clean
 
 help:
 	@echo "make run   - set up and run the health check playbook (sre.health.check) against localhost"
-	@echo "make test  - set up and run every test: sanity, unit, lint, molecule"
+	@echo "make test  - set up and run every test: sanity, unit, lint, molecule, benchmark smoke run"
+	@echo "make bench - compare sre.health with the alternatives; writes docs/benchmarks.md"
 
 # --- set-up ----------------------------------------------------------------------------
 $(BIN)/activate:
@@ -82,8 +83,8 @@ lint: venv copy
 molecule: venv
 	bash tests/utils/molecule.sh
 
-test: sanity units lint molecule
-	@echo "make test: sanity, units, lint and molecule all passed"
+test: sanity units lint molecule bench-quick
+	@echo "make test: sanity, units, lint, molecule and the benchmark smoke run all passed"
 
 # --- the main job -----------------------------------------------------------------------
 run: venv copy
@@ -92,8 +93,23 @@ run: venv copy
 	$(BIN)/ansible-galaxy collection install --force -p $(INSTALLED) $(BUILD)/sre-health-*.tar.gz >/dev/null
 	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED) $(ANSIBLE_ENV) $(BIN)/ansible-playbook sre.health.check
 
-bench: venv
-	@echo "the benchmark (bench/) is not written yet" >&2; exit 1
+# The monitoring-plugins are one arm of the benchmark (Debian's packages; root installs them).
+bench-deps:
+	@if [ ! -x /usr/lib/nagios/plugins/check_http ]; then \
+	  if [ "$(ROOT)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing monitoring-plugins-basic monitoring-plugins-standard"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q monitoring-plugins-basic monitoring-plugins-standard >/dev/null 2>&1 || \
+	      { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q monitoring-plugins-basic monitoring-plugins-standard >/dev/null; }; \
+	  else echo "not root: the monitoring-plugins arm of the benchmark is left out" >&2; fi; \
+	fi
+
+# The same fleet check done seven ways, side by side; writes docs/benchmarks.md (about 15 minutes).
+bench: venv copy bench-deps
+	$(BIN)/python bench/bench.py --collections $(COLLECTIONS)
+
+# A smoke run of every arm (N=1, K=4, once), inside make test; timings are not judged.
+bench-quick: venv copy bench-deps
+	$(BIN)/python bench/bench.py --quick --collections $(COLLECTIONS)
 
 clean:
 	rm -rf $(BUILD)
