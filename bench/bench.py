@@ -95,7 +95,10 @@ def checks(k, http_port, tcp_ports):
     ]
     if k == 4:
         return base
-    more = [{"name": "load", "kind": "load"}, {"name": "target", "kind": "process", "pattern": MARK}]
+    # The benchmark itself drives the load of a 2-core machine up: a bound it cannot reach keeps every arm
+    # measuring, not failing.
+    more = [{"name": "load", "kind": "load", "thresholds": {"load5_per_cpu": {"warning": "50", "critical": "100"}}},
+            {"name": "target", "kind": "process", "pattern": MARK}]
     more += [{"name": "fast%d" % i, "kind": "http", "url": "%s/fast%d" % (url, i)} for i in range(6)]
     more += [{"name": "port%d" % i, "kind": "port", "host": "127.0.0.1", "port": tcp_ports[i]} for i in range(1, 5)]
     return base + more
@@ -138,7 +141,7 @@ def builtin_tasks(defs, looped):
     system = {
         "disk": ("df -P /", "(out.stdout_lines[1].split()[4] | replace('%', '') | int) < 90"),
         "memory": ("cat /proc/meminfo", "out.stdout is search('MemAvailable')"),
-        "load": ("cat /proc/loadavg", "(out.stdout.split()[1] | float) < 8"),
+        "load": ("cat /proc/loadavg", "(out.stdout.split()[1] | float) < 200"),
     }
     commands = [(d["name"],) + system[d["kind"]] for d in defs if d["kind"] in system]
     commands += [(d["name"], "pgrep -f %s" % d["pattern"], "out.rc == 0") for d in defs if d["kind"] == "process"]
@@ -172,6 +175,7 @@ def standalone_tasks(defs):
     tasks = []
     for d in defs:
         args = dict((k, v) for k, v in d.items() if k not in ("name", "kind"))
+        args["fail_on"] = "never"  # measuring the cost, not judging the (shared, busy) machine
         tasks.append({"name": d["name"], "sre.health.%s" % MODULES[d["kind"]]: args})
     return tasks
 
@@ -187,7 +191,7 @@ def nagios_script(defs, hosts):
             # the plugins have no memory check; check_swap is the nearest (see docs/benchmarks.md)
             lines.append("%s/check_swap -w 20%% -c 10%% -n ok >/dev/null" % PLUGINS)
         elif k == "load":
-            lines.append("%s/check_load -r -w 4,4,4 -c 8,8,8 >/dev/null" % PLUGINS)
+            lines.append("%s/check_load -r -w 50,50,50 -c 100,100,100 >/dev/null" % PLUGINS)
         elif k == "process":
             lines.append("%s/check_procs -c 1: -a %s >/dev/null" % (PLUGINS, d["pattern"]))
         elif k == "http":
@@ -256,7 +260,7 @@ class Bench(object):
             "3 builtins, looped": play("looped", builtin_tasks(defs, True)),
             "4 sre.health modules, task per check": play("standalone", standalone_tasks(defs)),
             "5 sre.health health_check": play("health_check", [{"name": "all checks", "sre.health.health_check":
-                                                                {"checks": defs}}]),
+                                                                {"checks": defs, "fail_on": "never"}}]),
             "6 monitoring-plugins, shell loop": ["/bin/sh", "-c", nagios_script(defs, hosts)],
             "7 ansible.builtin.ping": play("ping", [{"name": "ping", "ansible.builtin.ping": {}}]),
         }
@@ -266,7 +270,7 @@ class Bench(object):
         for arm, argv in self.arms(defs, hosts).items():
             if arm.startswith("6") and not os.path.exists(os.path.join(PLUGINS, "check_http")):
                 continue
-            if arm[0] in skip:
+            if arm.split()[0] in skip or arm[0] in skip:
                 continue
             samples = [measure(argv, self.env, self.workdir) for _r in range(runs)]
             rows[arm] = {"wall": statistics.median(s[0] for s in samples),
@@ -354,10 +358,12 @@ def main():
         if args.quick:
             plan = [(1, 4, 1, ())]
         else:
-            # Arms 2-4 cost one module run per host and check: at N=50 they alone would take most of the
-            # 15-minute budget; their cost per host is already clear from N=10 (see the doc).
-            plan = [(1, 4, args.runs, ()), (1, 16, args.runs, ()), (10, 4, args.runs, ()), (10, 16, args.runs, ()),
-                    (50, 4, args.runs, ("2", "3", "4")), (50, 16, args.runs, ("2", "3", "4"))]
+            # At N=50, arms 2-4 (one module run per host and check) and the sequential arms (1a, 6: N x 1 s)
+            # alone would take most of the 15-minute budget; their cost per host is clear from N=10 (see the doc).
+            slow_arms = ("1a", "2", "3", "4", "6")
+            plan = [(1, 4, args.runs, ()), (1, 16, args.runs, ()), (10, 4, args.runs, ("1a", "6")),
+                    (10, 16, args.runs, ()),
+                    (50, 4, args.runs, slow_arms), (50, 16, args.runs, slow_arms)]
         for hosts, k, runs, skip in plan:
             results.append(((hosts, k), bench.run(checks(k, http_port, tcp_ports), hosts, runs, skip)))
         slowest = None
