@@ -17,6 +17,7 @@ import sys
 import pytest
 
 from ansible_collections.sre.health.tests.unit.plugins.module_utils.webhooks import TOKEN_PATH, Receiver
+from ansible_collections.sre.health.tests.unit.plugins.modules.test_health_check import CALM_DEFAULT_CHECKS
 from ansible_collections.sre.health.tests.unit.utils import ansible_env, collections_path, run_module
 
 RESULTS = [
@@ -30,9 +31,9 @@ def inventory(tmp_path, extra=""):
     path = tmp_path / "hosts.yml"
     path.write_text(
         "all:\n  vars:\n    ansible_connection: local\n    ansible_python_interpreter: %s\n"
-        "    health_check_install_deps: false\n  hosts:\n    good:\n    bad:\n"
+        "    health_check_install_deps: false\n%s  hosts:\n    good:\n    bad:\n"
         "      health_check_checks:\n        - {name: ghost, kind: process, pattern: no-such-process-xyz}\n%s"
-        % (sys.executable, extra))
+        % (sys.executable, CALM_DEFAULT_CHECKS, extra))
     return str(path)
 
 

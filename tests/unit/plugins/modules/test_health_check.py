@@ -15,13 +15,22 @@ import pytest
 
 from ansible_collections.sre.health.tests.unit.utils import ansible_env, fill, run_module
 
+# The machine is shared with every other test and CI job: its load average, and the mounts other tests
+# make (a frozen FUSE mount), must not decide these tests. Whole-host checks use bounds the load cannot
+# reach and only the root filesystem.
+UNREACHABLE_LOAD = {"load5_per_cpu": {"warning": "50", "critical": "100"}}
+CALM_DEFAULT_CHECKS = (
+    "    health_check_default_checks:\n      - {name: disk, kind: disk, paths: [/]}\n      - {name: memory, kind: memory}\n"
+    "      - {name: load, kind: load, thresholds: {load5_per_cpu: {warning: '50', critical: '100'}}}\n")
+
 
 def test_many_kinds_in_one_call(tmpfs):
     fill(tmpfs, int(7.6 * 1024 * 1024))
     run = run_module("health_check", {"checks": [
         {"name": "data", "kind": "disk", "paths": [tmpfs]},
         {"name": "memory", "kind": "memory"},
-        {"name": "load", "kind": "load", "interval": 0.1},
+        # the machine's load (other tests, CI) is not what this test is about: bounds it cannot reach
+        {"name": "load", "kind": "load", "interval": 0.1, "thresholds": UNREACHABLE_LOAD},
         {"name": "me", "kind": "process", "pattern": "ansible|python", "interval": 0},
     ]})
     result = run.result
@@ -130,13 +139,15 @@ def test_role_merges_defaults_group_vars_and_host_vars(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     results = dict((name[:-5], json.loads((out / name).read_text())) for name in os.listdir(str(out)))
     names = dict((host, [c["name"] for c in r["checks"]]) for host, r in results.items())
-    assert names["web1"] == ["disk:/", "memory", "load", "python"] or names["web1"][1:] == ["memory", "load", "python"]
+    # disk checks follow the machine's mounts (other tests mount filesystems meanwhile): the rest is exact
+    assert [n for n in names["web1"] if not n.startswith("disk:")] == ["memory", "load", "python"]
     assert names["web2"][-3:] == ["load", "python", "nginx-xyz"] and "memory" not in names["web2"]
     assert results["web2"]["status"] == "critical"
     assert "nginx-xyz: no process running" in results["web2"]["summary"]
     assert results["db1"]["status"] == "unknown" and results["db1"]["checks"] == []
     assert results["db1"]["summary"].startswith("checks[3] (bad): option paths: 'relative' is invalid")
-    assert results["web1"]["health"] in ("healthy", "degraded")
+    # web1's own checks pass (its disk and load checks report the shared machine, whatever it is doing)
+    assert [c["status"] for c in results["web1"]["checks"] if c["name"] in ("memory", "python")] == ["ok", "ok"]
     # The play went on for every host: nothing aborted midway.
     assert "PLAY RECAP" in proc.stdout and "failed=0" in proc.stdout
 
@@ -150,9 +161,9 @@ def test_playbook_fails_the_unhealthy_hosts_at_the_end(tmp_path, extra_args, ext
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(
         "all:\n  vars:\n    ansible_connection: local\n    ansible_python_interpreter: %s\n"
-        "    health_check_install_deps: false\n  hosts:\n    good:\n    bad:\n"
+        "    health_check_install_deps: false\n%s  hosts:\n    good:\n    bad:\n"
         "      health_check_checks:\n        - {name: ghost, kind: process, pattern: no-such-process-xyz}\n"
-        % sys.executable)
+        % (sys.executable, CALM_DEFAULT_CHECKS))
     env = ansible_env()
     env.update(extra_env)
     # from tmp_path: the playbook writes its fleet reports under the working directory
