@@ -437,6 +437,7 @@ def remediate(params, compiled, check_mode, name=_service.KIND):
     probe_after = run_probe(cfg.probe) if restarted else probe_before
     after = _service.run(params, compiled, name) if restarted else before
 
+    restart_errors = dict(restarted)
     checks = []
     diff_before, diff_after = [], []
     for (found, reason), result in zip(plan, after):
@@ -445,8 +446,7 @@ def remediate(params, compiled, check_mode, name=_service.KIND):
         entry = dict(result)
         status = result["status"]
         if outcome == RECOVERED:
-            restart_error = dict(restarted).get(unit)
-            failure = restart_error or failures.get(unit)
+            failure = restart_errors.get(unit) or failures.get(unit)
             if not failure and probe_after is not None and probe_after["status"] not in (OK, WARNING):
                 failure = "the probe still fails: %s" % probe_after["summary"]
             if failure:
@@ -463,15 +463,14 @@ def remediate(params, compiled, check_mode, name=_service.KIND):
             headline = result["summary"].split(": ", 1)[-1]
             entry["summary"] = "%s: %s: %s; now %s" % (unit, OUTCOME_TEXT[outcome], detail, headline)
         entry.update(status=status, outcome=outcome, found=found["summary"],
-                     action="restart" if outcome in (RECOVERED, STILL_FAILING) and unit in dict(restarted)
+                     action="restart" if outcome in (RECOVERED, STILL_FAILING) and unit in restart_errors
                      else ("would restart" if outcome == WOULD_RESTART else "none"))
         checks.append(entry)
         diff_before.append("%s: %s\n" % (unit, _diff_state(found)))
         predicted = "active (restarted)" if outcome == WOULD_RESTART else _diff_state(result)
         diff_after.append("%s: %s\n" % (unit, predicted))
-    probe_result = probe_after if probe_after is not None else None
-    if probe_result is not None:
-        checks.append(probe_result)
+    if probe_after is not None:
+        checks.append(probe_after)
     return {
         "checks": checks,
         # In check mode, changed predicts: true when a restart would happen.

@@ -46,6 +46,8 @@ description:
     results, the state, the warnings or the error messages.
 author:
   - sre.health developers (!UNKNOWN)
+extends_documentation_fragment:
+  - sre.health.controller
 options:
   results:
     description:
@@ -136,17 +138,8 @@ options:
     type: path
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
     details: Returns the notices that would be sent (in RV(sent) and RV(recovered)); sends nothing and writes no
       state.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing) when in diff mode.
-    support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 notes:
   - Runs sharing one O(state_file) (job slices on one node) take turns, through an exclusive lock on its directory
     held from reading the state to writing it, so that none drops another's update. A run waits at most O(timeout)

@@ -37,6 +37,8 @@ description:
     break idempotence.
 author:
   - sre.health developers (!UNKNOWN)
+extends_documentation_fragment:
+  - sre.health.controller
 options:
   results:
     description:
@@ -84,17 +86,8 @@ options:
     default: false
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
     details: Reports are written in check mode too, as the checks themselves run in check mode; they change nothing
       on the hosts.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing) when in diff mode.
-    support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 seealso:
   - module: sre.health.health_check
   - module: sre.health.fleet_alert
