@@ -10,13 +10,15 @@
 # Prints the image reference (name:tag) on stdout; progress goes to stderr.
 # Environment: SRE_HEALTH_MOLECULE_MIRROR overrides the Debian mirror, which is otherwise read
 # from this machine's apt sources.
-set -euo pipefail
+set -Eeuo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 name=${SRE_HEALTH_MOLECULE_IMAGE_NAME:-sre-health-molecule}
 suite=bookworm
 
 log() { printf 'molecule-image: %s\n' "$*" >&2; }
+# No silent exits: a command that fails under set -e names itself, its line and its status.
+trap 'rc=$?; log "error: step failed (exit $rc) at line $LINENO: $BASH_COMMAND"' ERR
 
 packages() {
     sed -e 's/#.*//' -e 's/[[:space:]]//g' "$here/packages.txt" | grep -v '^$'
@@ -117,6 +119,13 @@ tar -C "$rootfs" --numeric-owner -c . |
 docker tag "$ref" "$name:latest"
 log "built $ref in $((SECONDS - started)) s"
 # Images of older recipes are dead weight (about 190 MB each); one still used by a container stays.
-docker images --format '{{.Repository}}:{{.Tag}}' "$name" | grep -v -x -e "$ref" -e "$name:latest" |
-    while read -r old; do docker rmi "$old" >/dev/null 2>&1 || true; done
+# (grep -v finds nothing to remove on a first build and exits 1: that is not a failure.)
+old_images=$(docker images --format '{{.Repository}}:{{.Tag}}' "$name") ||
+    { log "could not list the older $name images (skipped removing them)"; old_images=""; }
+for old in $old_images; do
+    case "$old" in
+    "$ref" | "$name:latest") ;;
+    *) docker rmi "$old" >/dev/null 2>&1 || log "kept $old (still in use)" ;;
+    esac
+done
 echo "$ref"

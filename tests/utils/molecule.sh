@@ -16,7 +16,7 @@
 #
 # Environment: SRE_HEALTH_DOCKERD_LOG (default /var/log/sre-health-dockerd.log) is where a
 # dockerd started here logs. MOLECULE_OPTS adds options to `molecule test`.
-set -euo pipefail
+set -Eeuo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo"
@@ -34,6 +34,8 @@ bundled_collections=(community/docker community/library_inventory_filtering_v1 a
 started=$SECONDS
 log() { printf '==> molecule.sh [%3ds] %s\n' "$((SECONDS - started))" "$*" >&2; }
 die() { printf 'molecule.sh: error: %s\n' "$*" >&2; exit 1; }
+# No silent exits: a command that fails under set -e names itself, its line and its status.
+trap 'rc=$?; printf "molecule.sh: error: step failed (exit %s) at line %s: %s\n" "$rc" "$LINENO" "$BASH_COMMAND" >&2' ERR
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
@@ -205,7 +207,8 @@ fi
 install_this_collection
 log "collections ready in $collections"
 
-SRE_HEALTH_MOLECULE_IMAGE=$(bash tests/molecule-image/build.sh)
+SRE_HEALTH_MOLECULE_IMAGE=$(bash tests/molecule-image/build.sh) ||
+    die "building the test host image failed (tests/molecule-image/build.sh, its messages above)"
 export SRE_HEALTH_MOLECULE_IMAGE
 log "test host image $SRE_HEALTH_MOLECULE_IMAGE"
 
