@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import time
 
-from ansible_collections.sre.health.plugins.module_utils._status import OptionError, judge
+from ansible_collections.sre.health.plugins.module_utils._errors import OptionError
+from ansible_collections.sre.health.plugins.module_utils._kind import Config
+from ansible_collections.sre.health.plugins.module_utils._status import judge
 from ansible_collections.sre.health.plugins.module_utils._units import COUNT, PERCENT, format_quantity
 
 try:
@@ -41,13 +43,20 @@ OPTIONS = dict(
     interval=dict(type="float", default=DEFAULT_INTERVAL),
 )
 
+CONSTRAINTS = {}
+
 REQUIRES = {"psutil": lambda: psutil is not None}
 
 
-def validate_interval(value, option="interval"):
+def check_interval(value, option="interval"):
+    """A CPU sampling interval in seconds, from 0 (no sampling) to MAX_INTERVAL."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_INTERVAL:
         raise OptionError(option, value, "a number of seconds from 0 (no sampling) to %g" % MAX_INTERVAL)
     return float(value)
+
+
+def validate(params):
+    return Config(interval=check_interval(params.get("interval", DEFAULT_INTERVAL)))
 
 
 def measure(interval):
@@ -67,10 +76,9 @@ def measure(interval):
     }, cpus
 
 
-def run(params, compiled, name=KIND):
-    interval = validate_interval(params.get("interval", DEFAULT_INTERVAL))
+def run(config, compiled, name=KIND):
     started = time.monotonic()
-    metrics, cpus = measure(interval)
+    metrics, cpus = measure(config.interval)
     duration_ms = (time.monotonic() - started) * 1000.0
     headline = "%s %s %s on %d CPU%s (%s per CPU over 5 min)" % (
         format_quantity(metrics["load1"], COUNT),

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import time
 
+from ansible_collections.sre.health.plugins.module_utils._errors import OptionError
+from ansible_collections.sre.health.plugins.module_utils._kind import Config
 from ansible_collections.sre.health.plugins.module_utils._status import (
     STATUSES,
-    OptionError,
     judge,
     make_result,
     worst,
@@ -40,7 +41,16 @@ OPTIONS = dict(
     no_swap_status=dict(type="str", default="ok", choices=list(STATUSES)),
 )
 
+CONSTRAINTS = {}
+
 REQUIRES = {"psutil": lambda: psutil is not None}
+
+
+def validate(params):
+    no_swap_status = params.get("no_swap_status") or "ok"
+    if no_swap_status not in STATUSES:
+        raise OptionError("no_swap_status", no_swap_status, ", ".join(STATUSES))
+    return Config(no_swap_status=no_swap_status)
 
 
 def measure():
@@ -56,10 +66,8 @@ def measure():
     return metrics, int(vm.total), int(sw.total)
 
 
-def run(params, compiled, name=KIND):
-    no_swap_status = params.get("no_swap_status") or "ok"
-    if no_swap_status not in STATUSES:
-        raise OptionError("no_swap_status", no_swap_status, ", ".join(STATUSES))
+def run(config, compiled, name=KIND):
+    no_swap_status = config.no_swap_status
     started = time.monotonic()
     metrics, total, swap_total = measure()
     duration_ms = (time.monotonic() - started) * 1000.0

@@ -2,21 +2,21 @@
 # Copyright (c) sre.health contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The Ansible side of every check module: common options, running a kind, exiting.
+"""The Ansible side of every check module: common options, one module run of a kind, exiting.
 
-Each check kind (``_disk``, ``_memory``, ...) exposes ``KIND``, ``METRICS``,
-``DEFAULT_THRESHOLDS``, ``OPTIONS`` (its argument spec), ``REQUIRES`` (Python libraries) and
-``run(params, thresholds, name)``; standalone modules and ``health_check`` both call it here.
+A standalone check module is its documentation plus ``main = lambda: run_module(_kind)``: the
+``AnsibleModule`` is built from the kind's own option spec and constraints (``_kind``), the
+kind validates once, runs, and the results are summarized once on the way out.
 """
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
+from ansible_collections.sre.health.plugins.module_utils._kind import PACKAGES, missing_libraries
 from ansible_collections.sre.health.plugins.module_utils._status import (
     FAIL_ON_CHOICES,
-    OptionError,
-    ThresholdError,
     compile_thresholds,
     should_fail,
     summarize,
@@ -27,14 +27,6 @@ COMMON_OPTIONS = dict(
     thresholds=dict(type="dict"),
 )
 
-# Python library import name -> what to install on the target, for missing_required_lib.
-PACKAGES = {
-    "psutil": "psutil (Debian/Ubuntu package python3-psutil, RHEL python3-psutil, or pip install psutil)",
-    "requests": "requests (Debian/Ubuntu package python3-requests, or pip install requests)",
-    "prometheus_client": "prometheus_client (Debian/Ubuntu package python3-prometheus-client, or pip install "
-                         "prometheus-client)",
-    "cryptography": "cryptography (Debian/Ubuntu package python3-cryptography, or pip install cryptography)",
-}
 
 
 def argument_spec(kind):
@@ -44,34 +36,58 @@ def argument_spec(kind):
     return spec
 
 
+def module_for(kind, supports_check_mode=True, extra_options=None):
+    """The AnsibleModule of ``kind``'s standalone module: its options, constraints and the common ones."""
+    spec = argument_spec(kind)
+    spec.update(extra_options or {})
+    return AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kind.CONSTRAINTS)
+
+
 def require_libraries(module, kind):
     """Fail with missing_required_lib when a library the kind needs is not importable."""
-    for name, available in getattr(kind, "REQUIRES", {}).items():
-        if not available():
-            module.fail_json(msg=missing_required_lib(PACKAGES.get(name, name)))
+    for hint in missing_libraries(kind):
+        module.fail_json(msg=missing_required_lib(hint))
 
 
-def run_kind(module, kind, name=None):
-    """Validate, run the check kind with the module's params, and exit the module."""
+def fail(module, exc):
+    """The module's edge for the collection's errors: the message only, never a traceback."""
+    module.fail_json(msg=str(exc))
+
+
+def prepare(module, kind):
+    """Libraries, then the kind's validation and thresholds, once: ``(config, compiled)``."""
     require_libraries(module, kind)
     params = module.params
     try:
+        config = kind.validate(params)
         compiled = compile_thresholds(params.get("thresholds"), kind.METRICS, kind.DEFAULT_THRESHOLDS)
-        results = kind.run(params, compiled, name or kind.KIND)
-    except (OptionError, ThresholdError) as exc:
-        module.fail_json(msg=str(exc))
-    exit_results(module, results, params["fail_on"])
+    except SreHealthError as exc:
+        fail(module, exc)
+    module.no_log_values.update(s for s in config.secrets if s)
+    return config, compiled
 
 
-def exit_results(module, checks, fail_on, **extra):
+def run_module(kind, name=None):
+    """The whole run of ``kind``'s standalone module: build, validate once, run, exit."""
+    module = module_for(kind)
+    config, compiled = prepare(module, kind)
+    try:
+        results = kind.run(config, compiled, name or kind.KIND)
+    except SreHealthError as exc:
+        fail(module, exc)
+    exit_results(module, results, module.params["fail_on"])
+
+
+def exit_results(module, checks, fail_on, info=None, **extra):
     """Exit with the common return shape; fail when the worst status reaches ``fail_on``.
 
+    ``info`` is ``summarize(checks)`` when the caller already has it (it is computed once).
     A check thread stuck in a system call (a hung mount) does not delay the exit: the runner's
     threads are daemon threads, which interpreter shutdown does not wait for, so the normal exit
     path (including AnsiballZ's clean-up of its payload directory) runs. os._exit() would skip that
     clean-up and leave payload directories behind in the remote temp dir.
     """
-    info = summarize(checks)
+    info = info or summarize(checks)
     payload = dict(
         changed=False,
         status=info["status"],

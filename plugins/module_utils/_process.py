@@ -10,7 +10,7 @@ import os
 import re
 import time
 
-from ansible_collections.sre.health.plugins.module_utils._load import validate_interval
+from ansible_collections.sre.health.plugins.module_utils._load import check_interval
 from ansible_collections.sre.health.plugins.module_utils._status import OptionError, judge
 from ansible_collections.sre.health.plugins.module_utils._units import BYTES, COUNT, PERCENT, format_quantity
 
@@ -54,7 +54,7 @@ def validate(params):
             regex = re.compile(params["pattern"])
         except re.error as exc:
             raise OptionError("pattern", params["pattern"], "a valid Python regular expression (%s)" % exc)
-    return regex, validate_interval(params.get("interval", DEFAULT_INTERVAL))
+    return regex, check_interval(params.get("interval", DEFAULT_INTERVAL))
 
 
 def _name_matches(proc, name):

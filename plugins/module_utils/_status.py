@@ -9,6 +9,7 @@ Pure logic, no Ansible imports.
 
 from __future__ import annotations
 
+from ansible_collections.sre.health.plugins.module_utils._errors import OptionError, ThresholdError
 from ansible_collections.sre.health.plugins.module_utils._ranges import NagiosRange, RangeError
 from ansible_collections.sre.health.plugins.module_utils._units import format_quantity
 
@@ -26,22 +27,6 @@ _SEVERITY = {OK: 0, UNKNOWN: 1, WARNING: 2, CRITICAL: 3}
 HEALTH = {OK: "healthy", WARNING: "degraded", CRITICAL: "unhealthy", UNKNOWN: "unhealthy"}
 
 FAIL_ON_CHOICES = ("critical", "warning", "never")
-
-
-class ThresholdError(ValueError):
-    """An invalid ``thresholds`` entry; ``option`` is the dotted path of the bad value."""
-
-    def __init__(self, option, message):
-        super(ThresholdError, self).__init__("%s: %s" % (option, message))
-        self.option = option
-
-
-class OptionError(ValueError):
-    """An option value the check cannot use: names the option, the value and what is accepted."""
-
-    def __init__(self, option, value, accepted):
-        super(OptionError, self).__init__("option %s: %r is invalid; accepted: %s" % (option, value, accepted))
-        self.option = option
 
 
 def check_timeout(option, value, allow_none=True):

@@ -106,15 +106,12 @@ checks:
       sample: 2
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.sre.health.plugins.module_utils import _load
-from ansible_collections.sre.health.plugins.module_utils._module import argument_spec, run_kind
+from ansible_collections.sre.health.plugins.module_utils._module import run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(_load), supports_check_mode=True)
-    run_kind(module, _load)
+    run_module(_load)
 
 
 if __name__ == "__main__":

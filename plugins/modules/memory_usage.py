@@ -104,15 +104,12 @@ checks:
       sample: 0.35
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.sre.health.plugins.module_utils import _memory
-from ansible_collections.sre.health.plugins.module_utils._module import argument_spec, run_kind
+from ansible_collections.sre.health.plugins.module_utils._module import run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(_memory), supports_check_mode=True)
-    run_kind(module, _memory)
+    run_module(_memory)
 
 
 if __name__ == "__main__":

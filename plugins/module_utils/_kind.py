@@ -1,0 +1,106 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sre.health contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What a check kind is, and the few things done with any kind.
+
+A check kind is one module of ``plugins/module_utils`` (``_disk``, ``_http``, ...) that provides:
+
+``KIND``
+    its name in ``health_check`` entries (``disk``, ``http``, ...);
+``METRICS``
+    ``{metric: unit kind}``, the numbers it measures (``_units``);
+``DEFAULT_THRESHOLDS``
+    ``{metric: {warning: range, critical: range}}``;
+``OPTIONS``
+    its argument spec (without the common ``fail_on`` and ``thresholds``);
+``CONSTRAINTS``
+    the spec's constraints, as keyword arguments of ``AnsibleModule`` and
+    ``ArgumentSpecValidator`` (``mutually_exclusive``, ``required_together``, ...), ``{}`` for none;
+``REQUIRES``
+    ``{import name: callable telling whether it is importable}``;
+``validate(params)``
+    called once with the parameters the spec accepted, before anything runs; checks what the
+    spec cannot (ranges, regular expressions, files), and returns one :class:`Config`. It raises
+    only :class:`~._errors.SreHealthError` subclasses;
+``run(config, compiled, name)``
+    measures and judges, returning a list of check results (``_status.make_result``); it never
+    validates again.
+
+``health_check`` and each kind's standalone module both go through :func:`validate_entry`-like
+steps here, so a kind is written once. Pure logic, no ``AnsibleModule``.
+"""
+
+from __future__ import annotations
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
+from ansible_collections.sre.health.plugins.module_utils._status import compile_thresholds
+
+# What a kind module must define (see the module documentation).
+PROTOCOL = ("KIND", "METRICS", "DEFAULT_THRESHOLDS", "OPTIONS", "CONSTRAINTS", "REQUIRES", "validate", "run")
+
+# Python library import name -> what to install on the target, for missing_required_lib.
+PACKAGES = {
+    "psutil": "psutil (Debian/Ubuntu package python3-psutil, RHEL python3-psutil, or pip install psutil)",
+    "requests": "requests (Debian/Ubuntu package python3-requests, or pip install requests)",
+    "prometheus_client": "prometheus_client (Debian/Ubuntu package python3-prometheus-client, or pip install "
+                         "prometheus-client)",
+    "cryptography": "cryptography (Debian/Ubuntu package python3-cryptography, or pip install cryptography)",
+}
+
+
+class Config(object):
+    """The validated options of one check, as attributes.
+
+    ``secrets`` holds the values (passwords, tokens, credential headers, URLs carrying them)
+    that must never be shown; ``health_check`` adds them to the module's ``no_log_values``.
+    """
+
+    def __init__(self, **values):
+        self.secrets = ()
+        self.__dict__.update(values)
+
+    def __repr__(self):
+        shown = sorted(k for k in self.__dict__ if k != "secrets")
+        return "Config(%s)" % ", ".join(shown)
+
+
+def missing_libraries(kind):
+    """Install hints of the libraries ``kind`` needs that are not importable here."""
+    return [PACKAGES.get(lib, lib) for lib, available in kind.REQUIRES.items() if not available()]
+
+
+def secret_options(kind):
+    """The option names the kind's spec marks ``no_log`` (their raw values are secrets)."""
+    return [name for name, spec in kind.OPTIONS.items() if spec.get("no_log")]
+
+
+def spec_validator(kind):
+    """An ArgumentSpecValidator for the kind's options and constraints."""
+    return ArgumentSpecValidator(kind.OPTIONS, **kind.CONSTRAINTS)
+
+
+def validate_params(kind, params):
+    """Apply the kind's argument spec (types, defaults, constraints) to ``params``, then its
+    ``validate()``; return the Config. Raises OptionError-derived errors with the spec's message.
+    """
+    validation = spec_validator(kind).validate(dict(params))
+    if validation.error_messages:
+        raise SpecError("; ".join(validation.error_messages))
+    return kind.validate(validation.validated_parameters)
+
+
+def check(kind, params=None, thresholds=None, name=None):
+    """Validate and run one check of ``kind`` from raw parameters; return its results.
+
+    For callers outside a module run (tests, the benchmark); modules validate through their spec.
+    """
+    config = validate_params(kind, params or {})
+    compiled = compile_thresholds(thresholds, kind.METRICS, kind.DEFAULT_THRESHOLDS)
+    return kind.run(config, compiled, name or kind.KIND)
+
+
+class SpecError(SreHealthError):
+    """The argument spec rejected the parameters; the message is the spec's own."""
