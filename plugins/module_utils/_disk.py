@@ -14,6 +14,7 @@ from __future__ import annotations
 import fnmatch
 import os
 
+from ansible_collections.sre.health.plugins.module_utils._kind import Config
 from ansible_collections.sre.health.plugins.module_utils._runner import TaskTimeout, run_all
 from ansible_collections.sre.health.plugins.module_utils._status import (
     CRITICAL,
@@ -58,6 +59,8 @@ OPTIONS = dict(
     exclude_fstypes=dict(type="list", elements="str", default=DEFAULT_EXCLUDE_FSTYPES),
     timeout=dict(type="float", default=DEFAULT_TIMEOUT),
 )
+
+CONSTRAINTS = {}
 
 REQUIRES = {}
 
@@ -161,18 +164,17 @@ def validate(params):
     for item in params.get("paths") or []:
         if not item.startswith("/"):
             raise OptionError("paths", item, "absolute paths or globs starting with /")
-    return timeout
-
-
-def _targets(params, mounts):
-    """Expand ``paths`` into (label, path, mount or None, error) tuples, one per filesystem."""
-    include = params.get("include_fstypes") or []
     exclude = params.get("exclude_fstypes")
-    if exclude is None:
-        exclude = DEFAULT_EXCLUDE_FSTYPES
-    selected = [m for m in mounts if select_fstype(m.fstype, include, exclude)]
+    return Config(timeout=timeout, paths=list(params.get("paths") or []),
+                  include_fstypes=list(params.get("include_fstypes") or []),
+                  exclude_fstypes=DEFAULT_EXCLUDE_FSTYPES if exclude is None else list(exclude))
+
+
+def _targets(config, mounts):
+    """Expand ``paths`` into (label, path, mount or None, error) tuples, one per filesystem."""
+    selected = [m for m in mounts if select_fstype(m.fstype, config.include_fstypes, config.exclude_fstypes)]
     targets = []
-    if not params.get("paths"):
+    if not config.paths:
         # All real filesystems, once per device (bind mounts of one device are one filesystem).
         by_device = {}
         for mount in selected:
@@ -182,7 +184,7 @@ def _targets(params, mounts):
         for mount in sorted(by_device.values(), key=lambda m: m.mount_point):
             targets.append((mount.mount_point, mount.mount_point, mount, None))
         return targets
-    for item in params["paths"]:
+    for item in config.paths:
         if _GLOB_CHARS & set(item):
             matched = [m for m in selected if fnmatch.fnmatchcase(m.mount_point, item)]
             if not matched:
@@ -205,13 +207,13 @@ def _probe(path, mounts):
     return mount, measure(resolved)
 
 
-def run(params, compiled, name=KIND):
-    timeout = validate(params)
+def run(config, compiled, name=KIND):
     mounts = read_mounts()
-    targets = _targets(params, mounts)
+    targets = _targets(config, mounts)
     thresholds = thresholds_as_text(compiled)
-    tasks = [(lambda p=path: _probe(p, mounts), timeout) for _label, path, _m, error in targets if error is None]
-    outcome = run_all(tasks, max_workers=MAX_WORKERS, timeout=timeout)
+    tasks = [(lambda p=path: _probe(p, mounts), config.timeout)
+             for _label, path, _m, error in targets if error is None]
+    outcome = run_all(tasks, max_workers=MAX_WORKERS, timeout=config.timeout)
     results = []
     seen = set()
     pending = iter(outcome.results)
@@ -219,46 +221,48 @@ def run(params, compiled, name=KIND):
         if error is not None:
             results.append(make_result("%s:%s" % (name, label), KIND, CRITICAL, error, thresholds=thresholds, path=path))
             continue
-        value, exc, duration = next(pending)
-        duration_ms = duration * 1000.0
-        if isinstance(exc, TaskTimeout):
-            where = mount.mount_point if mount is not None else path
-            summary = "%s did not answer: statvfs %s (hung mount?)" % (where, exc)
-            results.append(make_result("%s:%s" % (name, where), KIND, UNKNOWN, summary, thresholds=thresholds,
-                                       duration_ms=duration_ms, path=path))
-            continue
-        if exc is not None:
-            summary = "%s could not be measured: %s" % (path, _describe_error(exc))
-            results.append(make_result("%s:%s" % (name, path), KIND, UNKNOWN, summary, thresholds=thresholds,
-                                       duration_ms=duration_ms, path=path))
-            continue
-        found_mount, metrics = value
-        if metrics is None:
-            results.append(make_result("%s:%s" % (name, path), KIND, CRITICAL, "%s does not exist" % path,
-                                       thresholds=thresholds, duration_ms=duration_ms, path=path))
-            continue
-        mount = found_mount or mount
-        mount_point = mount.mount_point if mount is not None else path
-        if mount_point in seen:
-            continue
-        seen.add(mount_point)
-        subject = mount_point if path == mount_point else "%s (for %s)" % (mount_point, path)
-        headline = "%s used, %s free of %s" % (
-            format_quantity(metrics["used_percent"], PERCENT),
-            format_quantity(metrics["free_bytes"], BYTES),
-            format_quantity(metrics["total_bytes"], BYTES),
-        )
-        if metrics["inodes_used_percent"] is not None:
-            headline += ", inodes %s used" % format_quantity(metrics["inodes_used_percent"], PERCENT)
-        results.append(
-            judge(
-                "%s:%s" % (name, mount_point), KIND, subject, headline, metrics, compiled, METRICS,
-                primary="used_percent", duration_ms=duration_ms, path=path, mount=mount_point,
-                fstype=mount.fstype if mount is not None else None,
-                device=mount.source if mount is not None else None,
-            )
-        )
+        result = _judge_target(name, path, mount, next(pending), compiled, thresholds)
+        if "mount" in result:
+            if result["mount"] in seen:
+                continue
+            seen.add(result["mount"])
+        results.append(result)
     return results
+
+
+def _judge_target(name, path, mount, outcome, compiled, thresholds):
+    """The result of one measured path."""
+    value, exc, duration = outcome
+    duration_ms = duration * 1000.0
+    if isinstance(exc, TaskTimeout):
+        where = mount.mount_point if mount is not None else path
+        summary = "%s did not answer: statvfs %s (hung mount?)" % (where, exc)
+        return make_result("%s:%s" % (name, where), KIND, UNKNOWN, summary, thresholds=thresholds,
+                           duration_ms=duration_ms, path=path)
+    if exc is not None:
+        summary = "%s could not be measured: %s" % (path, _describe_error(exc))
+        return make_result("%s:%s" % (name, path), KIND, UNKNOWN, summary, thresholds=thresholds,
+                           duration_ms=duration_ms, path=path)
+    found_mount, metrics = value
+    if metrics is None:
+        return make_result("%s:%s" % (name, path), KIND, CRITICAL, "%s does not exist" % path,
+                           thresholds=thresholds, duration_ms=duration_ms, path=path)
+    mount = found_mount or mount
+    mount_point = mount.mount_point if mount is not None else path
+    subject = mount_point if path == mount_point else "%s (for %s)" % (mount_point, path)
+    headline = "%s used, %s free of %s" % (
+        format_quantity(metrics["used_percent"], PERCENT),
+        format_quantity(metrics["free_bytes"], BYTES),
+        format_quantity(metrics["total_bytes"], BYTES),
+    )
+    if metrics["inodes_used_percent"] is not None:
+        headline += ", inodes %s used" % format_quantity(metrics["inodes_used_percent"], PERCENT)
+    return judge(
+        "%s:%s" % (name, mount_point), KIND, subject, headline, metrics, compiled, METRICS,
+        primary="used_percent", duration_ms=duration_ms, path=path, mount=mount_point,
+        fstype=mount.fstype if mount is not None else None,
+        device=mount.source if mount is not None else None,
+    )
 
 
 def _describe_error(exc):

@@ -10,8 +10,10 @@ import os
 import re
 import time
 
+from ansible_collections.sre.health.plugins.module_utils._errors import OptionError
+from ansible_collections.sre.health.plugins.module_utils._kind import Config
 from ansible_collections.sre.health.plugins.module_utils._load import check_interval
-from ansible_collections.sre.health.plugins.module_utils._status import OptionError, judge
+from ansible_collections.sre.health.plugins.module_utils._status import judge
 from ansible_collections.sre.health.plugins.module_utils._units import BYTES, COUNT, PERCENT, format_quantity
 
 try:
@@ -40,7 +42,7 @@ OPTIONS = dict(
     interval=dict(type="float", default=DEFAULT_INTERVAL),
 )
 
-REQUIRED_ONE_OF = [["name", "pattern", "user"]]
+CONSTRAINTS = dict(required_one_of=[["name", "pattern", "user"]])
 
 REQUIRES = {"psutil": lambda: psutil is not None}
 
@@ -54,7 +56,8 @@ def validate(params):
             regex = re.compile(params["pattern"])
         except re.error as exc:
             raise OptionError("pattern", params["pattern"], "a valid Python regular expression (%s)" % exc)
-    return regex, check_interval(params.get("interval", DEFAULT_INTERVAL))
+    return Config(name=params.get("name"), pattern=params.get("pattern"), regex=regex, user=params.get("user"),
+                  interval=check_interval(params.get("interval", DEFAULT_INTERVAL)))
 
 
 def _name_matches(proc, name):
@@ -112,24 +115,23 @@ def measure(procs, interval):
     return {"count": len(alive), "rss_bytes": rss, "cpu_percent": cpu}
 
 
-def label(params):
+def label(config):
     parts = []
-    if params.get("name"):
-        parts.append(params["name"])
-    if params.get("pattern"):
-        parts.append("/%s/" % params["pattern"])
-    if params.get("user"):
-        parts.append("user %s" % params["user"])
+    if config.name:
+        parts.append(config.name)
+    if config.pattern:
+        parts.append("/%s/" % config.pattern)
+    if config.user:
+        parts.append("user %s" % config.user)
     return " ".join(parts)
 
 
-def run(params, compiled, name=KIND):
-    regex, interval = validate(params)
+def run(config, compiled, name=KIND):
     started = time.monotonic()
-    procs = find(params.get("name"), regex, params.get("user"))
-    metrics = measure(procs, interval)
+    procs = find(config.name, config.regex, config.user)
+    metrics = measure(procs, config.interval)
     duration_ms = (time.monotonic() - started) * 1000.0
-    what = label(params)
+    what = label(config)
     count = metrics["count"]
     if count == 0:
         headline = "no process running"

@@ -161,15 +161,12 @@ checks:
       sample: /dev/sda3
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.sre.health.plugins.module_utils import _disk
-from ansible_collections.sre.health.plugins.module_utils._module import argument_spec, run_kind
+from ansible_collections.sre.health.plugins.module_utils._module import run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(_disk), supports_check_mode=True)
-    run_kind(module, _disk)
+    run_module(_disk)
 
 
 if __name__ == "__main__":

@@ -131,19 +131,12 @@ checks:
       sample: [812, 813]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.sre.health.plugins.module_utils import _process
-from ansible_collections.sre.health.plugins.module_utils._module import argument_spec, run_kind
+from ansible_collections.sre.health.plugins.module_utils._module import run_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(_process),
-        required_one_of=_process.REQUIRED_ONE_OF,
-        supports_check_mode=True,
-    )
-    run_kind(module, _process)
+    run_module(_process)
 
 
 if __name__ == "__main__":
