@@ -166,14 +166,29 @@ checks:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sre.health.plugins.module_utils._aggregate import (
+from ansible_collections.sre.health.plugins.module_utils._checks import (
     MAX_WORKERS_LIMIT,
-    CheckDefinitionError,
     prepare,
+    raw_secrets,
     run_checks,
 )
-from ansible_collections.sre.health.plugins.module_utils._module import COMMON_OPTIONS, exit_results
+from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
+from ansible_collections.sre.health.plugins.module_utils._module import COMMON_OPTIONS, exit_results, fail
 from ansible_collections.sre.health.plugins.module_utils._status import summarize
+
+
+def _check_options(module):
+    params = module.params
+    if not 1 <= params["max_workers"] <= MAX_WORKERS_LIMIT:
+        module.fail_json(msg="option max_workers: %r is invalid; accepted: 1 to %d"
+                         % (params["max_workers"], MAX_WORKERS_LIMIT))
+    for option in ("check_timeout", "timeout"):
+        if not 0 < params[option] < float("inf"):
+            module.fail_json(msg="option %s: %r is invalid; accepted: a number of seconds greater than 0"
+                             % (option, params[option]))
+    if params.get("thresholds"):
+        module.fail_json(msg="option thresholds: not used by health_check; accepted: thresholds inside each "
+                             "entry of checks")
 
 
 def main():
@@ -186,29 +201,19 @@ def main():
     argument_spec.update(COMMON_OPTIONS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
-    if not 1 <= params["max_workers"] <= MAX_WORKERS_LIMIT:
-        module.fail_json(msg="option max_workers: %r is invalid; accepted: 1 to %d"
-                         % (params["max_workers"], MAX_WORKERS_LIMIT))
-    for option in ("check_timeout", "timeout"):
-        if not 0 < params[option] < float("inf"):
-            module.fail_json(msg="option %s: %r is invalid; accepted: a number of seconds greater than 0"
-                             % (option, params[option]))
-    if params.get("thresholds"):
-        module.fail_json(msg="option thresholds: not used by health_check; accepted: thresholds inside each "
-                             "entry of checks")
+    _check_options(module)
+    # Credentials are masked in everything Ansible prints: the raw no_log options of every entry
+    # before validating (an invalid entry must not show the others'), then each config's secrets.
+    module.no_log_values.update(raw_secrets(params["checks"]))
     try:
         prepared = prepare(params["checks"], params["check_timeout"])
-    except CheckDefinitionError as exc:
-        module.fail_json(msg=str(exc))
-    # Credentials inside http and metrics entries are masked in everything Ansible prints.
+    except SreHealthError as exc:
+        fail(module, exc)
     for check in prepared:
-        hide = getattr(check["kind"], "sensitive_values", None)
-        if hide is not None:
-            module.no_log_values.update(v for v in hide(check["params"]) if v)
-    results, definition_errors, _abandoned, elapsed = run_checks(prepared, params["max_workers"], params["timeout"])
-    if definition_errors:
-        module.fail_json(msg="; ".join(definition_errors), checks=results)
-    exit_results(module, results, params["fail_on"], counts=summarize(results)["counts"],
+        module.no_log_values.update(s for s in check["config"].secrets if s)
+    results, _abandoned, elapsed = run_checks(prepared, params["max_workers"], params["timeout"])
+    info = summarize(results)
+    exit_results(module, results, params["fail_on"], info=info, counts=info["counts"],
                  duration_ms=round(elapsed * 1000.0, 3))
 
 

@@ -21,7 +21,7 @@ def run(thresholds=None, **params):
     params.setdefault("timeout", 5.0)
     params.setdefault("exclude_fstypes", _disk.DEFAULT_EXCLUDE_FSTYPES)
     compiled = compile_thresholds(thresholds, _disk.METRICS, _disk.DEFAULT_THRESHOLDS)
-    return _disk.run(params, compiled)
+    return _disk.run(_disk.validate(params), compiled)
 
 
 def by_mount(results, mount):

@@ -25,7 +25,7 @@ def meminfo():
 
 def run(kind, thresholds=None, **params):
     compiled = compile_thresholds(thresholds, kind.METRICS, kind.DEFAULT_THRESHOLDS)
-    return kind.run(params, compiled)[0]
+    return kind.run(kind.validate(params), compiled)[0]
 
 
 def test_memory_agrees_with_proc_meminfo():

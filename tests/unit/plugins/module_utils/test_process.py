@@ -20,7 +20,7 @@ from ansible_collections.sre.health.plugins.module_utils._status import OptionEr
 def run(thresholds=None, **params):
     params.setdefault("interval", 0.1)
     compiled = compile_thresholds(thresholds, _process.METRICS, _process.DEFAULT_THRESHOLDS)
-    return _process.run(params, compiled)[0]
+    return _process.run(_process.validate(params), compiled)[0]
 
 
 @pytest.fixture

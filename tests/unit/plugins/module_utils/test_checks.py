@@ -13,7 +13,8 @@ import uuid
 
 import pytest
 
-from ansible_collections.sre.health.plugins.module_utils import _aggregate
+from ansible_collections.sre.health.plugins.module_utils import _checks
+from ansible_collections.sre.health.plugins.module_utils._kind import PROTOCOL, Config
 from ansible_collections.sre.health.plugins.module_utils._status import make_result
 from ansible_collections.sre.health.plugins.module_utils._units import COUNT
 
@@ -28,18 +29,23 @@ class GateKind(object):
     METRICS = {"value": COUNT}
     DEFAULT_THRESHOLDS = {}
     OPTIONS = dict(gate=dict(type="str", required=True))
+    CONSTRAINTS = {}
     REQUIRES = {}
     gates = {}
 
+    @staticmethod
+    def validate(params):
+        return Config(gate=params["gate"])
+
     @classmethod
-    def run(cls, params, compiled, name="gate"):
-        cls.gates[params["gate"]].wait()
+    def run(cls, config, compiled, name="gate"):
+        cls.gates[config.gate].wait()
         return [make_result(name, "gate", "ok", "%s passed" % name, {"value": 1})]
 
 
 @pytest.fixture
 def gate_kind(monkeypatch):
-    monkeypatch.setitem(_aggregate.KINDS, "gate", GateKind)
+    monkeypatch.setitem(_checks.KINDS, "gate", GateKind)
     GateKind.gates = {"open": threading.Event(), "shut": threading.Event()}
     GateKind.gates["open"].set()
     yield GateKind
@@ -65,13 +71,29 @@ def gate_kind(monkeypatch):
     ([{"name": "m", "kind": "memory", "no_swap_status": "bad"}], "checks[0] (m): value of no_swap_status must be one of"),
 ])
 def test_invalid_definitions_name_the_check_option_and_reason(entries, fragment):
-    with pytest.raises(_aggregate.CheckDefinitionError) as err:
-        _aggregate.prepare(entries, 30)
+    with pytest.raises(_checks.CheckDefinitionError) as err:
+        _checks.prepare(entries, 30)
     assert fragment in str(err.value)
 
 
+def test_every_kind_is_validated_before_anything_runs():
+    # The load kind once had no validate(): its bad interval surfaced only when the checks ran.
+    with pytest.raises(_checks.CheckDefinitionError) as err:
+        _checks.prepare([{"name": "m", "kind": "memory"}, {"name": "l", "kind": "load", "interval": 999}], 30)
+    assert "checks[1] (l): option interval: 999.0 is invalid; accepted: a number of seconds from 0" in str(err.value)
+
+
+@pytest.mark.parametrize("kind_name", sorted(_checks.KINDS))
+def test_every_kind_provides_the_whole_protocol(kind_name):
+    kind = _checks.KINDS[kind_name]
+    missing = [attr for attr in PROTOCOL if not hasattr(kind, attr)]
+    assert missing == []
+    assert kind.KIND == kind_name
+    assert set(kind.DEFAULT_THRESHOLDS) <= set(kind.METRICS)
+
+
 def test_process_name_defaults_to_the_check_name_and_has_its_own_key():
-    prepared = _aggregate.prepare([
+    prepared = _checks.prepare([
         {"name": "nginx", "kind": "process"},
         {"name": "db", "kind": "process", "process_name": "postgres"},
         {"name": "app", "kind": "process", "pattern": "gunicorn"},
@@ -85,18 +107,18 @@ def test_real_checks_run_and_keep_their_shape():
     marker = "sre-health-agg-%s" % uuid.uuid4().hex[:8]
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", marker])
     try:
-        prepared = _aggregate.prepare([
+        prepared = _checks.prepare([
             {"name": "root", "kind": "disk", "paths": ["/"]},
             {"name": "memory", "kind": "memory"},
             {"name": "load", "kind": "load", "interval": 0},
             {"name": "worker", "kind": "process", "pattern": marker, "interval": 0},
             {"name": "ghost", "kind": "process", "pattern": marker + "-ghost", "interval": 0},
         ], 30)
-        results, errors, abandoned, _elapsed = _aggregate.run_checks(prepared, 4, 60)
+        results, abandoned, _elapsed = _checks.run_checks(prepared, 4, 60)
     finally:
         proc.kill()
         proc.wait()
-    assert errors == [] and abandoned == 0
+    assert abandoned == 0
     by_name = dict((r["name"], r) for r in results)
     assert sorted(by_name) == ["ghost", "load", "memory", "root:/", "worker"]
     assert by_name["worker"]["metrics"]["count"] == 1 and by_name["worker"]["status"] == "ok"
@@ -105,25 +127,25 @@ def test_real_checks_run_and_keep_their_shape():
 
 
 def test_a_stuck_check_is_unknown_and_does_not_hold_back_the_others(gate_kind):
-    prepared = _aggregate.prepare([
+    prepared = _checks.prepare([
         {"name": "stuck", "kind": "gate", "gate": "shut", "check_timeout": 0.5},
         {"name": "fine", "kind": "gate", "gate": "open"},
         {"name": "memory", "kind": "memory"},
     ], 30)
-    results, errors, abandoned, _elapsed = _aggregate.run_checks(prepared, 8, 60)
+    results, abandoned, _elapsed = _checks.run_checks(prepared, 8, 60)
     by_name = dict((r["name"], r) for r in results)
     assert by_name["stuck"]["status"] == "unknown"
     assert by_name["stuck"]["summary"] == "stuck: check timed out after 0.5 s"
     assert by_name["fine"]["status"] == "ok" and by_name["memory"]["status"] in ("ok", "warning", "critical")
-    assert abandoned == 1 and errors == []
+    assert abandoned == 1
 
 
 def test_the_overall_timeout_holds(gate_kind):
-    prepared = _aggregate.prepare([
+    prepared = _checks.prepare([
         {"name": "first", "kind": "gate", "gate": "shut"},
         {"name": "second", "kind": "gate", "gate": "open"},
     ], 30)
-    results, _errors, _abandoned, _elapsed = _aggregate.run_checks(prepared, 1, 0.5)
+    results, _abandoned, _elapsed = _checks.run_checks(prepared, 1, 0.5)
     by_name = dict((r["name"], r) for r in results)
     assert by_name["first"]["summary"] == "first: check timed out after 0.5 s (the overall timeout ran out)"
     assert by_name["second"]["summary"] == "second: check not started: the overall timeout of 0.5 s ran out"
@@ -135,8 +157,8 @@ def test_a_check_that_raises_is_unknown_with_the_reason(gate_kind, monkeypatch):
         raise RuntimeError("sensor on fire")
 
     monkeypatch.setattr(GateKind, "run", staticmethod(broken))
-    prepared = _aggregate.prepare([{"name": "b", "kind": "gate", "gate": "open"}], 30)
-    results, _errors, _abandoned, _elapsed = _aggregate.run_checks(prepared, 2, 10)
+    prepared = _checks.prepare([{"name": "b", "kind": "gate", "gate": "open"}], 30)
+    results, _abandoned, _elapsed = _checks.run_checks(prepared, 2, 10)
     assert results[0]["status"] == "unknown"
     assert results[0]["summary"] == "b: check failed: RuntimeError: sensor on fire"
     assert "Traceback" not in str(results)
@@ -144,9 +166,9 @@ def test_a_check_that_raises_is_unknown_with_the_reason(gate_kind, monkeypatch):
 
 def test_a_missing_library_is_unknown_for_that_check_only(gate_kind, monkeypatch):
     monkeypatch.setattr(GateKind, "REQUIRES", {"psutil": lambda: False})
-    prepared = _aggregate.prepare([{"name": "g", "kind": "gate", "gate": "open"},
+    prepared = _checks.prepare([{"name": "g", "kind": "gate", "gate": "open"},
                                    {"name": "root", "kind": "disk", "paths": ["/"]}], 30)
-    results, _errors, _abandoned, _elapsed = _aggregate.run_checks(prepared, 2, 10)
+    results, _abandoned, _elapsed = _checks.run_checks(prepared, 2, 10)
     assert results[0]["status"] == "unknown"
     assert "missing Python library on this host: psutil (Debian/Ubuntu package python3-psutil" in results[0]["summary"]
     assert results[1]["name"] == "root:/" and results[1]["status"] != "unknown"
