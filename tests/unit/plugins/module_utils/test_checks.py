@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from ansible_collections.sre.health.plugins.module_utils import _checks
-from ansible_collections.sre.health.plugins.module_utils._kind import PROTOCOL, Config
+from ansible_collections.sre.health.plugins.module_utils._kind import Config
 from ansible_collections.sre.health.plugins.module_utils._status import make_result
 from ansible_collections.sre.health.plugins.module_utils._units import COUNT
 
@@ -81,15 +81,6 @@ def test_every_kind_is_validated_before_anything_runs():
     with pytest.raises(_checks.CheckDefinitionError) as err:
         _checks.prepare([{"name": "m", "kind": "memory"}, {"name": "l", "kind": "load", "interval": 999}], 30)
     assert "checks[1] (l): option interval: 999.0 is invalid; accepted: a number of seconds from 0" in str(err.value)
-
-
-@pytest.mark.parametrize("kind_name", sorted(_checks.KINDS))
-def test_every_kind_provides_the_whole_protocol(kind_name):
-    kind = _checks.KINDS[kind_name]
-    missing = [attr for attr in PROTOCOL if not hasattr(kind, attr)]
-    assert missing == []
-    assert kind.KIND == kind_name
-    assert set(kind.DEFAULT_THRESHOLDS) <= set(kind.METRICS)
 
 
 def test_process_name_defaults_to_the_check_name_and_has_its_own_key():
