@@ -67,6 +67,102 @@ def _note_abandoned(count):
         _ABANDONED[0] += count
 
 
+class _Run(object):
+    """One run of ``run_all``: the pool of task threads, their deadlines and their results."""
+
+    def __init__(self, tasks, max_workers, timeout, overall_timeout, clock):
+        self.tasks = tasks
+        self.max_workers = max_workers
+        self.timeout = timeout
+        self.overall_timeout = overall_timeout
+        self.clock = clock
+        self.results = [None] * len(tasks)
+        self.done_queue = queue.Queue()
+        begin = clock()
+        self.overall_deadline = None if overall_timeout is None else begin + overall_timeout
+        self.running = {}  # index -> (deadline, started_at, task_timeout)
+        self.next_index = 0
+        self.finished = 0
+        self.abandoned = 0
+
+    def _worker(self, index, func):
+        started = self.clock()
+        try:
+            value = func()
+            self.done_queue.put((index, value, None, self.clock() - started))
+        except BaseException as exc:  # noqa: B902 - a check must never kill the run
+            try:
+                exc.traceback_text = traceback.format_exc()
+            except Exception:
+                pass
+            self.done_queue.put((index, None, exc, self.clock() - started))
+
+    def _start_more(self):
+        now = self.clock()
+        while self.next_index < len(self.tasks) and len(self.running) < self.max_workers:
+            if self.overall_deadline is not None and now >= self.overall_deadline:
+                break
+            func, task_timeout = self.tasks[self.next_index]
+            if task_timeout is None:
+                task_timeout = self.timeout
+            deadline = None if task_timeout is None else now + task_timeout
+            if self.overall_deadline is not None:
+                deadline = self.overall_deadline if deadline is None else min(deadline, self.overall_deadline)
+            thread = threading.Thread(target=self._worker, args=(self.next_index, func),
+                                      name="sre-health-check-%d" % self.next_index)
+            thread.daemon = True
+            self.running[self.next_index] = (deadline, now, task_timeout)
+            thread.start()
+            self.next_index += 1
+
+    def _give_up_on_the_rest(self):
+        """Nothing running and nothing may start: the overall deadline has passed."""
+        for index in range(self.next_index, len(self.tasks)):
+            self.results[index] = (None, TaskTimeout(self.overall_timeout, False), 0.0)
+            self.finished += 1
+        self.next_index = len(self.tasks)
+
+    def _wait_for_one(self):
+        """Take one finished task, or return at the nearest deadline."""
+        deadlines = [d for d, _s, _t in self.running.values() if d is not None]
+        wait = None if not deadlines else max(0.0, min(deadlines) - self.clock())
+        try:
+            index, value, exc, duration = self.done_queue.get(timeout=wait)
+        except queue.Empty:
+            return False
+        if index in self.running:
+            del self.running[index]
+            self.results[index] = (value, exc, duration)
+            self.finished += 1
+        return True
+
+    def _abandon_late(self):
+        now = self.clock()
+        overall = self.overall_deadline
+        for index, (deadline, started, task_timeout) in list(self.running.items()):
+            if deadline is None or now < deadline:
+                continue
+            del self.running[index]
+            overall_hit = overall is not None and deadline >= overall and (
+                task_timeout is None or started + task_timeout > overall
+            )
+            limit = (overall - started) if overall_hit else task_timeout
+            self.results[index] = (None, TaskTimeout(limit, True, overall_hit), now - started)
+            self.finished += 1
+            self.abandoned += 1
+
+    def go(self):
+        while self.finished < len(self.tasks):
+            self._start_more()
+            if not self.running:
+                self._give_up_on_the_rest()
+                break
+            if not self._wait_for_one():
+                self._abandon_late()
+        _note_abandoned(self.abandoned)
+        return Outcome(self.results, self.abandoned)
+
+
 def run_all(tasks, max_workers=8, timeout=None, overall_timeout=None, clock=time.monotonic):
     """Run ``tasks`` concurrently and return an :class:`Outcome`.
 
@@ -78,76 +174,7 @@ def run_all(tasks, max_workers=8, timeout=None, overall_timeout=None, clock=time
     """
     if max_workers < 1:
         raise ValueError("max_workers must be at least 1, got %r" % (max_workers,))
-    count = len(tasks)
-    results = [None] * count
-    done_queue = queue.Queue()
-    begin = clock()
-    overall_deadline = None if overall_timeout is None else begin + overall_timeout
-    running = {}  # index -> (deadline, started_at)
-    next_index = 0
-    finished = 0
-    abandoned = 0
-
-    def worker(index, func):
-        started = clock()
-        try:
-            value = func()
-            done_queue.put((index, value, None, clock() - started))
-        except BaseException as exc:  # noqa: B902 - a check must never kill the run
-            try:
-                exc.traceback_text = traceback.format_exc()
-            except Exception:
-                pass
-            done_queue.put((index, None, exc, clock() - started))
-
-    while finished < count:
-        now = clock()
-        while next_index < count and len(running) < max_workers:
-            if overall_deadline is not None and now >= overall_deadline:
-                break
-            func, task_timeout = tasks[next_index]
-            if task_timeout is None:
-                task_timeout = timeout
-            deadline = None if task_timeout is None else now + task_timeout
-            if overall_deadline is not None:
-                deadline = overall_deadline if deadline is None else min(deadline, overall_deadline)
-            thread = threading.Thread(target=worker, args=(next_index, func), name="sre-health-check-%d" % next_index)
-            thread.daemon = True
-            running[next_index] = (deadline, now, task_timeout)
-            thread.start()
-            next_index += 1
-        if not running:
-            # Nothing running and nothing may start: the overall deadline has passed.
-            for index in range(next_index, count):
-                results[index] = (None, TaskTimeout(overall_timeout, False), 0.0)
-                finished += 1
-            next_index = count
-            break
-        deadlines = [d for d, _s, _t in running.values() if d is not None]
-        wait = None if not deadlines else max(0.0, min(deadlines) - clock())
-        try:
-            index, value, exc, duration = done_queue.get(timeout=wait)
-        except queue.Empty:
-            index = None
-        if index is not None:
-            if index in running:
-                del running[index]
-                results[index] = (value, exc, duration)
-                finished += 1
-            continue
-        now = clock()
-        for index, (deadline, started, task_timeout) in list(running.items()):
-            if deadline is not None and now >= deadline:
-                del running[index]
-                overall_hit = overall_deadline is not None and deadline >= overall_deadline and (
-                    task_timeout is None or started + task_timeout > overall_deadline
-                )
-                limit = (overall_deadline - started) if overall_hit else task_timeout
-                results[index] = (None, TaskTimeout(limit, True, overall_hit), now - started)
-                finished += 1
-                abandoned += 1
-    _note_abandoned(abandoned)
-    return Outcome(results, abandoned)
+    return _Run(tasks, max_workers, timeout, overall_timeout, clock).go()
 
 
 def call_with_timeout(func, timeout):
