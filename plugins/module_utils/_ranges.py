@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
 from ansible_collections.sre.health.plugins.module_utils._units import (
     COUNT,
     UnitError,
@@ -25,7 +26,7 @@ from ansible_collections.sre.health.plugins.module_utils._units import (
 RANGE_SYNTAX = "[@]start:end, N (means 0:N), N: (N to infinity), ~:N (minus infinity to N)"
 
 
-class RangeError(ValueError):
+class RangeError(SreHealthError):
     """A range string that is not valid Nagios range syntax (the message says why)."""
 
 

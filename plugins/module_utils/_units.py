@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 import re
 
+from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
+
 BYTES = "bytes"
 PERCENT = "percent"
 MILLISECONDS = "milliseconds"
@@ -58,7 +60,10 @@ ACCEPTED_UNITS = {
 _NUMBER_RE = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z%]*)\s*$")
 
 
-class UnitError(ValueError):
+BASE_UNIT_TEXT = {BYTES: "bytes", MILLISECONDS: "milliseconds", SECONDS: "seconds", PERCENT: "percent"}
+
+
+class UnitError(SreHealthError):
     """A number or unit that cannot be read, or a unit that does not fit the metric."""
 
 
@@ -85,7 +90,14 @@ def parse_quantity(text, kind):
     value = float(match.group(1))
     if not math.isfinite(value):
         raise UnitError("%r is not a finite number" % (text,))
-    unit = match.group(2)
+    scaled = _scale(value, match.group(2), kind)
+    if not math.isfinite(scaled):
+        raise UnitError("%r is too large: it is not a finite number in %s" % (text, BASE_UNIT_TEXT.get(kind, kind)))
+    return scaled
+
+
+def _scale(value, unit, kind):
+    """``value`` given in ``unit`` (empty: the base unit), in the base unit of ``kind``."""
     if not unit:
         return value
     upper = unit.upper()

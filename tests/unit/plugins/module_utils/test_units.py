@@ -68,6 +68,9 @@ def test_parse_quantity(text, kind, expected):
     (True, COUNT, "not a number"),
     (None, COUNT, "not a number"),
     ([1], COUNT, "not a number"),
+    # A finite number whose unit makes it infinite once was accepted as +inf without a word.
+    ("1e300TiB", BYTES, "'1e300TiB' is too large: it is not a finite number in bytes"),
+    ("1e308d", SECONDS, "is too large"),
 ])
 def test_parse_quantity_errors(text, kind, fragment):
     with pytest.raises(UnitError) as err:
