@@ -90,7 +90,7 @@ test: sanity units lint molecule bench-quick
 run: venv copy
 	@rm -f $(BUILD)/sre-health-*.tar.gz
 	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD) $(COPY) >/dev/null
-	$(BIN)/ansible-galaxy collection install --force -p $(INSTALLED) $(BUILD)/sre-health-*.tar.gz >/dev/null
+	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED) $(BIN)/ansible-galaxy collection install --force -p $(INSTALLED) $(BUILD)/sre-health-*.tar.gz >/dev/null
 	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED) $(ANSIBLE_ENV) $(BIN)/ansible-playbook sre.health.check
 
 # The monitoring-plugins are one arm of the benchmark (Debian's packages; root installs them).
