@@ -155,20 +155,43 @@ def describe_breaches(breaches, primary=None):
     return "; ".join(parts)
 
 
+def safe_text(value):
+    """``value`` with every string made valid UTF-8, recursively (lists and dicts).
+
+    Names read from a host (a mount point, a command line, a log line) may hold bytes that are
+    not UTF-8; decoded with surrogateescape they work with os functions but cannot be returned
+    (Ansible fails the whole module: "invalid UTF8 string"). Such bytes are shown as ``\\xNN``.
+    """
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            try:
+                return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            except UnicodeEncodeError:
+                return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [safe_text(item) for item in value]
+    if isinstance(value, dict):
+        return dict((safe_text(k), safe_text(v)) for k, v in value.items())
+    return value
+
+
 def make_result(name, kind, status, summary, metrics=None, thresholds=None, duration_ms=0.0, **extra):
-    """One check result in the shape every module returns."""
+    """One check result in the shape every module returns; its text always valid UTF-8."""
     if status not in _SEVERITY:
         raise ValueError("unknown status %r" % (status,))
     result = {
-        "name": name,
+        "name": safe_text(name),
         "kind": kind,
         "status": status,
-        "summary": summary,
+        "summary": safe_text(summary),
         "metrics": dict(metrics or {}),
         "thresholds": dict(thresholds or {}),
         "duration_ms": round(float(duration_ms), 3),
     }
-    result.update(extra)
+    result.update(safe_text(extra))
     return result
 
 

@@ -42,6 +42,27 @@ def test_many_kinds_in_one_call(tmpfs):
     assert result["changed"] is False
 
 
+def test_a_mount_point_that_is_not_utf8_is_shown_escaped_and_costs_nothing_else(tmp_path):
+    # Once: "invalid UTF8 string" failed the whole host's health_check.
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    odd = os.path.join(os.fsencode(str(tmp_path)), b"odd-\xff-name")
+    os.mkdir(odd)
+    subprocess.run([b"mount", b"-t", b"tmpfs", b"-o", b"size=1m", b"sre-health-odd", odd], check=True)
+    try:
+        run = run_module("health_check", {"checks": [
+            {"name": "odd", "kind": "disk", "paths": ["%s/odd-*" % tmp_path], "include_fstypes": ["tmpfs"]},
+            {"name": "memory", "kind": "memory", "thresholds": {"used_percent": {"warning": "", "critical": ""}}},
+        ], "fail_on": "never"})
+    finally:
+        subprocess.run([b"umount", b"-l", odd], check=False)
+    assert not run.failed, run.stdout + run.stderr
+    by_kind = dict((c["kind"], c) for c in run.result["checks"])
+    assert by_kind["disk"]["name"] == "odd:%s/odd-\\xff-name" % tmp_path
+    assert by_kind["disk"]["status"] == "ok" and "odd-\\xff-name" in by_kind["disk"]["summary"]
+    assert by_kind["memory"]["status"] == "ok"
+
+
 def test_check_mode_and_fail_on_never():
     run = run_module("health_check", {"checks": [{"name": "ghost", "kind": "process", "pattern": "no-such-[p]roc-xyz"}],
                                       "fail_on": "never"}, check=True)
