@@ -31,7 +31,7 @@ from ansible_collections.sre.health.plugins.module_utils._errors import (
     SreHealthError,
 )
 from ansible_collections.sre.health.plugins.module_utils._kind import missing_libraries, secret_options, spec_validator
-from ansible_collections.sre.health.plugins.module_utils._runner import TaskTimeout, run_all
+from ansible_collections.sre.health.plugins.module_utils._runner import TaskTimeout, run_forked
 from ansible_collections.sre.health.plugins.module_utils._status import (
     UNKNOWN,
     compile_thresholds,
@@ -194,18 +194,19 @@ def _failure_summary(name, exc):
         return "%s: check %s" % (name, exc)
     if isinstance(exc, SreHealthError):
         return "%s: check failed: %s" % (name, exc)
-    return "%s: check failed: %s: %s" % (name, type(exc).__name__, exc)
+    return "%s: check failed: %s: %s" % (name, getattr(exc, "type_name", type(exc).__name__), exc)
 
 
 def run_checks(prepared, max_workers, overall_timeout):
-    """Run the prepared checks concurrently; every check yields results, even when it fails.
+    """Run the prepared checks concurrently, each in a forked child process killed at its deadline
+    (``_runner.run_forked``); every check yields results, even when it fails or never returns.
 
     Returns ``(results, abandoned, elapsed)``: the results in check order, how many threads were
     left stuck past their deadline, and the seconds the run took.
     """
     tasks = [(_task(check), check["timeout"]) for check in prepared]
     started = time.monotonic()
-    outcome = run_all(tasks, max_workers=max_workers, overall_timeout=overall_timeout)
+    outcome = run_forked(tasks, max_workers=max_workers, overall_timeout=overall_timeout)
     results = []
     for check, (value, exc, duration) in zip(prepared, outcome.results):
         if exc is None:

@@ -13,6 +13,7 @@ import time
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError
 from ansible_collections.sre.health.plugins.module_utils._kind import Config
 from ansible_collections.sre.health.plugins.module_utils._load import check_interval
+from ansible_collections.sre.health.plugins.module_utils._runner import forked_from
 from ansible_collections.sre.health.plugins.module_utils._status import judge
 from ansible_collections.sre.health.plugins.module_utils._units import BYTES, COUNT, PERCENT, format_quantity
 
@@ -34,6 +35,10 @@ DEFAULT_THRESHOLDS = {
 }
 
 DEFAULT_INTERVAL = 0.2
+
+# Any local user chooses its command line: a pattern sees at most this much of it (Linux allows
+# megabytes), so that even a linear pattern's cost is bounded; the check's deadline bounds the rest.
+MAX_PATTERN_TEXT = 64 * 1024
 
 OPTIONS = dict(
     name=dict(type="str"),
@@ -71,19 +76,25 @@ def _name_matches(proc, name):
     return bool(cmdline) and os.path.basename(cmdline[0]) == name
 
 
+def _pattern_text(cmdline):
+    """The command line a ``pattern`` is matched against, at most MAX_PATTERN_TEXT characters."""
+    return " ".join(cmdline or [])[:MAX_PATTERN_TEXT]
+
+
 def find(name=None, regex=None, user=None):
-    """Live (non-zombie) processes matching every given criterion, excluding this process."""
-    me = os.getpid()
+    """Live (non-zombie) processes matching every given criterion, excluding the module itself
+    (this process, and the module process that forked it when the check runs in a child)."""
+    me = (os.getpid(), forked_from())
     found = []
     for proc in psutil.process_iter(["pid", "name", "username", "status", "cmdline"]):
         info = proc.info
-        if info["pid"] == me or info["status"] == psutil.STATUS_ZOMBIE:
+        if info["pid"] in me or info["status"] == psutil.STATUS_ZOMBIE:
             continue
         if user is not None and info["username"] != user:
             continue
         if name is not None and not _name_matches(proc, name):
             continue
-        if regex is not None and not regex.search(" ".join(info["cmdline"] or [])):
+        if regex is not None and not regex.search(_pattern_text(info["cmdline"])):
             continue
         found.append(proc)
     return found

@@ -29,7 +29,9 @@ options:
   pattern:
     description:
       - Python regular expression searched in the full command line (arguments joined by spaces),
-        like C(pgrep -f).
+        like C(pgrep -f). Only the first 64 KiB of a command line are searched: any local user
+        chooses its command line. In M(sre.health.health_check) the check's C(check_timeout) also
+        bounds a pattern that backtracks.
     type: str
   user:
     description:

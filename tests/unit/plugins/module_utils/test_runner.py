@@ -6,15 +6,23 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
 import threading
+import time
 
 import pytest
 
+from ansible_collections.sre.health.plugins.module_utils._errors import MissingLibraryError, OptionError, SreHealthError
 from ansible_collections.sre.health.plugins.module_utils._runner import (
+    ChildFailure,
     TaskTimeout,
     abandoned_threads,
     call_with_timeout,
+    forked_from,
     run_all,
+    run_forked,
 )
 
 
@@ -114,3 +122,67 @@ def test_invalid_pool_size():
 def test_no_tasks():
     outcome = run_all([])
     assert outcome.results == [] and outcome.abandoned == 0
+
+
+# --- run_forked: each task in a child process, killed at its deadline --------------------------
+
+def _backtrack():
+    # 2**34 steps: hours of work that never lets go of the GIL, as a user's pattern can do.
+    return bool(re.search(r"(a+)+$", "a" * 34 + "!"))
+
+
+def _spin():
+    while True:
+        pass
+
+
+def test_forked_tasks_return_json_values_in_order():
+    outcome = run_forked([(lambda i=i: {"square": i * i, "pid": os.getpid()}, 10) for i in range(6)], max_workers=3)
+    values = [r[0] for r in outcome.results]
+    assert [v["square"] for v in values] == [i * i for i in range(6)]
+    # each ran in its own process, not in this one
+    assert os.getpid() not in [v["pid"] for v in values] and len(set(v["pid"] for v in values)) == 6
+    assert outcome.abandoned == 0
+
+
+@pytest.mark.parametrize("busy", [_backtrack, _spin])
+def test_a_task_that_holds_the_gil_is_killed_at_its_deadline_and_the_others_finish(busy):
+    # Threads could not stop these: the whole run waited for them (60 s+ in the hardening issue).
+    started = time.monotonic()
+    outcome = run_forked([(busy, 1.0), (lambda: "fine", 10), (lambda: forked_from(), 10)], max_workers=3)
+    elapsed = time.monotonic() - started
+    value, exc, _duration = outcome.results[0]
+    assert value is None and isinstance(exc, TaskTimeout) and str(exc) == "timed out after 1 s"
+    assert outcome.results[1][:2] == ("fine", None)
+    assert outcome.results[2][:2] == (os.getpid(), None)  # a child knows the module's pid
+    assert elapsed < 30  # far below what the busy task alone would take (hours); not a timing test
+
+
+def test_errors_cross_the_process_boundary_with_their_kind():
+    def user_error():
+        raise OptionError("pattern", "(", "a valid regular expression")
+
+    def bug():
+        raise KeyError("boom")
+
+    def missing():
+        raise MissingLibraryError(["psutil (python3-psutil)"])
+
+    def dies():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    outcome = run_forked([(user_error, 10), (bug, 10), (missing, 10), (dies, 10), (lambda: object(), 10)])
+    errors = [r[1] for r in outcome.results]
+    assert isinstance(errors[0], SreHealthError) and str(errors[0]).startswith("option pattern: '('")
+    assert isinstance(errors[1], ChildFailure) and errors[1].type_name == "KeyError" and "boom" in str(errors[1])
+    assert "Traceback" in errors[1].traceback_text
+    assert isinstance(errors[2], MissingLibraryError) and errors[2].libraries == ["psutil (python3-psutil)"]
+    assert str(errors[3]) == "the check's process was killed by signal 9 before sending a result"
+    assert errors[4].type_name == "TypeError"  # not JSON data
+
+
+def test_every_child_is_reaped():
+    outcome = run_forked([(lambda: os.getpid(), 10)])
+    pid = outcome.results[0][0]
+    with pytest.raises(OSError):
+        os.kill(pid, 0)

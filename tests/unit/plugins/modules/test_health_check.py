@@ -63,6 +63,25 @@ def test_a_mount_point_that_is_not_utf8_is_shown_escaped_and_costs_nothing_else(
     assert by_kind["memory"]["status"] == "ok"
 
 
+def test_a_backtracking_process_pattern_ends_at_its_check_timeout():
+    # Any local user's command line meets the pattern: 34 a's and a "!" against (a+)+$ is 2**34
+    # steps. The runner's threads could not stop it (25 s+ with check_timeout 3); a child process can.
+    victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "a" * 34 + "!"])
+    try:
+        run = run_module("health_check", {"checks": [
+            {"name": "evil", "kind": "process", "pattern": "(a+)+$", "interval": 0, "check_timeout": 3},
+            {"name": "memory", "kind": "memory", "thresholds": {"used_percent": {"warning": "", "critical": ""}}},
+        ], "fail_on": "never"})
+    finally:
+        victim.kill()
+        victim.wait()
+    by_name = dict((c["name"], c) for c in run.result["checks"])
+    assert by_name["evil"]["status"] == "unknown"
+    assert by_name["evil"]["summary"] == "evil: check timed out after 3 s"
+    assert by_name["memory"]["status"] == "ok"
+    assert run.result["duration_ms"] < 20000  # hours without the deadline; a bound, not a timing test
+
+
 def test_check_mode_and_fail_on_never():
     run = run_module("health_check", {"checks": [{"name": "ghost", "kind": "process", "pattern": "no-such-[p]roc-xyz"}],
                                       "fail_on": "never"}, check=True)
