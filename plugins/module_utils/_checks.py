@@ -34,6 +34,7 @@ from ansible_collections.sre.health.plugins.module_utils._kind import missing_li
 from ansible_collections.sre.health.plugins.module_utils._runner import TaskTimeout, run_forked
 from ansible_collections.sre.health.plugins.module_utils._status import (
     UNKNOWN,
+    check_timeout,
     compile_thresholds,
     make_result,
     thresholds_as_text,
@@ -134,11 +135,10 @@ def _entry_kind(entry, label, kinds):
 
 
 def _check_timeout(entry, label, default_timeout):
-    timeout = entry.get("check_timeout", default_timeout)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < float("inf"):
-        raise CheckDefinitionError("%s: option check_timeout: %r is invalid; accepted: a number of seconds "
-                                   "greater than 0" % (label, timeout))
-    return float(timeout)
+    try:
+        return check_timeout("check_timeout", entry.get("check_timeout", default_timeout), allow_none=False)
+    except SreHealthError as exc:
+        raise CheckDefinitionError("%s: %s" % (label, exc))
 
 
 def _reject_unknown_options(kind, kind_params, label):

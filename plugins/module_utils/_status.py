@@ -29,12 +29,18 @@ HEALTH = {OK: "healthy", WARNING: "degraded", CRITICAL: "unhealthy", UNKNOWN: "u
 FAIL_ON_CHOICES = ("critical", "warning", "never")
 
 
+# The longest timeout any option accepts: a day. Larger values are a mistake (or an attack on the
+# timer arithmetic: 1e300 overflows a socket timeout), never a health check.
+MAX_TIMEOUT = 86400.0
+TIMEOUT_ACCEPTED = "a number of seconds greater than 0 and at most %d (one day)" % MAX_TIMEOUT
+
+
 def check_timeout(option, value, allow_none=True):
-    """Validate a timeout in seconds: a positive number (or None when allowed)."""
+    """Validate a timeout in seconds: a positive finite number up to a day (or None when allowed)."""
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 < value < float("inf")):
-        raise OptionError(option, value, "a number of seconds greater than 0")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 < value <= MAX_TIMEOUT):
+        raise OptionError(option, value, TIMEOUT_ACCEPTED)
     return float(value)
 
 

@@ -10,8 +10,11 @@ module: health_check
 short_description: Run many health checks of any kind concurrently in one module call
 version_added: 1.0.0
 description:
-  - Runs every check of O(checks) in ONE module invocation, concurrently in a bounded pool of
-    threads, so that a host costs one Ansible round-trip whatever the number of checks.
+  - Runs every check of O(checks) in ONE module invocation, concurrently in a bounded pool, so that a
+    host costs one Ansible round-trip whatever the number of checks.
+  - Each check runs in its own child process, killed at its O(check_timeout): a pattern that
+    backtracks, a huge page or any busy check ends on time. A child stuck in the kernel (a hung
+    mount) cannot be killed until it wakes; it is left behind and the module returns anyway.
   - Each check is validated with the option spec of its kind, the same one its standalone module
     uses; an invalid entry fails the task before anything runs, naming the entry, the option and
     the reason.
@@ -48,8 +51,9 @@ options:
     default: 8
   check_timeout:
     description:
-      - Seconds each check may take before it is reported C(unknown); an entry's own C(check_timeout)
-        overrides it. Kinds have their own, shorter timeouts (per mount, per request) inside this bound.
+      - Seconds each check may take before it is stopped and reported C(unknown) ("timed out after N s");
+        an entry's own C(check_timeout) overrides it. Kinds have their own, shorter timeouts (per mount,
+        per request) inside this bound. At most 86400 (one day), like every timeout of the collection.
     type: float
     default: 30
   timeout:
@@ -174,7 +178,7 @@ from ansible_collections.sre.health.plugins.module_utils._checks import (
 )
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
 from ansible_collections.sre.health.plugins.module_utils._module import COMMON_OPTIONS, exit_results, fail
-from ansible_collections.sre.health.plugins.module_utils._status import summarize
+from ansible_collections.sre.health.plugins.module_utils._status import check_timeout, summarize
 
 
 def _check_options(module):
@@ -182,10 +186,11 @@ def _check_options(module):
     if not 1 <= params["max_workers"] <= MAX_WORKERS_LIMIT:
         module.fail_json(msg="option max_workers: %r is invalid; accepted: 1 to %d"
                          % (params["max_workers"], MAX_WORKERS_LIMIT))
-    for option in ("check_timeout", "timeout"):
-        if not 0 < params[option] < float("inf"):
-            module.fail_json(msg="option %s: %r is invalid; accepted: a number of seconds greater than 0"
-                             % (option, params[option]))
+    try:
+        for option in ("check_timeout", "timeout"):
+            check_timeout(option, params[option], allow_none=False)
+    except SreHealthError as exc:
+        fail(module, exc)
     if params.get("thresholds"):
         module.fail_json(msg="option thresholds: not used by health_check; accepted: thresholds inside each "
                              "entry of checks")
