@@ -9,8 +9,8 @@ name: url_problem
 short_description: Tell why a value is not a usable http(s) URL
 version_added: 1.0.0
 description:
-  - Checks a URL with the same rule as the modules' C(url) options (the collection's one URL rule):
-    the scheme C(http) or C(https), a host, a port from 1 to 65535 if one is given, no spaces or
+  - Checks a URL with the same rule as the modules' C(url) options (the collection's one URL rule). A usable
+    URL has the scheme C(http) or C(https), a host, a port from 1 to 65535 if one is given, and no spaces or
     control characters.
   - Returns an empty string for a usable URL, else one line naming the option and the problem, for
     C(ansible.builtin.assert)'s C(fail_msg). With O(secret=true) the value is never quoted (webhook

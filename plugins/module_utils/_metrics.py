@@ -252,7 +252,7 @@ def fetch(config):
     if answer.code is None:
         raise FetchError(CRITICAL, "cannot fetch %s: %s" % (shown, answer.failure.text(phase=False)))
     if answer.code >= 400:
-        raise FetchError(CRITICAL, ("%s answered HTTP %d %s" % (shown, answer.code, answer.reason)).strip())
+        raise FetchError(CRITICAL, ("%s answered HTTP %s %s" % (shown, answer.code, answer.reason)).strip())
     if answer.too_large:
         raise FetchError(UNKNOWN, "the page at %s is larger than %s" % (shown, format_quantity(MAX_PAGE_BYTES, BYTES)))
     if answer.failure is not None:

@@ -67,6 +67,7 @@ def _unescape(text):
             i += 1
     return "".join(out)
 
+
 def _matcher(found, name, text, option):
     label, op, raw = found.group(1), found.group(2), _unescape(found.group(3))
     if label == "__name__" and name:
