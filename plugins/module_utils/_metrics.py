@@ -4,12 +4,13 @@
 
 """The ``metrics`` check kind: expectations on a Prometheus exposition endpoint.
 
-The page is fetched with requests and parsed with prometheus_client's own parser (the text
-format, or OpenMetrics when the server answers with that content type). Each expectation
-selects samples by SAMPLE name (as they appear on the page: ``foo_total`` for a counter,
-``foo_bucket``/``foo_sum``/``foo_count`` for a histogram) and labels, aggregates them into one
-value and judges it against its warning/critical ranges. One result per expectation, always,
-whatever went wrong, so that reports keep the same columns.
+The page is fetched with the collection's HTTP client (``_web``) and parsed with
+prometheus_client's own parser (the text format, or OpenMetrics when the server answers with
+that content type). Each expectation selects samples by SAMPLE name (as they appear on the page:
+``foo_total`` for a counter, ``foo_bucket``/``foo_sum``/``foo_count`` for a histogram) and labels
+(``_selector``), aggregates them into one value and judges it against its warning/critical
+ranges. One result per expectation, always, whatever went wrong, so that reports keep the same
+columns.
 
 Status rules (documented in the metrics_check module):
 
@@ -24,31 +25,28 @@ Thread-safe: no globals are written, every run uses its own requests session.
 from __future__ import annotations
 
 import math
-import re
-import ssl
 import time
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
+from ansible_collections.sre.health.plugins.module_utils._errors import OptionError, SreHealthError, ThresholdError
+from ansible_collections.sre.health.plugins.module_utils._kind import Config
 from ansible_collections.sre.health.plugins.module_utils._ranges import NagiosRange, RangeError
+from ansible_collections.sre.health.plugins.module_utils._selector import parse_selector, unit_kind
 from ansible_collections.sre.health.plugins.module_utils._status import (
     CRITICAL,
     OK,
     UNKNOWN,
     WARNING,
-    OptionError,
-    ThresholdError,
     check_timeout,
     evaluate,
     make_result,
     thresholds_as_text,
 )
 from ansible_collections.sre.health.plugins.module_utils._units import BYTES, COUNT, SECONDS, format_quantity
-
-try:
-    import requests
-except ImportError:
-    requests = None
+from ansible_collections.sre.health.plugins.module_utils._web import client
+from ansible_collections.sre.health.plugins.module_utils._web.errors import shorten
+from ansible_collections.sre.health.plugins.module_utils._web.options import check_headers, check_tls_files
+from ansible_collections.sre.health.plugins.module_utils._web.redact import Scrubber, redact_url, request_secrets
+from ansible_collections.sre.health.plugins.module_utils._web.urls import check_url
 
 try:
     from prometheus_client.parser import text_string_to_metric_families as _parse_text
@@ -76,6 +74,7 @@ MAX_PAGE_BYTES = 64 * 1024 * 1024
 # How many matched series a result lists (the value aggregates all of them).
 MAX_SERIES = 20
 ACCEPT = "text/plain;version=0.0.4;q=1.0,application/openmetrics-text;version=1.0.0;q=0.5,*/*;q=0.1"
+URL_EXAMPLE = "http://127.0.0.1:9100/metrics"
 
 EXPECT_OPTIONS = dict(
     metric=dict(type="str", required=True),
@@ -99,160 +98,15 @@ OPTIONS = dict(
     bearer_token=dict(type="str", no_log=True),
 )
 
-MUTUALLY_EXCLUSIVE = [["bearer_token", "url_username"]]
-REQUIRED_TOGETHER = [["url_username", "url_password"]]
-
-REQUIRES = {
-    "requests": lambda: requests is not None,
-    "prometheus_client": lambda: _parse_text is not None,
-}
-
-# Header names whose values are credentials: never echoed (see sensitive_values()).
-_SENSITIVE_HEADER_RE = re.compile(r"authorization|cookie|token|secret|api[-_]?key|password|passwd|auth", re.I)
-_SENSITIVE_QUERY_RE = re.compile(r"token|secret|key|password|passwd|auth|signature|sig$", re.I)
-
-_HEADER_NAME_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
-_BAD_HEADER_VALUE_RE = re.compile(r"[\r\n\x00]|^\s")
-_LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-_SELECTOR_RE = re.compile(r"^\s*([a-zA-Z_:][a-zA-Z0-9_:]*)?\s*(?:\{(.*)\})?\s*$", re.S)
-_MATCHER_RE = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*(,|$)', re.S)
-_ESCAPES = {"\\": "\\", '"': '"', "n": "\n"}
-
-SELECTOR_SYNTAX = (
-    'a sample name such as http_requests_total, optionally with PromQL label matchers: '
-    'http_requests_total{code=~"5..",method!="GET"} (operators = != =~ !~, values in double quotes, '
-    'regexes fully anchored), or {__name__=~"regex"} alone'
+CONSTRAINTS = dict(
+    mutually_exclusive=[["bearer_token", "url_username"]],
+    required_together=[["url_username", "url_password"]],
 )
 
-
-class Matcher(object):
-    """One label matcher; an absent label has the value "" (as in PromQL)."""
-
-    __slots__ = ("label", "op", "value", "regex")
-
-    def __init__(self, label, op, value, regex=None):
-        self.label = label
-        self.op = op
-        self.value = value
-        self.regex = regex
-
-    def matches(self, labels):
-        actual = labels.get(self.label, "")
-        if self.op == "=":
-            return actual == self.value
-        if self.op == "!=":
-            return actual != self.value
-        found = self.regex.fullmatch(actual) is not None
-        return found if self.op == "=~" else not found
-
-    def text(self):
-        escaped = self.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        return '%s%s"%s"' % (self.label, self.op, escaped)
-
-
-def _unescape(text):
-    out = []
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if char == "\\" and i + 1 < len(text):
-            out.append(_ESCAPES.get(text[i + 1], "\\" + text[i + 1]))
-            i += 2
-        else:
-            out.append(char)
-            i += 1
-    return "".join(out)
-
-
-def _label_text(value):
-    """A YAML scalar as Prometheus label text: true/false for booleans, digits for numbers."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return ""
-    return str(value)
-
-
-def parse_selector(text, labels=None, option="metric"):
-    """Parse ``text`` (a name and/or PromQL matchers) plus an exact ``labels`` dict into matchers.
-
-    Returns ``(matchers, display)``; ``display`` is the selector written back in PromQL form.
-    """
-    if not isinstance(text, str) or not text.strip():
-        raise OptionError(option, text, SELECTOR_SYNTAX)
-    match = _SELECTOR_RE.match(text)
-    if not match:
-        raise OptionError(option, text, SELECTOR_SYNTAX)
-    name, body = match.group(1), match.group(2)
-    matchers = []
-    if name:
-        matchers.append(Matcher("__name__", "=", name))
-    if body is not None and body.strip():
-        pos = 0
-        while pos < len(body):
-            found = _MATCHER_RE.match(body, pos)
-            if not found or found.end() == pos:
-                raise OptionError(option, text, "%s (cannot read matcher at %r)" % (SELECTOR_SYNTAX, body[pos:pos + 30]))
-            label, op, raw = found.group(1), found.group(2), _unescape(found.group(3))
-            if label == "__name__" and name:
-                raise OptionError(option, text, "%s (a name and a __name__ matcher together)" % SELECTOR_SYNTAX)
-            regex = None
-            if op in ("=~", "!~"):
-                try:
-                    regex = re.compile(raw)
-                except re.error as exc:
-                    raise OptionError(option, text, "valid regular expressions in =~ and !~ matchers (%s: %s)"
-                                      % (raw, exc))
-            matchers.append(Matcher(label, op, raw, regex))
-            pos = found.end()
-            if found.group(4) == "" and pos < len(body):
-                raise OptionError(option, text, "%s (matchers are separated by commas)" % SELECTOR_SYNTAX)
-    if not any(m.label == "__name__" and m.op in ("=", "=~") for m in matchers):
-        raise OptionError(option, text, "%s (a sample name is required)" % SELECTOR_SYNTAX)
-    if labels:
-        if not isinstance(labels, dict):
-            raise OptionError(option.rsplit(".", 1)[0] + ".labels", labels, "a dict of label name -> exact value")
-        for key in sorted(labels):
-            if not isinstance(key, str) or not _LABEL_NAME_RE.match(key) or key == "__name__":
-                raise OptionError("%s.labels" % option.rsplit(".", 1)[0], key,
-                                  "label names of letters, digits and underscores, not starting with a digit")
-            value = labels[key]
-            if isinstance(value, (dict, list)):
-                raise OptionError("%s.labels.%s" % (option.rsplit(".", 1)[0], key), value,
-                                  "a string, number or boolean")
-            matchers.append(Matcher(key, "=", _label_text(value)))
-    name_matcher = [m for m in matchers if m.label == "__name__"]
-    others = [m for m in matchers if m.label != "__name__"]
-    if name_matcher and name_matcher[0].op == "=":
-        display = name_matcher[0].value
-    else:
-        display = ""
-        others = matchers
-    if others:
-        display += "{%s}" % ",".join(m.text() for m in others)
-    return matchers, display
-
-
-def unit_kind(metric_name, aggregate):
-    """The unit kind of an expectation's value, from Prometheus naming conventions.
-
-    ``*_seconds`` (and its ``_total``/``_sum``) is a duration, ``*_bytes`` a size; buckets,
-    ``_count`` samples and the ``count`` aggregate are counts.
-    """
-    if aggregate == "count" or not metric_name:
-        return COUNT
-    base = metric_name
-    if base.endswith("_bucket") or base.endswith("_count"):
-        return COUNT
-    for suffix in ("_total", "_sum"):
-        if base.endswith(suffix):
-            base = base[:-len(suffix)]
-            break
-    if base.endswith("_seconds"):
-        return SECONDS
-    if base.endswith("_bytes"):
-        return BYTES
-    return COUNT
+REQUIRES = {
+    "requests": client.available,
+    "prometheus_client": lambda: _parse_text is not None,
+}
 
 
 class Expectation(object):
@@ -283,121 +137,72 @@ def _parse_range(option, text, unit):
         raise ThresholdError(option, str(exc))
 
 
-def check_url(url):
-    """Validate ``url`` (http or https with a host); return it. Errors show it redacted."""
-    accepted = "an http:// or https:// URL with a host, such as http://127.0.0.1:9100/metrics"
-    if not isinstance(url, str) or not url.strip():
-        raise OptionError("url", url, accepted)
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port  # raises ValueError on a bad port
-    except ValueError as exc:
-        raise OptionError("url", redact_url(url), "%s (%s)" % (accepted, exc))
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise OptionError("url", redact_url(url), accepted)
-    if any(char.isspace() for char in url.strip()):
-        raise OptionError("url", redact_url(url), "%s (no spaces; encode them as %%20)" % accepted)
-    if port is not None and not 0 < port < 65536:
-        raise OptionError("url", redact_url(url), "%s (port 1 to 65535)" % accepted)
-    return url.strip()
-
-
-def redact_url(url):
-    """``url`` with its password and credential-like query values replaced by ``********``."""
-    if not isinstance(url, str):
-        return url
-    try:
-        parts = urlsplit(url)
-        netloc = parts.netloc
-        if "@" in netloc:
-            userinfo, host = netloc.rsplit("@", 1)
-            user = userinfo.split(":", 1)[0]
-            netloc = "%s:********@%s" % (user, host) if ":" in userinfo else "%s@%s" % (user, host)
-        query = parts.query
-        if query:
-            pairs = parse_qsl(query, keep_blank_values=True)
-            if any(_SENSITIVE_QUERY_RE.search(k) for k, _v in pairs):
-                query = urlencode([(k, "********" if _SENSITIVE_QUERY_RE.search(k) else v) for k, v in pairs])
-        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-    except ValueError:
-        return re.sub(r"//[^/@]*@", "//********@", url)
-
-
-def sensitive_values(params):
-    """Values that must never appear in output: credential headers, password, token.
-
-    The module adds them to ``no_log_values`` so Ansible masks them in the result and errors.
-    """
-    values = set()
-    for key, value in (params.get("headers") or {}).items():
-        if value not in (None, "") and _SENSITIVE_HEADER_RE.search(str(key)):
-            values.add(str(value))
-            # "Bearer abc": mask the credential also when it appears on its own
-            parts = str(value).split(None, 1)
-            if len(parts) == 2 and len(parts[1]) >= 4:
-                values.add(parts[1])
-    for key in ("url_password", "bearer_token"):
-        if params.get(key):
-            values.add(params[key])
-    return values
-
-
-def validate(params):
-    """Check every option; return (url, timeout, expectations). Raises OptionError/ThresholdError."""
-    url = check_url(params.get("url"))
-    timeout = check_timeout("timeout", params.get("timeout", DEFAULT_TIMEOUT), allow_none=False)
-    headers = params.get("headers") or {}
-    if not isinstance(headers, dict):
-        raise OptionError("headers", "(hidden)", "a dict of header name -> value")
-    for key, value in headers.items():
-        text = _label_text(value) if not isinstance(value, (dict, list)) else None
-        if not isinstance(key, str) or not _HEADER_NAME_RE.match(key) or text is None or _BAD_HEADER_VALUE_RE.search(text):
-            shown = "(hidden)" if _SENSITIVE_HEADER_RE.search(str(key)) else value
-            raise OptionError("headers.%s" % key, shown, "header names (letters, digits, - and _) mapped to "
-                              "single-line strings")
+def _credentials(params):
+    """The auth options; validate() checks the spec's constraints too, for callers without the spec."""
     if params.get("bearer_token") and params.get("url_username"):
         raise OptionError("bearer_token", "(hidden)", "either bearer_token or url_username/url_password, not both")
     if params.get("url_username") and params.get("url_password") is None:
         raise OptionError("url_password", None, "url_password together with url_username")
     if params.get("url_password") is not None and not params.get("url_username"):
         raise OptionError("url_username", params.get("url_username"), "url_username together with url_password")
-    expect = params.get("expect")
+    auth = (params["url_username"], params["url_password"]) if params.get("url_username") else None
+    return dict(auth=auth, bearer_token=params.get("bearer_token"))
+
+
+def _expectation(index, item, labels_seen):
+    option = "expect[%d]" % index
+    if not isinstance(item, dict):
+        raise OptionError(option, item, "a dict with metric and optional labels, aggregate, warning, critical")
+    unknown = sorted(set(item) - set(EXPECT_OPTIONS))
+    if unknown:
+        raise OptionError("%s.%s" % (option, unknown[0]), item[unknown[0]], "keys %s" % ", ".join(sorted(EXPECT_OPTIONS)))
+    matchers, display = parse_selector(item.get("metric"), item.get("labels"), option + ".metric")
+    aggregate = item.get("aggregate") or "sum"
+    if aggregate not in AGGREGATES:
+        raise OptionError(option + ".aggregate", aggregate, ", ".join(AGGREGATES))
+    missing = item.get("missing") or CRITICAL
+    if missing not in MISSING_CHOICES:
+        raise OptionError(option + ".missing", missing, ", ".join(MISSING_CHOICES))
+    name_matchers = [m for m in matchers if m.label == "__name__" and m.op == "="]
+    unit = unit_kind(name_matchers[0].value if name_matchers else "", aggregate)
+    label = item.get("name")
+    if label is not None and (not isinstance(label, str) or not label.strip()):
+        raise OptionError(option + ".name", label, "a non-empty string")
+    if not label:
+        label = display if aggregate == "sum" else "%s(%s)" % (aggregate, display)
+    if label in labels_seen:
+        raise OptionError(option + ".name", label, "a name not used by expect[%d]; set name to tell them apart"
+                          % labels_seen[label])
+    labels_seen[label] = index
+    levels = dict((level, item.get(level)) for level in ("warning", "critical") if item.get(level) is not None)
+    for level, text in levels.items():
+        if text != "":
+            _parse_range("%s.%s" % (option, level), text, unit)
+    return Expectation(index, label, display, matchers, aggregate, missing, levels, unit)
+
+
+def _expectations(expect):
     if not isinstance(expect, list) or not expect:
         raise OptionError("expect", expect, "a non-empty list of {metric, labels, aggregate, warning, critical}")
-    expectations = []
     labels_seen = {}
-    for index, item in enumerate(expect):
-        option = "expect[%d]" % index
-        if not isinstance(item, dict):
-            raise OptionError(option, item, "a dict with metric and optional labels, aggregate, warning, critical")
-        unknown = sorted(set(item) - set(EXPECT_OPTIONS))
-        if unknown:
-            raise OptionError("%s.%s" % (option, unknown[0]), item[unknown[0]],
-                              "keys %s" % ", ".join(sorted(EXPECT_OPTIONS)))
-        matchers, display = parse_selector(item.get("metric"), item.get("labels"), option + ".metric")
-        aggregate = item.get("aggregate") or "sum"
-        if aggregate not in AGGREGATES:
-            raise OptionError(option + ".aggregate", aggregate, ", ".join(AGGREGATES))
-        missing = item.get("missing") or CRITICAL
-        if missing not in MISSING_CHOICES:
-            raise OptionError(option + ".missing", missing, ", ".join(MISSING_CHOICES))
-        name_matchers = [m for m in matchers if m.label == "__name__" and m.op == "="]
-        unit = unit_kind(name_matchers[0].value if name_matchers else "", aggregate)
-        label = item.get("name")
-        if label is not None and (not isinstance(label, str) or not label.strip()):
-            raise OptionError(option + ".name", label, "a non-empty string")
-        if not label:
-            label = display if aggregate == "sum" else "%s(%s)" % (aggregate, display)
-        if label in labels_seen:
-            raise OptionError(option + ".name", label, "a name not used by expect[%d]; set name to tell them apart"
-                              % labels_seen[label])
-        labels_seen[label] = index
-        levels = dict((level, item.get(level)) for level in ("warning", "critical") if item.get(level) is not None)
-        for level, text in levels.items():
-            if text != "":
-                _parse_range("%s.%s" % (option, level), text, unit)
-        expectations.append(Expectation(index, label, display, matchers, aggregate, missing, levels, unit))
-    return url, timeout, expectations
+    return [_expectation(index, item, labels_seen) for index, item in enumerate(expect)]
+
+
+def validate(params):
+    """Check every option once; return the Config ``run`` uses. Raises OptionError/ThresholdError."""
+    secrets = request_secrets(params.get("url"), params.get("headers"), params.get("url_username"),
+                              (params.get("url_password"), params.get("bearer_token")))
+    url = check_url(params.get("url"), example=URL_EXAMPLE)
+    timeout = check_timeout("timeout", params.get("timeout", DEFAULT_TIMEOUT), allow_none=False)
+    headers = check_headers(params.get("headers"), option_per_name=True)
+    values = _credentials(params)
+    values.update(check_tls_files(params, ("ca_path",)))
+    validate_certs = params.get("validate_certs")
+    config = Config(url=url, shown_url=redact_url(url), timeout=timeout, headers=headers,
+                    validate_certs=True if validate_certs is None else bool(validate_certs),
+                    expectations=_expectations(params.get("expect")), scrub=Scrubber(secrets), **values)
+    config.secrets = tuple(sorted(secrets))
+    return config
 
 
 def _compile_for(expectation, compiled):
@@ -420,7 +225,7 @@ def _compile_for(expectation, compiled):
     return result
 
 
-class FetchError(Exception):
+class FetchError(SreHealthError):
     """The page could not be fetched: ``status`` (critical or unknown) and a one-line reason."""
 
     def __init__(self, status, reason):
@@ -429,97 +234,40 @@ class FetchError(Exception):
         self.reason = reason
 
 
-def _root_causes(exc):
-    seen = []
-    current = exc
-    while current is not None and len(seen) < 12 and all(current is not s for s in seen):
-        seen.append(current)
-        reason = getattr(current, "reason", None)
-        if isinstance(reason, BaseException):
-            current = reason
-        elif current.__cause__ is not None:
-            current = current.__cause__
-        elif current.__context__ is not None:
-            current = current.__context__
-        elif current.args and isinstance(current.args[0], BaseException):
-            current = current.args[0]
-        else:
-            current = None
-    return seen
+def request(config):
+    """The client request for the page."""
+    headers = {"Accept": ACCEPT}
+    headers.update(config.headers)
+    if config.bearer_token:
+        headers["Authorization"] = "Bearer %s" % config.bearer_token
+    return client.Request(config.url, headers=headers, auth=config.auth, timeout=config.timeout,
+                          validate_certs=config.validate_certs, ca_path=config.ca_path,
+                          keep_bytes=MAX_PAGE_BYTES, max_bytes=MAX_PAGE_BYTES)
 
 
-def describe_request_error(exc, timeout):
-    """A short reason for a failed request: connection refused, timed out after 5 s, ..."""
-    chain = _root_causes(exc)
-    text = " ".join(str(e) for e in chain)
-    if isinstance(exc, requests.exceptions.Timeout) or any(isinstance(e, TimeoutError) for e in chain[1:]):
-        return "timed out after %s s" % ("%g" % timeout)
-    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "Connection refused" in text:
-        return "connection refused"
-    if isinstance(exc, requests.exceptions.SSLError):
-        for err in chain:
-            if isinstance(err, ssl.SSLCertVerificationError):
-                return "TLS error: certificate verify failed: %s" % _shorten(err.verify_message or err.reason)
-        last = chain[-1]
-        return "TLS error: %s" % _shorten(getattr(last, "reason", None) or str(last))
-    if "NameResolutionError" in [type(e).__name__ for e in chain] or "Name or service not known" in text:
-        return "cannot resolve the host name"
-    if any(isinstance(e, ConnectionResetError) for e in chain):
-        return "connection reset by the server"
-    if isinstance(exc, requests.exceptions.TooManyRedirects):
-        return "too many redirects"
-    last = chain[-1]
-    return "request failed: %s: %s" % (type(last).__name__, _shorten(str(last)))
+def fetch(config):
+    """GET the page; return ``(text, content_type)`` or raise FetchError naming the URL redacted."""
+    shown = config.shown_url
+    answer = client.send(request(config))
+    if answer.code is None:
+        raise FetchError(CRITICAL, "cannot fetch %s: %s" % (shown, answer.failure.text(phase=False)))
+    if answer.code >= 400:
+        raise FetchError(CRITICAL, ("%s answered HTTP %s %s" % (shown, answer.code, answer.reason)).strip())
+    if answer.too_large:
+        raise FetchError(UNKNOWN, "the page at %s is larger than %s" % (shown, format_quantity(MAX_PAGE_BYTES, BYTES)))
+    if answer.failure is not None:
+        raise FetchError(CRITICAL, "cannot fetch %s: %s" % (shown, answer.failure))
+    return answer.body.decode(answer.encoding or "utf-8", "replace"), answer.content_type
 
 
-def _shorten(text, limit=200):
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-def fetch(url, timeout, validate_certs=True, ca_path=None, headers=None, auth=None, bearer_token=None):
-    """GET the page; return ``(text, content_type, http_status)`` or raise FetchError.
-
-    FetchError reasons name the URL with its credentials redacted.
-    """
-    shown = redact_url(url)
-    send = {"Accept": ACCEPT}
-    for key, value in (headers or {}).items():
-        send[str(key)] = _label_text(value)
-    if bearer_token:
-        send["Authorization"] = "Bearer %s" % bearer_token
-    verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
-    deadline = time.monotonic() + timeout
-    session = requests.Session()
+def read_page(config):
+    """``(samples, families)`` of the page, or raise FetchError."""
+    text, content_type = fetch(config)
     try:
-        try:
-            response = session.get(url, headers=send, auth=auth, timeout=timeout, verify=verify, stream=True,
-                                   allow_redirects=True)
-        except requests.exceptions.RequestException as exc:
-            raise FetchError(CRITICAL, "cannot fetch %s: %s" % (shown, describe_request_error(exc, timeout)))
-        try:
-            if response.status_code >= 400:
-                raise FetchError(CRITICAL, ("%s answered HTTP %d %s" % (shown, response.status_code, response.reason or "")).strip())
-            chunks = []
-            size = 0
-            try:
-                for chunk in response.iter_content(chunk_size=65536):
-                    size += len(chunk)
-                    if size > MAX_PAGE_BYTES:
-                        raise FetchError(UNKNOWN, "the page at %s is larger than %s" % (shown, format_quantity(MAX_PAGE_BYTES, BYTES)))
-                    if time.monotonic() > deadline:
-                        raise FetchError(CRITICAL, "cannot fetch %s: timed out after %s s (reading the page)" % (shown, "%g" % timeout))
-                    chunks.append(chunk)
-            except requests.exceptions.RequestException as exc:
-                raise FetchError(CRITICAL, "cannot fetch %s: %s" % (shown, describe_request_error(exc, timeout)))
-            body = b"".join(chunks)
-            encoding = response.encoding if response.headers.get("Content-Type", "").find("charset") >= 0 else None
-            text = body.decode(encoding or "utf-8", "replace")
-            return text, response.headers.get("Content-Type", ""), response.status_code
-        finally:
-            response.close()
-    finally:
-        session.close()
+        return parse_page(text, content_type)
+    except (ValueError, TypeError, IndexError, KeyError) as exc:
+        raise FetchError(UNKNOWN, "cannot parse the page at %s as Prometheus exposition format: %s"
+                         % (config.shown_url, shorten(str(exc) or type(exc).__name__)))
 
 
 def parse_page(text, content_type=""):
@@ -587,72 +335,65 @@ def _series(matched):
     return out
 
 
-def run(params, compiled, name=KIND):
-    url, timeout, expectations = validate(params)
-    shown_url = redact_url(url)
+def _breach_text(breach, effective, units):
+    rng = effective[breach["metric"]][breach["level"]]
+    if breach["metric"] == "value":
+        return "%s %s" % (breach["level"], condition(rng, units["value"], breach["value"]))
+    return "%s: %s %s %s" % (breach["level"], breach["metric"], fmt(breach["value"], COUNT),
+                             condition(rng, COUNT, breach["value"]))
+
+
+def _headline(exp, value, count):
+    if exp.aggregate == "count":
+        return "= %s matching sample%s" % (fmt(value, COUNT), "" if value == 1 else "s")
+    if count == 1:
+        return "= %s" % fmt(value, exp.unit)
+    return "%s = %s over %d samples" % (exp.aggregate, fmt(value, exp.unit), count)
+
+
+def judge(exp, samples, families, effective, shown_url):
+    """``(status, summary, metrics, series)`` of one expectation on the page's samples."""
+    matched = [s for s in samples if exp.selects(s[0], s[1])]
+    series = _series(matched)
+    if not matched and exp.aggregate != "count":
+        summary = "%s: no matching sample on %s%s" % (exp.display, shown_url,
+                                                      _family_hint(exp.display, exp.matchers, families))
+        if exp.missing == OK:
+            summary += " (missing: ok)"
+        return exp.missing, summary, {"value": None, "samples": 0}, series
+    value = aggregate([s[2] for s in matched], exp.aggregate)
+    if math.isnan(value):
+        summary = "%s: value is NaN (%d sample%s)" % (exp.display, len(matched), "" if len(matched) == 1 else "s")
+        return UNKNOWN, summary, {"value": None, "samples": len(matched)}, series
+    units = {"value": exp.unit, "samples": COUNT}
+    values = {"value": value, "samples": len(matched)}
+    status, breaches = evaluate(values, effective, units)
+    summary = "%s %s" % (exp.display, _headline(exp, value, len(matched)))
+    if breaches:
+        summary += " (%s)" % "; ".join(_breach_text(b, effective, units) for b in breaches)
+    values["value"] = _number(value)
+    return status, summary, values, series
+
+
+def run(config, compiled, name=KIND):
     started = time.monotonic()
-    auth = None
-    if params.get("url_username"):
-        auth = (params["url_username"], params.get("url_password") or "")
-    failure = None
-    samples = families = None
+    failure = samples = families = None
     try:
-        text, content_type, _code = fetch(url, timeout, params.get("validate_certs", True), params.get("ca_path"),
-                                          params.get("headers"), auth, params.get("bearer_token"))
-        try:
-            samples, families = parse_page(text, content_type)
-        except (ValueError, TypeError, IndexError, KeyError) as exc:
-            failure = FetchError(UNKNOWN, "cannot parse the page at %s as Prometheus exposition format: %s"
-                                 % (shown_url, _shorten(str(exc) or type(exc).__name__)))
+        samples, families = read_page(config)
     except FetchError as exc:
         failure = exc
     fetch_ms = (time.monotonic() - started) * 1000.0
     results = []
-    for exp in expectations:
+    for exp in config.expectations:
         effective = _compile_for(exp, compiled)
-        thresholds = thresholds_as_text(effective)
-        result_name = "%s:%s" % (name, exp.label)
-        extra = dict(url=shown_url, metric=exp.display, aggregate=exp.aggregate)
+        extra = dict(url=config.shown_url, metric=exp.display, aggregate=exp.aggregate)
         if failure is not None:
-            summary = "%s: %s" % (exp.display, failure.reason)
-            results.append(make_result(result_name, KIND, failure.status, summary, {"value": None, "samples": 0},
-                                       thresholds, fetch_ms, **extra))
-            continue
-        matched = [s for s in samples if exp.selects(s[0], s[1])]
-        extra["series"] = _series(matched)
-        if not matched and exp.aggregate != "count":
-            summary = "%s: no matching sample on %s%s" % (exp.display, shown_url,
-                                                          _family_hint(exp.display, exp.matchers, families))
-            if exp.missing == OK:
-                summary += " (missing: ok)"
-            results.append(make_result(result_name, KIND, exp.missing, summary, {"value": None, "samples": 0},
-                                       thresholds, fetch_ms, **extra))
-            continue
-        value = aggregate([s[2] for s in matched], exp.aggregate)
-        units = {"value": exp.unit, "samples": COUNT}
-        if math.isnan(value):
-            summary = "%s: value is NaN (%d sample%s)" % (exp.display, len(matched), "" if len(matched) == 1 else "s")
-            results.append(make_result(result_name, KIND, UNKNOWN, summary, {"value": None, "samples": len(matched)},
-                                       thresholds, fetch_ms, **extra))
-            continue
-        if exp.aggregate == "count":
-            headline = "= %s matching sample%s" % (fmt(value, COUNT), "" if value == 1 else "s")
-        elif len(matched) == 1:
-            headline = "= %s" % fmt(value, exp.unit)
+            status, summary = failure.status, "%s: %s" % (exp.display, failure.reason)
+            values = {"value": None, "samples": 0}
         else:
-            headline = "%s = %s over %d samples" % (exp.aggregate, fmt(value, exp.unit), len(matched))
-        values = {"value": value, "samples": len(matched)}
-        status, breaches = evaluate(values, effective, units)
-        summary = "%s %s" % (exp.display, headline)
-        if breaches:
-            summary += " (%s)" % "; ".join(
-                "%s %s" % (b["level"], condition(effective[b["metric"]][b["level"]], units[b["metric"]], b["value"]))
-                if b["metric"] == "value" else
-                "%s: %s %s %s" % (b["level"], b["metric"], fmt(b["value"], COUNT),
-                                  condition(effective[b["metric"]][b["level"]], COUNT, b["value"]))
-                for b in breaches)
-        values["value"] = _number(value)
-        results.append(make_result(result_name, KIND, status, summary, values, thresholds, fetch_ms, **extra))
+            status, summary, values, extra["series"] = judge(exp, samples, families, effective, config.shown_url)
+        results.append(make_result(config.scrub("%s:%s" % (name, exp.label)), KIND, status, config.scrub(summary),
+                                   values, thresholds_as_text(effective), fetch_ms, **config.scrub.deep(extra)))
     return results
 
 

@@ -15,7 +15,9 @@ Statuses (documented in the port_check module):
   handshake or an answer that does not match ``expect`` -> critical; else thresholds decide.
 - ``state: closed``: an address accepts -> critical; none does -> ok.
 
-Needs no third-party library. Thread-safe: no global state, no signals.
+Needs no third-party library; with ``tls: true`` the certificate's expiry is read with the
+cryptography library when it is there (see ``_tls`` for a host without it).
+Thread-safe: no global state, no signals.
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ import ssl
 import time
 
 from ansible_collections.sre.health.plugins.module_utils import _tls
+from ansible_collections.sre.health.plugins.module_utils._errors import OptionError
+from ansible_collections.sre.health.plugins.module_utils._kind import Config
 from ansible_collections.sre.health.plugins.module_utils._status import (
     CRITICAL,
     OK,
     UNKNOWN,
-    OptionError,
     check_timeout,
     describe_breaches,
     evaluate,
@@ -40,6 +43,7 @@ from ansible_collections.sre.health.plugins.module_utils._status import (
     worst,
 )
 from ansible_collections.sre.health.plugins.module_utils._units import DAYS, MILLISECONDS, format_quantity
+from ansible_collections.sre.health.plugins.module_utils._web.options import check_tls_files
 
 KIND = "port"
 
@@ -73,15 +77,13 @@ OPTIONS = dict(
     timeout=dict(type="float", default=DEFAULT_TIMEOUT),
 )
 
+CONSTRAINTS = {}
+
+# cryptography is optional: only a tls check reads a certificate (see _tls).
 REQUIRES = {}
 
 HOST_ACCEPTED = "a host name, an IPv4 address or an IPv6 address (brackets optional), without a port"
 _HOST_RE = re.compile(r"^[A-Za-z0-9._-]+$")
-
-
-class Config(object):
-    def __init__(self, **kwargs):
-        self.__dict__.update(kwargs)
 
 
 def _get(params, key):
@@ -108,8 +110,31 @@ def check_host(host):
     return bare
 
 
+def _regex(pattern):
+    if pattern is None:
+        return None
+    if not isinstance(pattern, str) or not pattern:
+        raise OptionError("expect", pattern, "a non-empty Python regular expression")
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise OptionError("expect", pattern, "a valid Python regular expression (%s)" % exc)
+
+
+def _tls_options(params, tls):
+    """validate_certs, ca_path (loaded once here) and server_name; the last two only with tls."""
+    for option in ("ca_path", "server_name"):
+        if params.get(option) is not None and not tls:
+            raise OptionError(option, params[option], "%s only with tls=true" % option)
+    ca_path = check_tls_files(params, ("ca_path",))["ca_path"]
+    server_name = params.get("server_name")
+    if server_name is not None and (not isinstance(server_name, str) or not _HOST_RE.match(server_name)):
+        raise OptionError("server_name", server_name, "a DNS name, as in the certificate")
+    return dict(validate_certs=bool(_get(params, "validate_certs")), ca_path=ca_path, server_name=server_name)
+
+
 def validate(params):
-    """Check every option; return a Config. Raises OptionError naming option, value and what is accepted."""
+    """Check every option once; return a Config. Raises OptionError naming option, value and what is accepted."""
     host = check_host(_get(params, "host"))
     port = params.get("port")
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
@@ -122,33 +147,14 @@ def validate(params):
     send = params.get("send")
     if send is not None and (not isinstance(send, str) or send == ""):
         raise OptionError("send", send, "a non-empty string")
-    regex = None
-    if params.get("expect") is not None:
-        pattern = params["expect"]
-        if not isinstance(pattern, str) or not pattern:
-            raise OptionError("expect", pattern, "a non-empty Python regular expression")
-        try:
-            regex = re.compile(pattern)
-        except re.error as exc:
-            raise OptionError("expect", pattern, "a valid Python regular expression (%s)" % exc)
+    regex = _regex(params.get("expect"))
     if state == "closed":
         for option, value in (("send", send), ("expect", params.get("expect")), ("tls", tls or None)):
             if value is not None:
                 raise OptionError(option, value, "%s only with state=open (a closed port has nothing to answer)"
                                   % option)
-    validate_certs = bool(_get(params, "validate_certs"))
-    for option in ("ca_path", "server_name"):
-        if params.get(option) is not None and not tls:
-            raise OptionError(option, params[option], "%s only with tls=true" % option)
-    ca_path = params.get("ca_path")
-    if ca_path is not None and (not isinstance(ca_path, str) or not ca_path):
-        raise OptionError("ca_path", ca_path, "a path to a PEM bundle or a hashed certificate directory")
-    _tls.check_files(ca_path, error=OptionError)
-    server_name = params.get("server_name")
-    if server_name is not None and (not isinstance(server_name, str) or not _HOST_RE.match(server_name)):
-        raise OptionError("server_name", server_name, "a DNS name, as in the certificate")
     return Config(host=host, port=port, state=state, timeout=timeout, tls=tls, send=send, regex=regex,
-                  validate_certs=validate_certs, ca_path=ca_path, server_name=server_name)
+                  **_tls_options(params, tls))
 
 
 def endpoint(host, port):
@@ -234,101 +240,131 @@ def _failed_attempts(attempts):
     return "; ".join("%s: %s" % (a["address"], a["error"]) for a in attempts)
 
 
-def run(params, compiled, name=KIND):
-    cfg = validate(params)
-    started = time.monotonic()
-    deadline = started + cfg.timeout
-    where = endpoint(cfg.host, cfg.port)
-    thresholds = thresholds_as_text(compiled)
-    result_name = "%s:%s" % (name, where) if name == KIND else name
-    metrics = {"connect_time_ms": None, "cert_days_left": None}
-    extra = dict(host=cfg.host, port=cfg.port, state=cfg.state, address=None, attempts=[])
+def _unreachable(cfg, where, attempts):
+    """(status, summary) when no address accepted the connection."""
+    if not attempts:
+        return CRITICAL if cfg.state == "open" else UNKNOWN, "%s: no address to connect to" % where
+    reasons = set(a["error"] for a in attempts)
+    if len(attempts) == 1 or len(reasons) == 1:
+        why = "%s (%s)" % (attempts[0]["error"], ", ".join(a["address"] for a in attempts))
+        if attempts[0]["error"] == "timed out":
+            why = "timed out after %s s (%s)" % ("%g" % cfg.timeout, ", ".join(a["address"] for a in attempts))
+    else:
+        why = _failed_attempts(attempts)
+    if cfg.state == "closed":
+        return OK, "%s closed as expected: %s" % (where, why)
+    return CRITICAL, "%s: %s" % (where, why)
 
-    def finish(status, summary):
-        return [make_result(result_name, KIND, status, summary, metrics, thresholds,
-                            (time.monotonic() - started) * 1000.0, **extra)]
 
+def _measure_certificate(der, verified, metrics, extra):
+    left, details = _tls.certificate_info(der)
+    metrics["cert_days_left"] = left
+    details["verified"] = verified
+    extra["certificate"] = details
+
+
+def _handshake(cfg, sock, address, deadline, metrics, extra, problems):
+    """The TLS handshake on ``sock``; returns the socket to go on with and the headline's addition."""
+    server_hostname = cfg.server_name or _tls.sni_name(cfg.host)
+    try:
+        context = _tls.client_context(cfg.validate_certs, cfg.ca_path,
+                                      check_hostname=cfg.validate_certs and server_hostname is not None)
+        sock = _tls.handshake(sock, context, server_hostname, max(0.001, deadline - time.monotonic()))
+    except (OSError, ValueError) as exc:
+        reason = "timed out after %s s" % ("%g" % cfg.timeout) if isinstance(exc, socket.timeout) \
+            else _tls.describe_ssl_error(exc)
+        problems.append("critical: TLS handshake failed: %s" % reason)
+        if isinstance(exc, ssl.SSLError):
+            _cert_from_second_handshake(cfg, address, deadline, metrics, extra)
+        return sock, ""
+    extra["tls_version"] = sock.version()
+    cipher = sock.cipher()
+    extra["tls_cipher"] = cipher[0] if cipher else None
+    der = sock.getpeercert(binary_form=True)
+    extra["cert_der"] = der
+    _measure_certificate(der, cfg.validate_certs, metrics, extra)
+    return sock, ", %s" % extra["tls_version"]
+
+
+def _dialogue(cfg, sock, deadline, extra, problems):
+    """send, then read until expect matches; returns the headline's addition."""
+    if cfg.send is not None:
+        try:
+            sock.settimeout(max(0.001, deadline - time.monotonic()))
+            sock.sendall(cfg.send.encode("utf-8"))
+        except OSError as exc:
+            problems.append("critical: cannot send: %s" % _reason(exc))
+            return ""
+    if cfg.regex is None:
+        return ""
+    text, matched, why = _read_answer(sock, cfg.regex, deadline)
+    extra["answer"] = text[:ANSWER_SHOWN]
+    if matched:
+        return ", answer matches '%s'" % cfg.regex.pattern
+    if why == "timed out":
+        why = "timed out after %s s" % ("%g" % cfg.timeout)
+    problems.append("critical: answer does not match '%s' (%s; got %s)" % (cfg.regex.pattern, why, _excerpt(text)))
+    return ""
+
+
+def _open(cfg, sock, address, where, via, deadline, compiled, metrics, extra):
+    """(status, summary) once connected."""
+    if cfg.state == "closed":
+        return CRITICAL, "%s is open%s, expected closed" % (where, via)
+    headline = "%s open%s in %s" % (where, via, format_quantity(metrics["connect_time_ms"], MILLISECONDS))
+    problems = []
+    if cfg.tls:
+        sock, added = _handshake(cfg, sock, address, deadline, metrics, extra, problems)
+        headline += added
+    try:
+        if not problems:
+            headline += _dialogue(cfg, sock, deadline, extra, problems)
+    finally:
+        sock.close()
+    if metrics["cert_days_left"] is not None:
+        headline += ", " + _tls.expiry_phrase(metrics["cert_days_left"])
+    problems += _tls.cert_problems(extra.pop("cert_der", None), compiled)
+    status, breaches = evaluate(metrics, compiled, METRICS)
+    if breaches:
+        problems.append(describe_breaches(breaches))
+    levels = [CRITICAL for p in problems if p.startswith("critical:")] + \
+        [UNKNOWN for p in problems if p.startswith("unknown:")]
+    return worst([status] + levels), headline + (" (%s)" % "; ".join(problems) if problems else "")
+
+
+def _connected(cfg, started, deadline, where, compiled, metrics, extra):
+    """(status, summary): resolve, connect, then judge what the open connection gives."""
     try:
         addresses = resolve(cfg.host, cfg.port)
     except (socket.gaierror, UnicodeError) as exc:
         reason = "cannot resolve %s: %s" % (cfg.host, getattr(exc, "strerror", None) or exc)
         # Closed is "nothing answers": without an address that cannot be told.
-        return finish(CRITICAL if cfg.state == "open" else UNKNOWN, "%s: %s" % (where, reason))
-
+        return CRITICAL if cfg.state == "open" else UNKNOWN, "%s: %s" % (where, reason)
     sock, address, attempts = connect_any(addresses, deadline)
     extra["attempts"] = attempts
     if sock is None:
-        if not attempts:
-            return finish(CRITICAL if cfg.state == "open" else UNKNOWN, "%s: no address to connect to" % where)
-        reasons = set(a["error"] for a in attempts)
-        if len(attempts) == 1 or len(reasons) == 1:
-            why = "%s (%s)" % (attempts[0]["error"], ", ".join(a["address"] for a in attempts))
-            if attempts[0]["error"] == "timed out":
-                why = "timed out after %s s (%s)" % ("%g" % cfg.timeout, ", ".join(a["address"] for a in attempts))
-        else:
-            why = _failed_attempts(attempts)
-        if cfg.state == "closed":
-            return finish(OK, "%s closed as expected: %s" % (where, why))
-        return finish(CRITICAL, "%s: %s" % (where, why))
-
+        return _unreachable(cfg, where, attempts)
     try:
         metrics["connect_time_ms"] = round((time.monotonic() - started) * 1000.0, 3)
         extra["address"] = address
         via = " (%s%s)" % (address, ", after %s" % _failed_attempts(attempts) if attempts else "")
-        if cfg.state == "closed":
-            return finish(CRITICAL, "%s is open%s, expected closed" % (where, via))
-        headline = "%s open%s in %s" % (where, via, format_quantity(metrics["connect_time_ms"], MILLISECONDS))
-        problems = []
-        if cfg.tls:
-            server_hostname = cfg.server_name or _tls.sni_name(cfg.host)
-            try:
-                context = _tls.client_context(cfg.validate_certs, cfg.ca_path,
-                                              check_hostname=cfg.validate_certs and server_hostname is not None)
-                sock = _tls.handshake(sock, context, server_hostname, max(0.001, deadline - time.monotonic()))
-            except (OSError, ValueError) as exc:
-                reason = "timed out after %s s" % ("%g" % cfg.timeout) if isinstance(exc, socket.timeout) \
-                    else _tls.describe_ssl_error(exc)
-                problems.append("critical: TLS handshake failed: %s" % reason)
-                if isinstance(exc, ssl.SSLError):
-                    _cert_from_second_handshake(cfg, address, deadline, metrics, extra)
-            else:
-                extra["tls_version"] = sock.version()
-                cipher = sock.cipher()
-                extra["tls_cipher"] = cipher[0] if cipher else None
-                left, details = _tls.certificate_info(sock.getpeercert(binary_form=True))
-                metrics["cert_days_left"] = left
-                details["verified"] = cfg.validate_certs
-                extra["certificate"] = details
-                headline += ", %s" % extra["tls_version"]
-        if not problems and cfg.send is not None:
-            try:
-                sock.settimeout(max(0.001, deadline - time.monotonic()))
-                sock.sendall(cfg.send.encode("utf-8"))
-            except OSError as exc:
-                problems.append("critical: cannot send: %s" % _reason(exc))
-        if not problems and cfg.regex is not None:
-            text, matched, why = _read_answer(sock, cfg.regex, deadline)
-            extra["answer"] = text[:ANSWER_SHOWN]
-            if matched:
-                headline += ", answer matches '%s'" % cfg.regex.pattern
-            else:
-                if why == "timed out":
-                    why = "timed out after %s s" % ("%g" % cfg.timeout)
-                problems.append("critical: answer does not match '%s' (%s; got %s)"
-                                % (cfg.regex.pattern, why, _excerpt(text)))
-        if metrics["cert_days_left"] is not None:
-            headline += ", " + _tls.expiry_phrase(metrics["cert_days_left"])
-        status, breaches = evaluate(metrics, compiled, METRICS)
-        if breaches:
-            problems.append(describe_breaches(breaches))
-        status = worst([status] + [CRITICAL for p in problems if p.startswith("critical:")])
-        summary = headline + (" (%s)" % "; ".join(problems) if problems else "")
-        return finish(status, summary)
+        return _open(cfg, sock, address, where, via, deadline, compiled, metrics, extra)
     finally:
         try:
             sock.close()
         except OSError:
             pass
+
+
+def run(cfg, compiled, name=KIND):
+    started = time.monotonic()
+    where = endpoint(cfg.host, cfg.port)
+    metrics = {"connect_time_ms": None, "cert_days_left": None}
+    extra = dict(host=cfg.host, port=cfg.port, state=cfg.state, address=None, attempts=[])
+    status, summary = _connected(cfg, started, started + cfg.timeout, where, compiled, metrics, extra)
+    result_name = "%s:%s" % (name, where) if name == KIND else name
+    return [make_result(result_name, KIND, status, summary, metrics, thresholds_as_text(compiled),
+                        (time.monotonic() - started) * 1000.0, **extra)]
 
 
 def _cert_from_second_handshake(cfg, address, deadline, metrics, extra):
@@ -340,7 +376,5 @@ def _cert_from_second_handshake(cfg, address, deadline, metrics, extra):
         der = _tls.fetch_peer_certificate(address, cfg.port, remaining, cfg.server_name or _tls.sni_name(cfg.host))
     except (OSError, ValueError):
         return
-    left, details = _tls.certificate_info(der)
-    metrics["cert_days_left"] = left
-    details["verified"] = False
-    extra["certificate"] = details
+    extra["cert_der"] = der
+    _measure_certificate(der, False, metrics, extra)

@@ -39,6 +39,9 @@ extends_documentation_fragment:
   - sre.health.checks
 requirements:
   - requests (Debian/Ubuntu package C(python3-requests)) on the managed host.
+  - cryptography (Debian/Ubuntu package C(python3-cryptography)) on the managed host, for V(cert_days_left) of
+    an C(https) URL; without it V(cert_days_left) is C(null) and the check is C(unknown) while V(cert_days_left)
+    has thresholds (set them to V("") to opt out). Plain C(http) URLs do not need it.
 options:
   url:
     description:
@@ -327,17 +330,12 @@ checks:
                "not_before": "2026-11-21T13:46:04Z", "not_after": "2026-11-25T13:46:04Z", "verified": true}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.sre.health.plugins.module_utils import _http
-from ansible_collections.sre.health.plugins.module_utils._module import argument_spec, run_kind
+from ansible_collections.sre.health.plugins.module_utils._module import run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(_http), supports_check_mode=True)
-    # Credentials in headers and in the URL are masked in everything the module returns, as no_log values are.
-    module.no_log_values.update(_http.sensitive_values(module.params))
-    run_kind(module, _http)
+    run_module(_http)
 
 
 if __name__ == "__main__":

@@ -264,22 +264,12 @@ checks:
                {"name": "http_requests_total", "labels": {"code": "503", "method": "POST"}, "value": 3}]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.sre.health.plugins.module_utils import _metrics
-from ansible_collections.sre.health.plugins.module_utils._module import argument_spec, run_kind
+from ansible_collections.sre.health.plugins.module_utils._module import run_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(_metrics),
-        mutually_exclusive=_metrics.MUTUALLY_EXCLUSIVE,
-        required_together=_metrics.REQUIRED_TOGETHER,
-        supports_check_mode=True,
-    )
-    # Credential header values are masked in everything the module returns, as no_log values are.
-    module.no_log_values.update(_metrics.sensitive_values(module.params))
-    run_kind(module, _metrics)
+    run_module(_metrics)
 
 
 if __name__ == "__main__":

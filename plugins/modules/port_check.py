@@ -22,11 +22,15 @@ description:
     no address, nothing was tested).
   - With O(tls=true), a TLS handshake follows the connection and V(cert_days_left) is measured on the server
     certificate, whether or not it is verified.
-  - Only reads; never changes the host, so it runs the same in check mode. Needs no third-party Python library.
+  - Only reads; never changes the host, so it runs the same in check mode. Needs no third-party Python library,
+    except C(cryptography) to read the certificate with O(tls=true); without it V(cert_days_left) is C(null) and
+    the check is C(unknown) while V(cert_days_left) has thresholds.
 author:
   - sre.health developers (!UNKNOWN)
 extends_documentation_fragment:
   - sre.health.checks
+requirements:
+  - cryptography (Debian/Ubuntu package C(python3-cryptography)) on the managed host, only with O(tls=true).
 options:
   host:
     description:
@@ -230,15 +234,12 @@ checks:
       sample: "220 sre-health-test ESMTP ready\r\n"
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.sre.health.plugins.module_utils import _port
-from ansible_collections.sre.health.plugins.module_utils._module import argument_spec, run_kind
+from ansible_collections.sre.health.plugins.module_utils._module import run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(_port), supports_check_mode=True)
-    run_kind(module, _port)
+    run_module(_port)
 
 
 if __name__ == "__main__":

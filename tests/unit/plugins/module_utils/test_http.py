@@ -13,7 +13,8 @@ import ssl
 
 import pytest
 
-from ansible_collections.sre.health.plugins.module_utils import _http, _tls
+from ansible_collections.sre.health.plugins.module_utils import _http, _jsonpath, _tls
+from ansible_collections.sre.health.plugins.module_utils._web import client, redact
 from ansible_collections.sre.health.plugins.module_utils._runner import run_all
 from ansible_collections.sre.health.plugins.module_utils._status import OptionError, compile_thresholds
 from ansible_collections.sre.health.tests.unit.plugins.module_utils import servers as S
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequ
 
 def check(thresholds=None, **params):
     compiled = compile_thresholds(thresholds, _http.METRICS, _http.DEFAULT_THRESHOLDS)
-    results = _http.run(params, compiled)
+    results = _http.run(_http.validate(params), compiled)
     assert len(results) == 1
     return results[0]
 
@@ -266,17 +267,17 @@ def test_sensitive_headers_are_scrubbed_even_when_the_server_echoes_them(web4):
     ("http://[::1]:80/p", "http://[::1]:80/p"),
 ])
 def test_redact_url(url, shown):
-    assert _http.redact_url(url) == shown
+    assert redact.redact_url(url) == shown
 
 
 def test_sensitive_values_and_scrubber():
     params = {"url": "https://u:pw%2Fsecret@h/?token=tok123", "url_password": "hunter22",
               "url_username": "bob", "headers": {"Cookie": "sid=abcdef", "X-Trace": "visible",
                                                  "Authorization": "Bearer xyz123"}}
-    secrets = _http.sensitive_values(params)
+    secrets = set(_http.validate(params).secrets)
     assert {"hunter22", "pw/secret", "pw%2Fsecret", "tok123", "sid=abcdef", "Bearer xyz123", "xyz123"} <= secrets
     assert "visible" not in secrets
-    scrub = _http.Scrubber(secrets)
+    scrub = redact.Scrubber(secrets)
     assert scrub("a hunter22 b pw/secret c") == "a ******** b ******** c"
     assert scrub.deep({"k": ["xyz123"], "n": 1}) == {"k": ["********"], "n": 1}
 
@@ -303,7 +304,7 @@ def test_retry_policy_is_urllib3_retry_with_backoff_from_the_first_retry():
     from urllib3.util.retry import Retry
 
     cfg = _http.validate({"url": "http://127.0.0.1/", "retries": 10, "retry_delay": 0.5, "expected_status": [503]})
-    retry = _http.make_retry(cfg)
+    retry = client.make_retry(cfg.retries, cfg.retry_delay, cfg.expected)
     assert isinstance(retry, Retry) and retry.total == 10
     assert 503 not in retry.status_forcelist and {429, 500, 502, 504} <= set(retry.status_forcelist)
     assert retry.respect_retry_after_header is False and retry.raise_on_status is False
@@ -312,7 +313,7 @@ def test_retry_policy_is_urllib3_retry_with_backoff_from_the_first_retry():
         retry = retry.increment(method="POST", url="/", error=ConnectionResetError())
         delays.append(retry.get_backoff_time())
     assert delays[:5] == [0.5, 1.0, 2.0, 4.0, 8.0]
-    assert max(delays) == _http.MAX_BACKOFF
+    assert max(delays) == client.MAX_BACKOFF
 
 
 def test_wait_timeout_probes_until_a_late_service_answers():
@@ -461,7 +462,7 @@ def test_ssl_errors_are_described():
 ])
 def test_bad_options_name_the_option_and_what_is_accepted(params, option, fragments):
     with pytest.raises(OptionError) as info:
-        _http.run(params, {})
+        _http.run(_http.validate(params), {})
     message = str(info.value)
     assert info.value.option == option
     assert message.startswith("option %s: " % option)
@@ -508,7 +509,7 @@ def test_tls_files_are_checked_before_any_request(pki, tmp_path):
     ("-1", ["-1"]),
 ])
 def test_json_path_syntax(path, segments):
-    assert _http.parse_json_path(path) == segments
+    assert _jsonpath.parse_json_path(path) == segments
 
 
 # --- concurrency -----------------------------------------------------------------------------
@@ -517,7 +518,7 @@ def test_checks_run_concurrently_in_worker_threads(web4, refused):
     """As health_check runs them: many checks at once in the runner's daemon threads."""
     compiled = compile_thresholds(None, _http.METRICS, _http.DEFAULT_THRESHOLDS)
     urls = [web4.url("/json"), web4.url("/error"), "http://127.0.0.1:%d/" % refused, web4.url("/redirect")] * 3
-    outcome = run_all([(lambda u=u: _http.run({"url": u}, compiled, name=u), 10) for u in urls], max_workers=6)
+    outcome = run_all([(lambda u=u: _http.run(_http.validate({"url": u}), compiled, name=u), 10) for u in urls], max_workers=6)
     statuses = []
     for url, (value, exc, _duration) in zip(urls, outcome.results):
         assert exc is None, exc

@@ -18,7 +18,8 @@ import time
 
 import pytest
 
-from ansible_collections.sre.health.plugins.module_utils import _metrics
+from ansible_collections.sre.health.plugins.module_utils import _kind, _metrics
+from ansible_collections.sre.health.plugins.module_utils._web import redact
 from ansible_collections.sre.health.plugins.module_utils._runner import run_all
 from ansible_collections.sre.health.plugins.module_utils._status import (
     OptionError,
@@ -205,7 +206,7 @@ def check(url, expect, thresholds=None, **params):
     params.setdefault("timeout", 5.0)
     params.setdefault("validate_certs", True)
     compiled = compile_thresholds(thresholds, _metrics.METRICS, _metrics.DEFAULT_THRESHOLDS)
-    return _metrics.run(params, compiled)
+    return _metrics.run(_metrics.validate(params), compiled)
 
 
 def one(url, thresholds=None, **expectation):
@@ -271,7 +272,8 @@ def test_unit_kind_follows_prometheus_naming(name, aggregate, kind):
 @pytest.mark.parametrize("url, shown", [
     ("http://user:pw@host:9100/metrics", "http://user:********@host:9100/metrics"),
     ("http://user@host/metrics", "http://user@host/metrics"),
-    ("https://host/metrics?token=abc&x=1", "https://host/metrics?token=%2A%2A%2A%2A%2A%2A%2A%2A&x=1"),
+    # one mask format with the http kind (issue 13): the mask in place, the query as written
+    ("https://host/metrics?token=abc&x=1", "https://host/metrics?token=********&x=1"),
     ("http://[::1]:9100/metrics", "http://[::1]:9100/metrics"),
 ])
 def test_redact_url(url, shown):
@@ -279,10 +281,9 @@ def test_redact_url(url, shown):
 
 
 def test_sensitive_values_cover_credential_headers_and_secrets():
-    values = _metrics.sensitive_values({
-        "headers": {"Authorization": "Bearer abcdefgh", "X-Api-Key": "k-123", "Accept": "text/plain"},
-        "url_password": "pw-1", "bearer_token": "tok-1",
-    })
+    values = redact.request_secrets(
+        headers={"Authorization": "Bearer abcdefgh", "X-Api-Key": "k-123", "Accept": "text/plain"},
+        passwords=("pw-1", "tok-1"))
     assert values == {"Bearer abcdefgh", "abcdefgh", "k-123", "pw-1", "tok-1"}
 
 
@@ -507,6 +508,34 @@ def test_https_certificate_verification(tls_server):
     assert trusted["status"] == "ok" and trusted["metrics"]["value"] == 120
     unverified = check(url, [{"metric": "queue_depth"}], validate_certs=False)[0]
     assert unverified["status"] == "ok"
+
+
+def test_missing_ca_path_is_an_option_error_before_any_request(server, tmp_path):
+    """Issue 13: a missing ca_path ended in a raw OSError from deep inside requests; it is now
+    checked once in validate(), as the http kind does, and named as the option at fault."""
+    missing = str(tmp_path / "no-such-ca.pem")
+    with pytest.raises(OptionError) as err:
+        check(server.replace("http://", "https://") + "/metrics", [{"metric": "up"}], ca_path=missing)
+    assert err.value.option == "ca_path"
+    assert str(err.value).startswith("option ca_path: %r is invalid" % missing)
+    assert "no such file or directory" in str(err.value)
+    with pytest.raises(OptionError) as err:
+        _kind.check(_metrics, {"url": "https://127.0.0.1:1/metrics", "expect": [{"metric": "up"}], "ca_path": missing})
+    assert err.value.option == "ca_path"
+
+
+def test_credential_query_value_is_masked_like_the_http_kind_does(server):
+    """Issue 13: the metrics kind's own redaction showed ?credential= values; one rule set now masks them."""
+    secret = "cr3d-value-0123"
+    assert _metrics.redact_url("http://h/metrics?credential=%s&page=2" % secret) == \
+        "http://h/metrics?credential=********&page=2"
+    result = one(server + "/metrics?credential=%s" % secret, metric="queue_depth")
+    assert result["status"] == "ok"
+    assert result["url"] == server + "/metrics?credential=********"
+    refused = one("http://127.0.0.1:%d/metrics?credential=%s" % (closed_port(), secret), metric="queue_depth")
+    assert refused["status"] == "critical" and "credential=********: connection refused" in refused["summary"]
+    for res in (result, refused):
+        assert secret not in str(res)
 
 
 def test_bearer_token_and_basic_auth(server):

@@ -26,7 +26,7 @@ needs_ipv6 = pytest.mark.skipif(not S.has_ipv6(), reason="no IPv6 loopback")
 
 def check(thresholds=None, **params):
     compiled = compile_thresholds(thresholds, _port.METRICS, _port.DEFAULT_THRESHOLDS)
-    results = _port.run(params, compiled)
+    results = _port.run(_port.validate(params), compiled)
     assert len(results) == 1
     return results[0]
 
@@ -128,13 +128,13 @@ from ansible_collections.sre.health.plugins.module_utils import _http, _port
 from ansible_collections.sre.health.plugins.module_utils._status import compile_thresholds
 out = {}
 for key, port, url in json.loads(sys.argv[1]):
-    out[key + ":port"] = _port.run({"port": port, "expect": "^SSH-2"},
+    out[key + ":port"] = _port.run(_port.validate({"port": port, "expect": "^SSH-2"}),
                                    compile_thresholds(None, _port.METRICS, _port.DEFAULT_THRESHOLDS))[0]
     try:
         import requests  # noqa: F401
     except ImportError:
         continue
-    out[key + ":http"] = _http.run({"url": url, "json": {"status": "up"}},
+    out[key + ":http"] = _http.run(_http.validate({"url": url, "json": {"status": "up"}}),
                                    compile_thresholds(None, _http.METRICS, _http.DEFAULT_THRESHOLDS))[0]
 print(json.dumps(out))
 """
@@ -297,7 +297,7 @@ def test_connect_time_threshold(listener, host):
 ])
 def test_bad_options(params, option, fragment):
     with pytest.raises(OptionError) as info:
-        _port.run(params, {})
+        _port.run(_port.validate(params), {})
     assert info.value.option == option
     assert str(info.value).startswith("option %s: " % option)
     assert fragment in str(info.value), str(info.value)
@@ -311,7 +311,7 @@ def test_checks_run_concurrently_in_worker_threads():
         params = [{"host": "127.0.0.1", "port": server.port, "expect": "^SSH"},
                   {"host": "127.0.0.1", "port": refused},
                   {"host": "127.0.0.1", "port": refused, "state": "closed"}] * 4
-        outcome = run_all([(lambda p=p: _port.run(p, compiled), 10) for p in params], max_workers=6)
+        outcome = run_all([(lambda p=p: _port.run(_port.validate(p), compiled), 10) for p in params], max_workers=6)
     finally:
         server.close()
         sock.close()

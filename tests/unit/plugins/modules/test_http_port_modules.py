@@ -186,3 +186,30 @@ def test_port_check_needs_no_third_party_library(python_without_requests):
     assert run.failed and run.result["status"] == "critical"
     assert run.result["checks"][0]["summary"] == "127.0.0.1:%d: connection refused (127.0.0.1)" % refused
     assert_no_traceback(run)
+
+
+def test_port_check_tls_without_cryptography_is_unknown_for_the_certificate_only(python_without_requests, tmp_path):
+    """Issue 13's decision (see _tls): a host without cryptography still runs the check; only the
+    certificate it cannot read is unknown, with the missing-library wording, and not silently ok."""
+    pytest.importorskip("cryptography")
+    probe = subprocess.run([python_without_requests, "-c", "import cryptography"], capture_output=True, check=False)
+    assert probe.returncode != 0
+    pki = S.Pki(tmp_path)
+    cert_path, key_path, _cert = pki.issue("plain", "localhost", S.in_days(90))
+    server = S.TcpServer("127.0.0.1", "tls", S.server_context(cert_path, key_path))
+    try:
+        judged = run_module("port_check", {"host": "127.0.0.1", "port": server.port, "tls": True, "expect": "^220 "},
+                            python=python_without_requests)
+        opted_out = run_module("port_check", {"host": "127.0.0.1", "port": server.port, "tls": True,
+                                              "thresholds": {"cert_days_left": {"warning": "", "critical": ""}}},
+                               python=python_without_requests)
+    finally:
+        server.close()
+    assert_no_traceback(judged)
+    check = judged.result["checks"][0]
+    assert judged.failed and check["status"] == "unknown", check["summary"]
+    assert check["metrics"]["cert_days_left"] is None and check["metrics"]["connect_time_ms"] > 0
+    assert "answer matches '^220 '" in check["summary"]
+    assert "unknown: cert_days_left: cannot read the certificate: missing Python library cryptography" in check["summary"]
+    assert "python3-cryptography" in check["summary"]
+    assert not opted_out.failed and opted_out.result["checks"][0]["status"] == "ok"

@@ -234,6 +234,18 @@ def test_metrics_check_bad_input_is_a_clear_error(args, fragments):
     assert_no_traceback(run)
 
 
+def test_metrics_check_missing_ca_path_is_a_clean_option_error(servers, tmp_path):
+    """Issue 13: metrics_check with a missing ca_path failed with a raw OSError ("Module failed");
+    it is now an option error naming ca_path, like http_check's, before any request."""
+    missing = str(tmp_path / "missing-ca.pem")
+    run = run_module("metrics_check", {"url": servers["v4"].replace("http://", "https://") + "/metrics",
+                                       "ca_path": missing, "expect": [{"metric": "up"}]})
+    assert run.failed
+    assert run.result["msg"].startswith("option ca_path: %r is invalid; accepted: an existing PEM file" % missing)
+    assert "Module failed" not in run.result["msg"]
+    assert_no_traceback(run)
+
+
 def test_missing_requests_is_missing_required_lib(python_bare):
     run = run_module("metrics_check", {"url": "http://127.0.0.1:9/metrics", "expect": [{"metric": "up"}]},
                      python=python_bare)
