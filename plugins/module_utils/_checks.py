@@ -30,7 +30,7 @@ from ansible_collections.sre.health.plugins.module_utils._errors import (
     MissingLibraryError,
     SreHealthError,
 )
-from ansible_collections.sre.health.plugins.module_utils._kind import missing_libraries, secret_options, spec_validator
+from ansible_collections.sre.health.plugins.module_utils._kind import missing_libraries, raw_secrets, spec_validator
 from ansible_collections.sre.health.plugins.module_utils._runner import TaskTimeout, run_forked
 from ansible_collections.sre.health.plugins.module_utils._status import (
     UNKNOWN,
@@ -84,21 +84,17 @@ def _kind_params(kind_name, kind, entry):
     return params
 
 
-def raw_secrets(entries):
-    """The values of every option marked no_log, in every entry, before anything is validated.
+def secrets_of_entries(entries):
+    """The secrets of every entry (``_kind.raw_secrets``), before anything is validated.
 
     ``health_check`` registers them first, so that an invalid entry (which fails the task and
     prints its invocation at -vvv) never shows another entry's password.
     """
-    found = []
+    found = set()
     for entry in entries if isinstance(entries, list) else []:
         kind = KINDS.get(entry.get("kind")) if isinstance(entry, dict) else None
-        if kind is None:
-            continue
-        for option in secret_options(kind):
-            value = entry.get(option)
-            if isinstance(value, str) and value:
-                found.append(value)
+        if kind is not None:
+            found |= raw_secrets(kind, entry)
     return found
 
 

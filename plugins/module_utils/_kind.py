@@ -37,6 +37,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
 from ansible_collections.sre.health.plugins.module_utils._status import compile_thresholds
+from ansible_collections.sre.health.plugins.module_utils._web.redact import request_secrets
 
 # What a kind module must define (see the module documentation).
 PROTOCOL = ("KIND", "METRICS", "DEFAULT_THRESHOLDS", "OPTIONS", "CONSTRAINTS", "REQUIRES", "validate", "run")
@@ -75,6 +76,23 @@ def missing_libraries(kind):
 def secret_options(kind):
     """The option names the kind's spec marks ``no_log`` (their raw values are secrets)."""
     return [name for name, spec in kind.OPTIONS.items() if spec.get("no_log")]
+
+
+def raw_secrets(kind, params):
+    """The secrets in raw, unvalidated parameters, found without ever raising.
+
+    Every ``no_log`` option's value and, for kinds that send requests (a ``url`` option), what
+    a request carries: the URL's password and credential query values, credential header
+    values, the basic credentials. Modules register these before validating, so that an input
+    that fails validation (and is printed back at -vvv) shows none of them.
+    """
+    if not isinstance(params, dict):
+        return set()
+    passwords = [params.get(o) for o in secret_options(kind) if isinstance(params.get(o), str)]
+    found = set(p for p in passwords if p)
+    if "url" in kind.OPTIONS:
+        found |= request_secrets(params.get("url"), params.get("headers"), params.get("url_username"), passwords)
+    return found
 
 
 def spec_validator(kind):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
-from ansible_collections.sre.health.plugins.module_utils._kind import PACKAGES, missing_libraries
+from ansible_collections.sre.health.plugins.module_utils._kind import missing_libraries, raw_secrets
 from ansible_collections.sre.health.plugins.module_utils._status import (
     FAIL_ON_CHOICES,
     compile_thresholds,
@@ -58,6 +58,7 @@ def prepare(module, kind):
     """Libraries, then the kind's validation and thresholds, once: ``(config, compiled)``."""
     require_libraries(module, kind)
     params = module.params
+    module.no_log_values.update(raw_secrets(kind, params))
     try:
         config = kind.validate(params)
         compiled = compile_thresholds(params.get("thresholds"), kind.METRICS, kind.DEFAULT_THRESHOLDS)

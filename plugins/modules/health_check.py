@@ -173,7 +173,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sre.health.plugins.module_utils._checks import (
     MAX_WORKERS_LIMIT,
     prepare,
-    raw_secrets,
+    secrets_of_entries,
     run_checks,
 )
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
@@ -209,7 +209,7 @@ def main():
     _check_options(module)
     # Credentials are masked in everything Ansible prints: the raw no_log options of every entry
     # before validating (an invalid entry must not show the others'), then each config's secrets.
-    module.no_log_values.update(raw_secrets(params["checks"]))
+    module.no_log_values.update(secrets_of_entries(params["checks"]))
     try:
         prepared = prepare(params["checks"], params["check_timeout"])
     except SreHealthError as exc:

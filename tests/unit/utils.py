@@ -54,7 +54,7 @@ class ModuleRun(object):
         return self.rc != 0
 
 
-def run_module(module, args=None, python=None, timeout=120, check=False):
+def run_module(module, args=None, python=None, timeout=120, check=False, extra_args=()):
     """Run ``sre.health.<module>`` on localhost through the real ansible CLI; return its result."""
     import time
 
@@ -69,6 +69,7 @@ def run_module(module, args=None, python=None, timeout=120, check=False):
         cmd += ["-e", "ansible_python_interpreter=" + sys.executable]
     if check:
         cmd.append("--check")
+    cmd.extend(extra_args)
     started = time.monotonic()
     proc = subprocess.run(cmd, env=ansible_env(), capture_output=True, text=True, timeout=timeout, check=False)
     elapsed = time.monotonic() - started

@@ -99,6 +99,22 @@ def test_invalid_definition_fails_before_running_without_traceback():
     assert "Traceback" not in run.stdout + run.stderr
 
 
+def test_an_invalid_entry_never_shows_the_other_entries_secrets():
+    # Secrets were registered only after every entry validated: one bad entry printed them all.
+    secrets = ["hunter2-url-password", "key-in-a-header-123", "bearer-token-456", "query-token-789", "pw-in-url-000"]
+    run = run_module("health_check", {"checks": [
+        {"name": "api", "kind": "http", "url": "http://127.0.0.1:9/?token=query-token-789",
+         "url_username": "svc", "url_password": "hunter2-url-password", "headers": {"X-Api-Key": "key-in-a-header-123"}},
+        {"name": "metrics", "kind": "metrics", "url": "http://user-in-url:pw-in-url-000@127.0.0.1:9/metrics",
+         "bearer_token": "bearer-token-456", "expect": [{"metric": "up"}]},
+        {"name": "bad", "kind": "disk", "paths": ["relative/path"]},
+    ]}, extra_args=["-vvv"])
+    assert run.failed and "checks[2] (bad): option paths" in run.result["msg"]
+    shown = json.dumps(run.result) + run.stdout + run.stderr
+    assert "invocation" in run.result and "module_args" in run.stdout  # what -vvv prints
+    assert [s for s in secrets if s in shown] == []
+
+
 def test_bad_module_options():
     for args, fragment in [
         ({"checks": [], "max_workers": 0}, "option max_workers: 0 is invalid; accepted: 1 to 64"),
