@@ -79,7 +79,7 @@ def test_fire_dedup_recover_idempotent(receiver, state):
     assert receiver.requests[0]["path"].startswith(W.TOKEN_PATH)
     assert_clean(first, state)
     assert stat.S_IMODE(os.stat(state).st_mode) == 0o600
-    assert sorted(os.listdir(os.path.dirname(state))) == [".alert-state.json"]
+    assert sorted(os.listdir(os.path.dirname(state))) == [".alert-state.json", ".alert-state.json.lock"]
 
     receiver.clear()
     second = alert(receiver.url, state, BAD)
@@ -189,7 +189,7 @@ def test_corrupt_state_is_rebuilt_with_a_warning(receiver, state):
     assert "Traceback" not in run.stderr
     with open(state) as handle:
         assert json.load(handle)["version"] == 1
-    assert sorted(os.listdir(os.path.dirname(state))) == [".alert-state.json"]
+    assert sorted(os.listdir(os.path.dirname(state))) == [".alert-state.json", ".alert-state.json.lock"]
 
 
 @pytest.mark.parametrize("url, fragment", [
