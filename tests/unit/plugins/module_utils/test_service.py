@@ -149,7 +149,7 @@ def systemctl(tmp_path, monkeypatch, pinned_clock):
 def run(thresholds=None, **params):
     params.setdefault("timeout", 10.0)
     compiled = compile_thresholds(thresholds, _service.METRICS, _service.DEFAULT_THRESHOLDS)
-    return _service.run(params, compiled)
+    return _service.run(_service.validate(params), compiled)
 
 
 # --- unit names ---------------------------------------------------------------------------------
@@ -191,10 +191,12 @@ def test_a_template_needs_an_instance():
 
 
 def test_validate_deduplicates_and_checks_every_option():
-    units, expect, enabled, timeout = _service.validate(
+    config = _service.validate(
         {"name": ["nginx", "nginx.service", "cron"], "expect": "active", "enabled": None, "timeout": 3})
-    assert units == ["nginx.service", "cron.service"] and (expect, enabled, timeout) == ("active", None, 3.0)
-    assert _service.validate({"name": "nginx"})[:3] == (["nginx.service"], "active", None)
+    assert config.units == ["nginx.service", "cron.service"]
+    assert (config.expect, config.enabled, config.timeout) == ("active", None, 3.0)
+    single = _service.validate({"name": "nginx"})
+    assert (single.units, single.expect, single.enabled) == (["nginx.service"], "active", None)
     for params, fragment in [
         ({"name": []}, "option name: [] is invalid; accepted: a list of one or more unit names"),
         ({"name": None}, "option name: None"),
@@ -448,7 +450,7 @@ def test_run_names_results_after_the_check_name(systemctl):
     results = run(name=["nginx"])
     assert [r["name"] for r in results] == ["service:nginx.service"]
     compiled = compile_thresholds(None, _service.METRICS, _service.DEFAULT_THRESHOLDS)
-    results = _service.run({"name": ["nginx"], "timeout": 5}, compiled, "web")
+    results = _service.run(_service.validate({"name": ["nginx"], "timeout": 5}), compiled, "web")
     assert [r["name"] for r in results] == ["web:nginx.service"]
 
 
