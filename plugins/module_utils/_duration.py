@@ -59,7 +59,8 @@ def parse_duration(option, value, accepted, minimum=0.0, inclusive=True, maximum
     if not math.isfinite(seconds):
         # 1e308d is a finite number of days but not of seconds
         raise DurationError(option, value, "not a finite duration", accepted)
-    if seconds < 0 and minimum >= 0:
+    if seconds < 0 and minimum == 0 and inclusive:
+        # 0 is accepted: a negative value is the only kind below it
         raise DurationError(option, value, "negative", accepted)
     if seconds < minimum or (seconds == minimum and not inclusive):
         raise DurationError(option, value, "invalid", accepted)

@@ -63,3 +63,8 @@ def test_format_exact(seconds, text):
 ])
 def test_format_approximate(seconds, text):
     assert _duration.format_duration(seconds, approximate=True) == text
+
+
+def test_below_a_strict_minimum_is_invalid_not_negative():
+    with pytest.raises(OptionError, match="option w: '-5m' is invalid"):
+        _duration.parse_duration("w", "-5m", ACCEPTED, inclusive=False)
