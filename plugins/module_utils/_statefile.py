@@ -81,6 +81,18 @@ def _refusal(st, max_bytes):
     return None
 
 
+def _read_at_most(fd, limit):
+    chunks = []
+    size = 0
+    while size < limit:
+        chunk = os.read(fd, min(65536, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 def read_bytes(path, max_bytes=MAX_BYTES):
     """The content of the state file ``path``, or None when it does not exist.
 
@@ -94,13 +106,16 @@ def read_bytes(path, max_bytes=MAX_BYTES):
     except OSError as exc:
         reason = "a symbolic link, which is not followed" if exc.errno == errno.ELOOP else _strerror(exc)
         raise UnreadableState("cannot read %s (%s)" % (path, reason), path, reason)
-    with os.fdopen(fd, "rb") as handle:
-        try:
-            reason = _refusal(os.fstat(fd), max_bytes)
+    data = None
+    try:
+        reason = _refusal(os.fstat(fd), max_bytes)
+        if reason is None:
             # the size may grow between fstat and read: never read more than the cap
-            data = None if reason else handle.read(max_bytes + 1)
-        except OSError as exc:
-            reason = _strerror(exc)
+            data = _read_at_most(fd, max_bytes + 1)
+    except OSError as exc:
+        reason = _strerror(exc)
+    finally:
+        os.close(fd)
     if reason is None and len(data) > max_bytes:
         reason = "more than the %d bytes a state file may hold" % max_bytes
     if reason is not None:
