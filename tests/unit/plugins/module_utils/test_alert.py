@@ -285,6 +285,9 @@ def test_bad_url_is_named_but_never_shown(url, fragment):
 
 @pytest.mark.parametrize("params, fragment", [
     (dict(cooldown="-5m"), "option cooldown: '-5m' is negative"),
+    # past every bound: clean errors, not an inf that overflows when a date is computed from it
+    (dict(cooldown="1e308d"), "option cooldown: '1e308d' is not a finite duration"),
+    (dict(reminder=1e300), "option reminder: 1e+300 is longer than 366d"),
     (dict(reminder="soon"), "option reminder: 'soon' is invalid; accepted: a duration"),
     (dict(reminder="5GiB"), "option reminder"),
     (dict(payload_format="teams"), "option payload_format: 'teams' is invalid; accepted: generic, slack"),

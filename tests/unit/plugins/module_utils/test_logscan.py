@@ -630,7 +630,7 @@ def test_concurrent_scans_are_independent(tmp_path):
 
 # --- validation ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("since", ["5 minutes", "0", "-5m", "5x", "", "5%", None, True])
+@pytest.mark.parametrize("since", ["5 minutes", "0", "-5m", "5x", "", "5%", None, True, "1e308d", "1e300", 1e300, "400d"])
 def test_bad_since(tmp_path, since):
     with pytest.raises(OptionError) as err:
         scan(str(tmp_path / "a.log"), since, [ERRORS])

@@ -230,6 +230,8 @@ def test_good_options():
     ({"restart_window": "-5m"}, "option restart_window: '-5m' is invalid"),
     ({"restart_window": 0}, "option restart_window: 0 is invalid"),
     ({"restart_window": "10GiB"}, "option restart_window: '10GiB' is invalid"),
+    ({"restart_window": "1e308d"}, "option restart_window: '1e308d' is not a finite duration"),
+    ({"restart_window": 1e300}, "option restart_window: 1e+300 is longer than 366d"),
     ({"restart_timeout": 0}, "option restart_timeout: 0 is invalid; accepted: a number of seconds greater than 0"),
     ({"state_file": "restarts.json"}, "option state_file: 'restarts.json' is invalid; accepted: an absolute path"),
     ({"probe": "http://127.0.0.1/"}, "option probe: 'http://127.0.0.1/' is invalid; accepted: a dict"),

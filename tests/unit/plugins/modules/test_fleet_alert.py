@@ -206,6 +206,8 @@ def test_bad_url_fails_without_showing_it(state, url, fragment):
 @pytest.mark.parametrize("params, fragment", [
     (dict(payload_format="teams"), "payload_format"),
     (dict(cooldown="-1m"), "option cooldown: '-1m' is negative"),
+    # a duration past every bound: a clean option error, never an OverflowError traceback
+    (dict(cooldown="1e308d"), "option cooldown: '1e308d' is not a finite duration"),
     (dict(reminder="often"), "option reminder: 'often' is invalid"),
     (dict(alert_on=["ok"]), "alert_on"),
 ])
