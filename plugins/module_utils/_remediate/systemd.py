@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from ansible_collections.sre.health.plugins.module_utils import _service
+from ansible_collections.sre.health.plugins.module_utils._duration import format_duration
 
 POLL_INTERVAL = 0.25
 
@@ -63,12 +64,12 @@ def watch(units, settle, timeout):
                 continue
             props = seen.get(unit) or {}
             if props.get("ActiveState") not in _service.ACTIVE_STATES:
-                failures[unit] = "%s %.1f s after the restart" % (_state_text(props), elapsed)
+                failures[unit] = "%s %s after the restart" % (_state_text(props), format_duration(elapsed))
                 continue
             mark = props.get("ActiveEnterTimestampMonotonic")
             if entered.setdefault(unit, mark) != mark:
-                failures[unit] = ("died and was started again by systemd within %.1f s of the restart"
-                                  % elapsed)
+                failures[unit] = ("died and was started again by systemd within %s of the restart"
+                                  % format_duration(elapsed))
         if elapsed >= settle or all(failures.values()):
             return failures
         _sleep(min(POLL_INTERVAL, max(settle - elapsed, 0.0)))
