@@ -35,6 +35,7 @@ _CLF_RE = re.compile(r"\[(\d{2})/(%s)/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-]\d{4}
 _ISO_SPAN = 64
 _CLF_SPAN = 256
 
+
 def _zone(text):
     if text in ("Z", "z"):
         return datetime.timezone.utc

@@ -51,7 +51,7 @@ class Fleet(object):
         self.now += advance
         del self.posts[:]
         return cycle.run(dict(self.params, results=results), check_mode=check_mode, post=self.post,
-                     clock=lambda: self.now, sleep=lambda s: None)
+                         clock=lambda: self.now, sleep=lambda s: None)
 
     def events(self):
         return [(a["event"], a["key"]) for p in self.posts for a in p["alerts"]]
@@ -361,7 +361,7 @@ def test_delivery_backs_off_and_stays_within_the_timeout():
         raise delivery.PostFailed("no answer within %g s (%s)" % (timeout, URL), True)
 
     outcome = delivery.deliver([(["a", "b"], b"{}"), (["c"], b"{}")], hung, _Cfg(timeout=10, retries=2), clock=clock,
-                        sleep=clock.sleep)
+                               sleep=clock.sleep)
     assert clock.now <= 10.0 + 1e-9
     assert len(shares) == 3 and shares[0] == pytest.approx(10 / 3.0)
     assert clock.pauses == [0.5, 1.0]
@@ -518,7 +518,7 @@ def test_a_run_waits_for_another_runs_lock(tmp_path):
             os.close(holder.pop())
 
     result = cycle.run(dict(fleet.params, results=[host("h", ("c", "critical"))]), post=fleet.post,
-                   sleep=other_run_finishes)
+                       sleep=other_run_finishes)
     assert pauses == [_statefile.StateLock.POLL] and result["warnings"] == [] and keys(result["sent"]) == ["h/c"]
     assert sorted(os.listdir(os.path.dirname(fleet.params["state_file"]))) == ["alerts.json", "alerts.json.lock"]
 
@@ -529,7 +529,7 @@ def test_a_lock_never_released_costs_a_bounded_wait_and_a_warning(tmp_path):
     ticks = iter(range(1000))
     try:
         result = cycle.run(dict(fleet.params, results=[host("h", ("c", "critical"))]), post=fleet.post,
-                       monotonic=lambda: float(next(ticks)), sleep=lambda s: None, lock_wait=5)
+                           monotonic=lambda: float(next(ticks)), sleep=lambda s: None, lock_wait=5)
     finally:
         os.close(fd)
     assert "held the alert state lock" in result["warnings"][0] and "for 5s: going on without it" in result["warnings"][0]
