@@ -674,3 +674,18 @@ def test_bad_pattern_range_names_the_pattern(tmp_path):
         scan(str(tmp_path / "a.log"), "5m", [ERRORS, {"name": "x", "regex": "x", "critical": "10:1"}])
     assert err.value.option == "patterns[1].critical"
     assert "greater than end" in str(err.value)
+
+
+def test_the_log_kind_keeps_the_protocol(tmp_path):
+    """validate() once returns one Config; run(config) never validates again; _kind.check runs it whole."""
+    from ansible_collections.sre.health.plugins.module_utils import _kind
+
+    assert all(hasattr(_logscan, name) for name in _kind.PROTOCOL)
+    path = write(tmp_path / "a.log", ["%s ERROR boom" % iso_utc(time.time() - 5)])
+    config = _logscan.validate({"path": [path], "since": "5m", "patterns": [ERRORS]})
+    assert isinstance(config, _kind.Config) and config.seconds == 300.0 and config.since_text == "5m"
+    results = _kind.check(_logscan, {"path": [path], "since": 300, "patterns": [ERRORS]}, name="app")
+    assert [(r["name"], r["metrics"]["matches"]) for r in results] == [("app:errors", 1)]
+    assert results[0]["since"] == "300s"
+    with pytest.raises(OptionError, match="option since: '1e308d' is not a finite duration"):
+        _kind.check(_logscan, {"path": [path], "since": "1e308d"})

@@ -565,3 +565,14 @@ def test_run_is_thread_safe(systemctl):
     for index, units in enumerate(plans):
         assert outcomes[index] == [("service:%s" % _service.normalize_unit(u), expected[u]) for u in units]
     assert len(calls(systemctl)) == len(plans)
+
+
+def test_the_service_kind_keeps_the_protocol(systemctl):
+    """validate() once returns one Config; run(config) never validates again; _kind.check runs it whole."""
+    from ansible_collections.sre.health.plugins.module_utils import _kind
+
+    assert all(hasattr(_service, name) for name in _kind.PROTOCOL)
+    results = _kind.check(_service, {"name": ["nginx"]}, name="web")
+    assert [r["name"] for r in results] == ["web:nginx.service"] and results[0]["status"] == "ok"
+    with pytest.raises(OptionError, match="option name: 'not a unit' is invalid"):
+        _kind.check(_service, {"name": ["not a unit"]})
