@@ -20,6 +20,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from ansible_collections.sre.health.plugins.module_utils._atomic import write_atomically
+from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
 from ansible_collections.sre.health.plugins.module_utils._status import (
     CRITICAL,
     OK,
@@ -41,7 +42,7 @@ NO_RESULT = "no result: unreachable or failed before the check"
 BASENAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
-class ReportError(ValueError):
+class ReportError(SreHealthError):
     """A bad option or an unwritable directory; the message names the option, the value and what is accepted."""
 
 

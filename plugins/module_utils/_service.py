@@ -35,12 +35,14 @@ import time
 
 from ansible.module_utils.common.process import get_bin_path
 
+from ansible_collections.sre.health.plugins.module_utils._duration import format_duration
+from ansible_collections.sre.health.plugins.module_utils._errors import OptionError, SreHealthError
+from ansible_collections.sre.health.plugins.module_utils._kind import Config
 from ansible_collections.sre.health.plugins.module_utils._status import (
     CRITICAL,
     OK,
     UNKNOWN,
     WARNING,
-    OptionError,
     check_timeout,
     describe_breaches,
     evaluate,
@@ -76,6 +78,8 @@ OPTIONS = dict(
     enabled=dict(type="bool"),
     timeout=dict(type="float", default=DEFAULT_TIMEOUT),
 )
+
+CONSTRAINTS = {}
 
 REQUIRES = {}
 
@@ -137,7 +141,7 @@ _UINT64_MAX = 2 ** 64 - 1
 _clock = time.monotonic
 
 
-class SystemctlError(Exception):
+class SystemctlError(SreHealthError):
     """``systemctl show`` could not be run or failed; the message says why."""
 
 
@@ -164,7 +168,7 @@ def normalize_unit(name):
 
 
 def validate(params):
-    """Check the kind's options; return (units, expect, enabled, timeout)."""
+    """Check the kind's options once; return a Config of ``units``, ``expect``, ``enabled``, ``timeout``."""
     names = params.get("name")
     if isinstance(names, str):
         names = [names]
@@ -182,7 +186,7 @@ def validate(params):
     if enabled is not None and not isinstance(enabled, bool):
         raise OptionError("enabled", enabled, "true, false, or unset (not checked)")
     timeout = check_timeout("timeout", params.get("timeout", DEFAULT_TIMEOUT), allow_none=False)
-    return units, expect, enabled, timeout
+    return Config(units=units, expect=expect, enabled=enabled, timeout=timeout)
 
 
 # --- systemctl ----------------------------------------------------------------------------------
@@ -338,17 +342,7 @@ def is_enabled(unit_file_state):
 
 def format_uptime(seconds):
     """``3d 4h``, ``2h 5m``, ``4m 10s``, ``12s``: the largest unit and the next one, enough at a glance."""
-    seconds = int(seconds)
-    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
-    for index, (unit, size) in enumerate(units):
-        if seconds >= size or unit == "s":
-            text = "%d%s" % (seconds // size, unit)
-            if index + 1 < len(units):
-                small, small_size = units[index + 1]
-                rest = (seconds % size) // small_size
-                if rest:
-                    text += " %d%s" % (rest, small)
-            return text
+    return format_duration(seconds, approximate=True)
 
 
 def _load_error(props):
@@ -358,47 +352,37 @@ def _load_error(props):
     return (match.group(1) if match else error).rstrip(".")
 
 
-def assess(unit, props, expect, enabled, now_monotonic):
-    """Judge one unit's state (not its thresholds).
-
-    Returns ``(status, problems, metrics, headline, fields)``; ``problems`` is a list of
-    ``(level, text)`` that the summary shows in parentheses.
-    """
+def _fields(unit, props, expect, enabled, metrics):
+    """The unit's return fields beside its metrics."""
     load_state = props.get("LoadState", "")
-    active_state = props.get("ActiveState", "")
-    sub_state = props.get("SubState", "")
     file_state = props.get("UnitFileState", "").strip()
-    unit_result = props.get("Result", "")
-    metrics = unit_metrics(props, now_monotonic)
-    main_pid = _uint(props.get("MainPID")) or None
     fields = {
         "unit": props.get("Id") or unit,
         "description": props.get("Description") or None,
         "load_state": load_state or None,
-        "active_state": active_state or None,
-        "sub_state": sub_state or None,
+        "active_state": props.get("ActiveState", "") or None,
+        "sub_state": props.get("SubState", "") or None,
         "unit_file_state": file_state or None,
         "enabled": None if load_state == "not-found" else is_enabled(file_state),
-        "unit_result": unit_result or None,
-        "main_pid": main_pid if metrics["active"] else None,
+        "unit_result": props.get("Result", "") or None,
+        "main_pid": (_uint(props.get("MainPID")) or None) if metrics["active"] else None,
         "active_since": _timestamp(props.get("ActiveEnterTimestamp")) if metrics["active"] else None,
         "expected": {"state": expect, "enabled": enabled},
     }
-    problems = []
-
     if load_state == "not-found":
         fields.update(enabled=None, unit_file_state=None, unit_result=None, description=None)
-        if expect == "active":
-            return CRITICAL, problems, metrics, "unit not found", fields
-        return OK, problems, metrics, "unit not found, so not running", fields
+    return fields
 
-    if active_state not in KNOWN_ACTIVE_STATES:
-        problems.append((UNKNOWN, "unrecognized ActiveState %r" % active_state))
-        return UNKNOWN, problems, metrics, "state %s" % (active_state or "not reported"), fields
 
-    running = active_state not in STOPPED_STATES
+def _state_problems(props, expect, enabled, active):
+    """``[(level, text)]``: how the unit's state differs from ``expect`` and ``enabled``."""
+    load_state = props.get("LoadState", "")
+    active_state = props.get("ActiveState", "")
+    sub_state = props.get("SubState", "")
+    file_state = props.get("UnitFileState", "").strip()
+    problems = []
     if expect == "active":
-        if metrics["active"]:
+        if active:
             if load_state == "masked" or file_state.startswith("masked"):
                 problems.append((WARNING, "masked: will not start again once stopped"))
             elif load_state in BROKEN_LOAD_STATES:
@@ -410,15 +394,23 @@ def assess(unit, props, expect, enabled, now_monotonic):
             problems.append((WARNING, "still starting, expected active"))
         else:
             problems.append((CRITICAL, "expected active"))
-    elif running:
+    elif active_state not in STOPPED_STATES:
         problems.append((CRITICAL, "expected inactive"))
-
     if enabled is not None:
         if enabled and not is_enabled(file_state):
             problems.append((WARNING, "expected enabled"))
         elif not enabled and is_enabled(file_state):
             problems.append((WARNING, "expected disabled"))
+    return problems
 
+
+def _headline(props, metrics):
+    """``active (running), enabled, up 2h 5m, 0 restarts, memory 5.1 MiB``."""
+    load_state = props.get("LoadState", "")
+    active_state = props.get("ActiveState", "")
+    sub_state = props.get("SubState", "")
+    file_state = props.get("UnitFileState", "").strip()
+    unit_result = props.get("Result", "")
     headline = active_state
     if sub_state and sub_state != active_state:
         headline += " (%s)" % sub_state
@@ -432,11 +424,32 @@ def assess(unit, props, expect, enabled, now_monotonic):
         headline += ", unit file %s%s" % (load_state, (": %s" % error) if error else "")
     if metrics["uptime_seconds"] is not None:
         headline += ", up %s" % format_uptime(metrics["uptime_seconds"])
-    if metrics["restarts"] is not None and (running or metrics["restarts"]):
-        headline += ", %d restart%s" % (metrics["restarts"], "" if metrics["restarts"] == 1 else "s")
+    restarts = metrics["restarts"]
+    if restarts is not None and (active_state not in STOPPED_STATES or restarts):
+        headline += ", %d restart%s" % (restarts, "" if restarts == 1 else "s")
     if metrics["memory_bytes"] is not None:
         headline += ", memory %s" % format_quantity(metrics["memory_bytes"], BYTES)
-    return worst(level for level, _text in problems), problems, metrics, headline, fields
+    return headline
+
+
+def assess(unit, props, expect, enabled, now_monotonic):
+    """Judge one unit's state (not its thresholds).
+
+    Returns ``(status, problems, metrics, headline, fields)``; ``problems`` is a list of
+    ``(level, text)`` that the summary shows in parentheses.
+    """
+    active_state = props.get("ActiveState", "")
+    metrics = unit_metrics(props, now_monotonic)
+    fields = _fields(unit, props, expect, enabled, metrics)
+    if props.get("LoadState", "") == "not-found":
+        if expect == "active":
+            return CRITICAL, [], metrics, "unit not found", fields
+        return OK, [], metrics, "unit not found, so not running", fields
+    if active_state not in KNOWN_ACTIVE_STATES:
+        problems = [(UNKNOWN, "unrecognized ActiveState %r" % active_state)]
+        return UNKNOWN, problems, metrics, "state %s" % (active_state or "not reported"), fields
+    problems = _state_problems(props, expect, enabled, metrics["active"])
+    return worst(level for level, _text in problems), problems, metrics, _headline(props, metrics), fields
 
 
 # --- the check ----------------------------------------------------------------------------------
@@ -453,44 +466,43 @@ def _empty_metrics():
     return dict((metric, None) for metric in METRICS)
 
 
-def run(params, compiled, name=KIND):
+def _unit_result(name, unit, props, config, compiled, now, thresholds, duration_ms):
+    """The result of one unit from its properties (None: systemctl printed none for it)."""
+    expected = {"state": config.expect, "enabled": config.enabled}
+    if props is None:
+        summary = "%s: systemctl show printed no properties for this unit" % unit
+        return make_result("%s:%s" % (name, unit), KIND, UNKNOWN, summary, _empty_metrics(), thresholds,
+                           duration_ms, unit=unit, expected=expected)
+    state_status, problems, metrics, headline, fields = assess(unit, props, config.expect, config.enabled, now)
+    subject = unit if fields["unit"] == unit else "%s (%s)" % (unit, fields["unit"])
+    threshold_status, breaches = evaluate(metrics, compiled, METRICS)
+    parts = ["%s: %s" % (level, text) for level, text in sorted(problems, key=lambda p: p[0] != CRITICAL)]
+    if breaches:
+        parts.append(describe_breaches(breaches))
+    summary = "%s: %s" % (subject, headline)
+    if parts:
+        summary += " (%s)" % "; ".join(parts)
+    status = worst([state_status, threshold_status])
+    return make_result("%s:%s" % (name, unit), KIND, status, summary, metrics, thresholds, duration_ms, **fields)
+
+
+def run(config, compiled, name=KIND):
     """One result per requested unit, named ``<name>:<unit>``, from one ``systemctl show`` call."""
-    units, expect, enabled, timeout = validate(params)
+    # thresholds on ``active`` would contradict ``expect``: refused before systemctl runs
     _check_thresholds(compiled)
     thresholds = thresholds_as_text(compiled)
     started = _clock()
     try:
-        output = run_systemctl_show(units, timeout)
+        output = run_systemctl_show(config.units, config.timeout)
         error = None
     except SystemctlError as exc:
         output, error = "", str(exc)
     now = _clock()
     duration_ms = (now - started) * 1000.0
-    results = []
-    expected = {"state": expect, "enabled": enabled}
     if error is not None:
-        for unit in units:
-            results.append(make_result("%s:%s" % (name, unit), KIND, UNKNOWN, "%s: %s" % (unit, error),
-                                       _empty_metrics(), thresholds, duration_ms, unit=unit, expected=expected))
-        return results
-    matched = match_blocks(units, parse_show(output))
-    for unit in units:
-        props = matched[unit]
-        if props is None:
-            summary = "%s: systemctl show printed no properties for this unit" % unit
-            results.append(make_result("%s:%s" % (name, unit), KIND, UNKNOWN, summary, _empty_metrics(), thresholds,
-                                       duration_ms, unit=unit, expected=expected))
-            continue
-        state_status, problems, metrics, headline, fields = assess(unit, props, expect, enabled, now)
-        subject = unit if fields["unit"] == unit else "%s (%s)" % (unit, fields["unit"])
-        threshold_status, breaches = evaluate(metrics, compiled, METRICS)
-        parts = ["%s: %s" % (level, text) for level, text in sorted(problems, key=lambda p: p[0] != CRITICAL)]
-        if breaches:
-            parts.append(describe_breaches(breaches))
-        summary = "%s: %s" % (subject, headline)
-        if parts:
-            summary += " (%s)" % "; ".join(parts)
-        status = worst([state_status, threshold_status])
-        results.append(make_result("%s:%s" % (name, unit), KIND, status, summary, metrics, thresholds, duration_ms,
-                                   **fields))
-    return results
+        expected = {"state": config.expect, "enabled": config.enabled}
+        return [make_result("%s:%s" % (name, unit), KIND, UNKNOWN, "%s: %s" % (unit, error), _empty_metrics(),
+                            thresholds, duration_ms, unit=unit, expected=expected) for unit in config.units]
+    matched = match_blocks(config.units, parse_show(output))
+    return [_unit_result(name, unit, matched[unit], config, compiled, now, thresholds, duration_ms)
+            for unit in config.units]

@@ -251,14 +251,16 @@ fleet:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sre.health.plugins.module_utils import _alert
+from ansible_collections.sre.health.plugins.module_utils._alert import cycle, options
+from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
 
 
 def main():
-    module = AnsibleModule(argument_spec=_alert.OPTIONS, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=options.OPTIONS, supports_check_mode=True)
     try:
-        result = _alert.run(module.params, check_mode=module.check_mode)
-    except _alert.AlertError as exc:
+        config = options.validate(module.params)
+        result = cycle.run_config(config, module.params["results"], check_mode=module.check_mode)
+    except SreHealthError as exc:
         module.fail_json(msg=str(exc))
     for warning in result.pop("warnings"):
         module.warn(warning)

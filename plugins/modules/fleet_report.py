@@ -133,6 +133,7 @@ totals:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sre.health.plugins.module_utils import _report
+from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
 
 
 def main():
@@ -157,7 +158,7 @@ def main():
             module.exit_json(changed=False, files={}, totals=fleet)
         files, fleet = _report.write_reports(params["results"], params["dir"], params["formats"], params["basename"],
                                              hosts=params["hosts"], job_id=params["job_id"])
-    except _report.ReportError as exc:
+    except SreHealthError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, files=files, totals=fleet)
 

@@ -266,15 +266,12 @@ checks:
       sample: '{"time": "2026-11-22T13:25:19.716Z", "level": "error", "logger": "db", "msg": "connection lost"}'
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.sre.health.plugins.module_utils import _logscan
-from ansible_collections.sre.health.plugins.module_utils._module import argument_spec, run_kind
+from ansible_collections.sre.health.plugins.module_utils._module import run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(_logscan), supports_check_mode=True)
-    run_kind(module, _logscan)
+    run_module(_logscan)
 
 
 if __name__ == "__main__":

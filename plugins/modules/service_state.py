@@ -361,28 +361,39 @@ checks:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sre.health.plugins.module_utils import _remediate, _service
+from ansible_collections.sre.health.plugins.module_utils import _service
+from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
+from ansible_collections.sre.health.plugins.module_utils._kind import raw_secrets
 from ansible_collections.sre.health.plugins.module_utils._module import argument_spec, exit_results
-from ansible_collections.sre.health.plugins.module_utils._status import OptionError, ThresholdError, compile_thresholds
+from ansible_collections.sre.health.plugins.module_utils._remediate import options, remediation
+from ansible_collections.sre.health.plugins.module_utils._status import compile_thresholds
+
+
+def hide_probe_secrets(module):
+    """The probe's credentials never show, even when the probe itself is invalid."""
+    probe = module.params.get("probe")
+    kind = options.probe_kind(probe)
+    if kind is not None:
+        module.no_log_values.update(raw_secrets(kind, probe))
 
 
 def main():
     spec = argument_spec(_service)
-    spec.update(_remediate.REMEDIATE_OPTIONS)
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    spec.update(options.REMEDIATE_OPTIONS)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **_service.CONSTRAINTS)
     params = module.params
-    probe = params.get("probe")
-    if isinstance(probe, dict):
-        hide = getattr(_remediate.probe_kind(probe), "sensitive_values", None)
-        if hide is not None:
-            module.no_log_values.update(v for v in hide(probe) if v)
+    hide_probe_secrets(module)
     try:
+        config = options.validate(params)
         compiled = compile_thresholds(params.get("thresholds"), _service.METRICS, _service.DEFAULT_THRESHOLDS)
         if not params["remediate"]:
-            exit_results(module, _remediate.check(params, compiled), params["fail_on"])
-        outcome = _remediate.remediate(params, compiled, module.check_mode)
-    except (OptionError, ThresholdError, _remediate.ProbeError, _remediate.StateFileError) as exc:
+            checks = remediation.check_only(config, compiled)
+        else:
+            outcome = remediation.remediate(config, compiled, module.check_mode)
+    except SreHealthError as exc:
         module.fail_json(msg=str(exc))
+    if not params["remediate"]:
+        exit_results(module, checks, params["fail_on"])
     for warning in outcome["warnings"]:
         module.warn(warning)
     extra = dict(changed=outcome["changed"])

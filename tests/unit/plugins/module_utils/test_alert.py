@@ -14,7 +14,10 @@ import time
 
 import pytest
 
-from ansible_collections.sre.health.plugins.module_utils import _alert as A
+from ansible_collections.sre.health.plugins.module_utils import _statefile
+from ansible_collections.sre.health.plugins.module_utils._alert import cycle, delivery, machine, options, payloads, state
+from ansible_collections.sre.health.plugins.module_utils._duration import format_duration
+from ansible_collections.sre.health.plugins.module_utils._status import worst
 from ansible_collections.sre.health.tests.unit.plugins.module_utils import webhooks as W
 
 URL = "https://hooks.example.com/services/T0/B0/s3cr3t-t0ken"
@@ -25,7 +28,7 @@ HOUR = 3600.0
 def host(name, *checks, **kwargs):
     """A host result; checks are (name, status) pairs."""
     entries = [dict(name=c, kind="disk", status=s, summary="%s is %s" % (c, s)) for c, s in checks]
-    status = kwargs.get("status") or A.worst([s for _c, s in checks])
+    status = kwargs.get("status") or worst([s for _c, s in checks])
     return dict(host=name, status=status, health="x", summary="summary of %s" % name, checks=entries)
 
 
@@ -41,14 +44,14 @@ class Fleet(object):
 
     def post(self, body, timeout):
         if self.fail:
-            raise A.PostFailed(self.fail, True)
+            raise delivery.PostFailed(self.fail, True)
         self.posts.append(json.loads(body.decode("utf-8")))
 
     def run(self, results, advance=0.0, check_mode=False):
         self.now += advance
         del self.posts[:]
-        return A.run(dict(self.params, results=results), check_mode=check_mode, post=self.post,
-                     clock=lambda: self.now, sleep=lambda s: None)
+        return cycle.run(dict(self.params, results=results), check_mode=check_mode, post=self.post,
+                         clock=lambda: self.now, sleep=lambda s: None)
 
     def events(self):
         return [(a["event"], a["key"]) for p in self.posts for a in p["alerts"]]
@@ -70,7 +73,7 @@ def test_new_dedup_reminder_resolved(tmp_path):
     assert fleet.posts == [] and not again["changed"] and again["active"] == ["web1/disk:/var"]
     reminded = fleet.run(bad, advance=3 * HOUR)
     assert fleet.events() == [("reminder", "web1/disk:/var")] and reminded["changed"]
-    assert reminded["sent"][0]["since"] == A.iso(1_800_000_000.0)
+    assert reminded["sent"][0]["since"] == payloads.iso(1_800_000_000.0)
     quiet = fleet.run(bad, advance=HOUR)
     assert fleet.posts == [] and not quiet["changed"]
     fine = [host("web1", ("disk:/var", "ok"), ("memory", "ok")), host("web2", ("disk:/", "ok"))]
@@ -272,8 +275,8 @@ def test_slack_payload_shape_and_escaping(tmp_path):
     ("", "url is empty"),
 ])
 def test_bad_url_is_named_but_never_shown(url, fragment):
-    with pytest.raises(A.AlertError) as info:
-        A.Config(dict(url=url))
+    with pytest.raises(options.AlertError) as info:
+        options.validate(dict(url=url))
     message = str(info.value)
     assert fragment in message and "accepted: an http:// or https:// URL" in message
     if url:
@@ -282,6 +285,9 @@ def test_bad_url_is_named_but_never_shown(url, fragment):
 
 @pytest.mark.parametrize("params, fragment", [
     (dict(cooldown="-5m"), "option cooldown: '-5m' is negative"),
+    # past every bound: clean errors, not an inf that overflows when a date is computed from it
+    (dict(cooldown="1e308d"), "option cooldown: '1e308d' is not a finite duration"),
+    (dict(reminder=1e300), "option reminder: 1e+300 is longer than 366d"),
     (dict(reminder="soon"), "option reminder: 'soon' is invalid; accepted: a duration"),
     (dict(reminder="5GiB"), "option reminder"),
     (dict(payload_format="teams"), "option payload_format: 'teams' is invalid; accepted: generic, slack"),
@@ -293,21 +299,21 @@ def test_bad_url_is_named_but_never_shown(url, fragment):
     (dict(headers={"X-Token": ["a"]}), "option headers: the value of 'X-Token' is not text"),
 ])
 def test_bad_options(params, fragment):
-    with pytest.raises(A.AlertError) as info:
-        A.Config(dict(dict(url=URL), **params))
+    with pytest.raises(options.AlertError) as info:
+        options.validate(dict(dict(url=URL), **params))
     assert fragment in str(info.value) and URL not in str(info.value)
 
 
 @pytest.mark.parametrize("value, seconds", [("15m", 900), (900, 900), ("900", 900), ("4h", 14400), ("1d", 86400),
                                             ("90s", 90), (0, 0), (None, 0), ("1.5h", 5400)])
 def test_durations(value, seconds):
-    assert A.parse_duration("cooldown", value) == seconds
+    assert options.duration("cooldown", value) == seconds
 
 
 @pytest.mark.parametrize("seconds, text", [(0.5, "0.5s"), (10, "10s"), (90, "1m30s"), (900, "15m"), (14400, "4h"),
                                            (90000, "1d1h")])
 def test_human_duration(seconds, text):
-    assert A.human_duration(seconds) == text
+    assert format_duration(seconds) == text
 
 
 @pytest.mark.parametrize("results, fragment", [
@@ -318,8 +324,8 @@ def test_human_duration(seconds, text):
     ([{"host": "h", "checks": "c"}], "results[0].checks is not a list"),
 ])
 def test_bad_results(results, fragment):
-    with pytest.raises(A.AlertError) as info:
-        A.observe(results, {"critical"})
+    with pytest.raises(options.AlertError) as info:
+        machine.observe(results, {"critical"})
     assert fragment in str(info.value)
 
 
@@ -329,7 +335,7 @@ class _Cfg(object):
     def __init__(self, timeout=10.0, retries=2):
         self.timeout = timeout
         self.retries = retries
-        self.scrub = A.Scrubber({URL, "/services/T0/B0/s3cr3t-t0ken"})
+        self.scrub = options.Scrubber({URL, "/services/T0/B0/s3cr3t-t0ken"})
 
 
 class _Clock(object):
@@ -352,10 +358,10 @@ def test_delivery_backs_off_and_stays_within_the_timeout():
     def hung(body, timeout):
         shares.append(timeout)
         clock.now += timeout
-        raise A.PostFailed("no answer within %g s (%s)" % (timeout, URL), True)
+        raise delivery.PostFailed("no answer within %g s (%s)" % (timeout, URL), True)
 
-    outcome = A.deliver([(["a", "b"], b"{}"), (["c"], b"{}")], hung, _Cfg(timeout=10, retries=2), clock=clock,
-                        sleep=clock.sleep)
+    outcome = delivery.deliver([(["a", "b"], b"{}"), (["c"], b"{}")], hung, _Cfg(timeout=10, retries=2), clock=clock,
+                               sleep=clock.sleep)
     assert clock.now <= 10.0 + 1e-9
     assert len(shares) == 3 and shares[0] == pytest.approx(10 / 3.0)
     assert clock.pauses == [0.5, 1.0]
@@ -368,21 +374,21 @@ def test_delivery_does_not_retry_a_client_error():
 
     def forbidden(body, timeout):
         calls.append(timeout)
-        raise A.PostFailed("HTTP 403 Forbidden: invalid_token", False)
+        raise delivery.PostFailed("HTTP 403 Forbidden: invalid_token", False)
 
-    outcome = A.deliver([(["a"], b"{}")], forbidden, _Cfg(), sleep=lambda s: None)
+    outcome = delivery.deliver([(["a"], b"{}")], forbidden, _Cfg(), sleep=lambda s: None)
     assert len(calls) == 1 and outcome["a"] == ("HTTP 403 Forbidden: invalid_token", 1)
 
 
 def test_delivery_recovers_on_a_retry():
-    answers = [A.PostFailed("HTTP 503", True), None]
+    answers = [delivery.PostFailed("HTTP 503", True), None]
 
     def flaky(body, timeout):
         answer = answers.pop(0)
         if answer:
             raise answer
 
-    assert A.deliver([(["a"], b"{}")], flaky, _Cfg(), sleep=lambda s: None) == {"a": (None, 2)}
+    assert delivery.deliver([(["a"], b"{}")], flaky, _Cfg(), sleep=lambda s: None) == {"a": (None, 2)}
 
 
 @pytest.fixture
@@ -393,23 +399,23 @@ def receiver():
 
 
 def test_http_post_against_real_receivers(receiver):
-    post = A.http_post(receiver.url, {"Authorization": "Bearer hdr-secret"}, True, None)
+    post = delivery.http_post(receiver.url, {"Authorization": "Bearer hdr-secret"}, True, None)
     post(b'{"x": 1}', 5)
     (request,) = receiver.requests
     assert request["path"].startswith(W.TOKEN_PATH) and request["headers"]["Content-Type"] == "application/json"
     assert request["headers"]["Authorization"] == "Bearer hdr-secret" and json.loads(request["body"]) == {"x": 1}
     receiver.status = 500
-    with pytest.raises(A.PostFailed) as info:
+    with pytest.raises(delivery.PostFailed) as info:
         post(b"{}", 5)
     assert info.value.retry and "HTTP 500" in info.value.reason
     receiver.status = 404
-    with pytest.raises(A.PostFailed) as info:
+    with pytest.raises(delivery.PostFailed) as info:
         post(b"{}", 5)
     assert not info.value.retry
     sock, url = W.closed_port()
     try:
-        with pytest.raises(A.PostFailed) as info:
-            A.http_post(url, {}, True, None)(b"{}", 5)
+        with pytest.raises(delivery.PostFailed) as info:
+            delivery.http_post(url, {}, True, None)(b"{}", 5)
         assert info.value.retry and "refused" in info.value.reason
     finally:
         sock.close()
@@ -419,8 +425,8 @@ def test_http_post_to_a_webhook_that_never_answers_returns():
     hole = W.BlackHole()
     try:
         started = time.monotonic()
-        with pytest.raises(A.PostFailed) as info:
-            A.http_post(hole.url, {}, True, None)(b"{}", 1.0)
+        with pytest.raises(delivery.PostFailed) as info:
+            delivery.http_post(hole.url, {}, True, None)(b"{}", 1.0)
         assert time.monotonic() - started < 60
         assert info.value.retry and "no answer" in info.value.reason
     finally:
@@ -438,7 +444,8 @@ def test_state_is_atomic_owner_only_and_url_free(tmp_path):
     os.chmod(path, 0o644)
     fleet.run([host("h", ("c", "critical"))])
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert os.listdir(os.path.dirname(path)) == ["alerts.json"]
+    # the state and its lock file (see _statefile: a lock file is never removed), no temporary file
+    assert sorted(os.listdir(os.path.dirname(path))) == ["alerts.json", "alerts.json.lock"]
     text = open(path).read()
     assert "s3cr3t" not in text and "hooks.example.com" not in text and "hdr-secret" not in text
     assert json.loads(text)["alerts"]["h/c"]["firing"] is True
@@ -486,23 +493,23 @@ def test_save_failure_leaves_no_temporary_file(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", broken)
-    with pytest.raises(OSError):
-        A.save_state(path, {}, 0.0)
+    with pytest.raises(_statefile.StateFileError, match="No space left on device"):
+        state.save_state(path, {}, 0.0)
     assert os.listdir(str(tmp_path)) == []
 
 
 # --- the lock against concurrent runs (job slices on one node) -------------------------------
 
-def _hold_lock(directory):
-    os.makedirs(directory, exist_ok=True)
-    fd = os.open(directory, os.O_RDONLY)
+def _hold_lock(state_file):
+    os.makedirs(os.path.dirname(state_file), exist_ok=True)
+    fd = os.open(state_file + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX)
     return fd
 
 
 def test_a_run_waits_for_another_runs_lock(tmp_path):
     fleet = Fleet(tmp_path)
-    holder = [_hold_lock(os.path.dirname(fleet.params["state_file"]))]
+    holder = [_hold_lock(fleet.params["state_file"])]
     pauses = []
 
     def other_run_finishes(seconds):
@@ -510,19 +517,19 @@ def test_a_run_waits_for_another_runs_lock(tmp_path):
         if holder:
             os.close(holder.pop())
 
-    result = A.run(dict(fleet.params, results=[host("h", ("c", "critical"))]), post=fleet.post,
-                   sleep=other_run_finishes)
-    assert pauses == [A.StateLock.POLL] and result["warnings"] == [] and keys(result["sent"]) == ["h/c"]
-    assert os.listdir(os.path.dirname(fleet.params["state_file"])) == ["alerts.json"]
+    result = cycle.run(dict(fleet.params, results=[host("h", ("c", "critical"))]), post=fleet.post,
+                       sleep=other_run_finishes)
+    assert pauses == [_statefile.StateLock.POLL] and result["warnings"] == [] and keys(result["sent"]) == ["h/c"]
+    assert sorted(os.listdir(os.path.dirname(fleet.params["state_file"]))) == ["alerts.json", "alerts.json.lock"]
 
 
 def test_a_lock_never_released_costs_a_bounded_wait_and_a_warning(tmp_path):
     fleet = Fleet(tmp_path)
-    fd = _hold_lock(os.path.dirname(fleet.params["state_file"]))
+    fd = _hold_lock(fleet.params["state_file"])
     ticks = iter(range(1000))
     try:
-        result = A.run(dict(fleet.params, results=[host("h", ("c", "critical"))]), post=fleet.post,
-                       monotonic=lambda: float(next(ticks)), sleep=lambda s: None, lock_wait=5)
+        result = cycle.run(dict(fleet.params, results=[host("h", ("c", "critical"))]), post=fleet.post,
+                           monotonic=lambda: float(next(ticks)), sleep=lambda s: None, lock_wait=5)
     finally:
         os.close(fd)
     assert "held the alert state lock" in result["warnings"][0] and "for 5s: going on without it" in result["warnings"][0]

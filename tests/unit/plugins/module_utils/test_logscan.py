@@ -19,6 +19,8 @@ import time
 import pytest
 
 from ansible_collections.sre.health.plugins.module_utils import _logscan
+from ansible_collections.sre.health.plugins.module_utils._logscan import kind, timestamps
+from ansible_collections.sre.health.plugins.module_utils._logscan import reader as log_reader
 from ansible_collections.sre.health.plugins.module_utils._runner import run_all
 from ansible_collections.sre.health.plugins.module_utils._status import (
     OptionError,
@@ -62,7 +64,7 @@ def scan(path, since="5m", patterns=None, thresholds=None, **params):
     params = dict(params, path=path if isinstance(path, list) else [path], since=since, patterns=patterns)
     params.setdefault("return_last_match", False)
     compiled = compile_thresholds(thresholds, _logscan.METRICS, _logscan.DEFAULT_THRESHOLDS)
-    return _logscan.run(params, compiled)
+    return _logscan.run(_logscan.validate(params), compiled)
 
 
 def by_name(results):
@@ -113,7 +115,7 @@ def aware(*args, **offset):
     ("12345 2024-11-22", None),
 ])
 def test_text_timestamps(line, expected):
-    assert _logscan.text_time(line, NOW_LOCAL) == expected
+    assert timestamps.text_time(line, NOW_LOCAL) == expected
 
 
 @pytest.mark.parametrize("obj, expected", [
@@ -131,13 +133,13 @@ def test_text_timestamps(line, expected):
     ({"msg": "no time field"}, None),
 ])
 def test_json_timestamps(obj, expected):
-    got = _logscan.line_time(json.dumps(obj), obj, NOW_LOCAL)
+    got = timestamps.line_time(json.dumps(obj), obj, NOW_LOCAL)
     assert got == (expected if expected is None else pytest.approx(expected, abs=1e-6))
 
 
 def test_json_without_a_time_field_falls_back_to_a_timestamp_in_the_text():
     obj = {"asctime": "2024-11-22 11:05:01,000", "msg": "x"}
-    assert _logscan.line_time(json.dumps(obj), obj, NOW_LOCAL) == local(2024, 11, 22, 11, 5, 1)
+    assert timestamps.line_time(json.dumps(obj), obj, NOW_LOCAL) == local(2024, 11, 22, 11, 5, 1)
 
 
 @pytest.mark.parametrize("now, line, year", [
@@ -151,7 +153,7 @@ def test_json_without_a_time_field_falls_back_to_a_timestamp_in_the_text():
     (datetime.datetime(2025, 3, 1, 0, 0, 0), "Feb 29 12:00:00 host app: x", 2024),
 ])
 def test_syslog_year_is_inferred(now, line, year):
-    when = _logscan.text_time(line, now)
+    when = timestamps.text_time(line, now)
     assert datetime.datetime.fromtimestamp(when).year == year
 
 
@@ -161,11 +163,11 @@ def test_naive_timestamps_are_local_time_of_the_host(tmp_path):
         pytest.skip("no tz database")
     code = (
         "import datetime\n"
-        "from ansible_collections.sre.health.plugins.module_utils import _logscan\n"
+        "from ansible_collections.sre.health.plugins.module_utils._logscan import timestamps\n"
         "now = datetime.datetime(2024, 11, 22, 12, 0, 0)\n"
-        "print(_logscan.text_time('Nov 22 11:05:01 h a: x', now))\n"
-        "print(_logscan.text_time('2024-11-22 11:05:01 x', now))\n"
-        "print(_logscan.text_time('2024-11-22T11:05:01Z x', now))\n"
+        "print(timestamps.text_time('Nov 22 11:05:01 h a: x', now))\n"
+        "print(timestamps.text_time('2024-11-22 11:05:01 x', now))\n"
+        "print(timestamps.text_time('2024-11-22T11:05:01Z x', now))\n"
     )
     env = dict(os.environ, TZ="Asia/Kolkata", PYTHONPATH=collections_path())
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
@@ -188,23 +190,23 @@ def test_naive_timestamps_are_local_time_of_the_host(tmp_path):
 ])
 @pytest.mark.parametrize("block", [1, 2, 3, 7, 64])
 def test_reverse_lines_in_any_block_size(data, lines, block):
-    counter = _logscan._Counter()
-    got = list(_logscan.reverse_lines(io.BytesIO(data), len(data), counter, block_size=block))
+    counter = log_reader._Counter()
+    got = list(log_reader.reverse_lines(io.BytesIO(data), len(data), counter, block_size=block))
     assert got == lines
     assert counter.bytes == len(data)
 
 
 def test_reverse_lines_keeps_the_beginning_of_an_overlong_line():
     data = b"old\n" + b"HEAD" + b"x" * 100 + b"\nnew\n"
-    counter = _logscan._Counter()
-    got = list(_logscan.reverse_lines(io.BytesIO(data), len(data), counter, block_size=8, max_line=10))
+    counter = log_reader._Counter()
+    got = list(log_reader.reverse_lines(io.BytesIO(data), len(data), counter, block_size=8, max_line=10))
     assert got == [b"", b"new", b"HEADxxxxxx", b"old"]
 
 
 def test_reverse_lines_stops_when_the_reader_stops():
     data = b"".join(b"line %d\n" % i for i in range(1000))
-    counter = _logscan._Counter()
-    reader = _logscan.reverse_lines(io.BytesIO(data), len(data), counter, block_size=64)
+    counter = log_reader._Counter()
+    reader = log_reader.reverse_lines(io.BytesIO(data), len(data), counter, block_size=64)
     assert [next(reader) for _i in range(3)] == [b"", b"line 999", b"line 998"]
     assert counter.bytes == 64
 
@@ -347,7 +349,7 @@ def test_large_file_reads_only_the_tail(tmp_path):
         result = scan(path, "10m", [ERRORS])[0]
         assert result["metrics"]["matches"] == 10
         assert result["metrics"]["lines_scanned"] == 50
-        assert result["metrics"]["bytes_read"] <= 2 * _logscan.BLOCK_SIZE
+        assert result["metrics"]["bytes_read"] <= 2 * log_reader.BLOCK_SIZE
         assert result["files"][0]["lines_read"] == 51
         print("huge log: %d bytes, read %d" % (size, result["metrics"]["bytes_read"]))
     finally:
@@ -552,7 +554,7 @@ def test_long_undated_tail_stops_after_a_bounded_read(tmp_path):
     result = scan(path, "5m", [ERRORS])[0]
     assert result["status"] == "unknown"
     assert "no timestamp in the last 1" in result["summary"]
-    assert result["metrics"]["bytes_read"] <= _logscan.UNDATED_LIMIT + _logscan.BLOCK_SIZE
+    assert result["metrics"]["bytes_read"] <= log_reader.UNDATED_LIMIT + log_reader.BLOCK_SIZE
 
 
 def test_empty_file_is_ok(tmp_path):
@@ -598,8 +600,8 @@ def test_group_values_are_bounded(tmp_path):
                                         for i in range(150)])
     result = scan(path, "5m", [{"name": "errors", "field": "level", "equals": "error"}], group_by="user")[0]
     groups = result["groups"]
-    assert len(groups) == _logscan.MAX_GROUPS + 1
-    assert groups[_logscan.OTHER_GROUP] == 150 - _logscan.MAX_GROUPS
+    assert len(groups) == log_reader.MAX_GROUPS + 1
+    assert groups[log_reader.OTHER_GROUP] == 150 - log_reader.MAX_GROUPS
     assert sum(groups.values()) == 150
 
 
@@ -628,7 +630,7 @@ def test_concurrent_scans_are_independent(tmp_path):
 
 # --- validation ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("since", ["5 minutes", "0", "-5m", "5x", "", "5%", None, True])
+@pytest.mark.parametrize("since", ["5 minutes", "0", "-5m", "5x", "", "5%", None, True, "1e308d", "1e300", 1e300, "400d"])
 def test_bad_since(tmp_path, since):
     with pytest.raises(OptionError) as err:
         scan(str(tmp_path / "a.log"), since, [ERRORS])
@@ -639,7 +641,7 @@ def test_bad_since(tmp_path, since):
 @pytest.mark.parametrize("since, seconds", [("5m", 300), ("90s", 90), ("1h", 3600), ("1d", 86400), ("300", 300),
                                             (" 2h ", 7200), ("500ms", 0.5), (120, 120)])
 def test_since(since, seconds):
-    assert _logscan.parse_since(since) == seconds
+    assert kind.parse_since(since) == seconds
 
 
 @pytest.mark.parametrize("params, option, fragment", [
@@ -672,3 +674,18 @@ def test_bad_pattern_range_names_the_pattern(tmp_path):
         scan(str(tmp_path / "a.log"), "5m", [ERRORS, {"name": "x", "regex": "x", "critical": "10:1"}])
     assert err.value.option == "patterns[1].critical"
     assert "greater than end" in str(err.value)
+
+
+def test_the_log_kind_keeps_the_protocol(tmp_path):
+    """validate() once returns one Config; run(config) never validates again; _kind.check runs it whole."""
+    from ansible_collections.sre.health.plugins.module_utils import _kind
+
+    assert all(hasattr(_logscan, name) for name in _kind.PROTOCOL)
+    path = write(tmp_path / "a.log", ["%s ERROR boom" % iso_utc(time.time() - 5)])
+    config = _logscan.validate({"path": [path], "since": "5m", "patterns": [ERRORS]})
+    assert isinstance(config, _kind.Config) and config.seconds == 300.0 and config.since_text == "5m"
+    results = _kind.check(_logscan, {"path": [path], "since": 300, "patterns": [ERRORS]}, name="app")
+    assert [(r["name"], r["metrics"]["matches"]) for r in results] == [("app:errors", 1)]
+    assert results[0]["since"] == "300s"
+    with pytest.raises(OptionError, match="option since: '1e308d' is not a finite duration"):
+        _kind.check(_logscan, {"path": [path], "since": "1e308d"})

@@ -17,7 +17,8 @@ import threading
 
 import pytest
 
-from ansible_collections.sre.health.plugins.module_utils import _remediate
+from ansible_collections.sre.health.plugins.module_utils._remediate import flapguard, options, systemd
+from ansible_collections.sre.health.plugins.module_utils._statefile import StateFileError
 from ansible_collections.sre.health.plugins.module_utils._status import OptionError
 
 HOUR = 3600.0
@@ -35,14 +36,14 @@ def leftovers(directory):
 # --- the state file -------------------------------------------------------------------------------
 
 def test_a_missing_file_is_an_empty_log_without_a_problem(tmp_path):
-    log = _remediate.RestartLog.load(str(tmp_path / "restarts.json"))
+    log = flapguard.RestartLog.load(str(tmp_path / "restarts.json"))
     assert log.units == {} and log.problem is None and not log.rebuild
     assert log.allowed("nginx.service", 1000.0, HOUR, 1)
 
 
 def test_save_then_load_round_trips_with_owner_only_mode(tmp_path):
     path = str(tmp_path / "sub" / "dir" / "restarts.json")
-    log = _remediate.RestartLog(path)
+    log = flapguard.RestartLog(path)
     log.record("nginx.service", 100.0)
     log.record("nginx.service", 200.5)
     log.record("app.service", 150.0)
@@ -51,7 +52,7 @@ def test_save_then_load_round_trips_with_owner_only_mode(tmp_path):
     with open(path) as handle:
         expected = {"app.service": [150.0], "nginx.service": [100.0, 200.5]}
         assert json.load(handle) == {"version": 1, "units": expected}
-    again = _remediate.RestartLog.load(path)
+    again = flapguard.RestartLog.load(path)
     assert again.units == {"app.service": [150.0], "nginx.service": [100.0, 200.5]} and again.problem is None
     assert leftovers(tmp_path / "sub" / "dir") == []
 
@@ -72,24 +73,24 @@ def test_a_corrupt_file_is_reported_and_rebuilt_empty(tmp_path, content, fragmen
     path = tmp_path / "restarts.json"
     with open(str(path), "wb") as handle:
         handle.write(content.encode("latin-1"))
-    log = _remediate.RestartLog.load(str(path))
+    log = flapguard.RestartLog.load(str(path))
     assert log.units == {} and log.rebuild
     assert fragment in log.problem and str(path) in log.problem
     log.record("a.service", 5.0)
     log.save()
-    assert _remediate.RestartLog.load(str(path)).units == {"a.service": [5.0]}
+    assert flapguard.RestartLog.load(str(path)).units == {"a.service": [5.0]}
 
 
 def test_an_unreadable_file_is_reported_not_raised(tmp_path):
     path = tmp_path / "restarts.json"
     path.mkdir()  # a directory where the file should be: open() fails with EISDIR, as root too
-    log = _remediate.RestartLog.load(str(path))
+    log = flapguard.RestartLog.load(str(path))
     assert log.units == {} and log.rebuild and log.problem.startswith("cannot read %s" % path)
 
 
 def test_a_failed_write_leaves_the_old_file_whole_and_no_temporary_file(tmp_path, monkeypatch):
     path = str(tmp_path / "restarts.json")
-    log = _remediate.RestartLog(path)
+    log = flapguard.RestartLog(path)
     log.record("nginx.service", 100.0)
     log.save()
     with open(path) as handle:
@@ -99,9 +100,9 @@ def test_a_failed_write_leaves_the_old_file_whole_and_no_temporary_file(tmp_path
         raise OSError(28, "No space left on device")
 
     # A full disk cannot be arranged for one write on a shared machine: fail the fsync instead.
-    monkeypatch.setattr(_remediate.os, "fsync", full_disk)
+    monkeypatch.setattr(os, "fsync", full_disk)
     log.record("nginx.service", 200.0)
-    with pytest.raises(_remediate.StateFileError, match="cannot write .*No space left on device"):
+    with pytest.raises(StateFileError, match="cannot write .*No space left on device"):
         log.save()
     with open(path) as handle:
         assert handle.read() == before
@@ -111,22 +112,22 @@ def test_a_failed_write_leaves_the_old_file_whole_and_no_temporary_file(tmp_path
 def test_an_unwritable_directory_is_a_state_file_error(tmp_path):
     blocker = tmp_path / "file"
     write(blocker, "a regular file, not a directory")
-    log = _remediate.RestartLog(str(blocker / "restarts.json"))
+    log = flapguard.RestartLog(str(blocker / "restarts.json"))
     log.record("nginx.service", 1.0)
-    with pytest.raises(_remediate.StateFileError, match="cannot write %s" % blocker):
+    with pytest.raises(StateFileError, match="cannot write %s" % blocker):
         log.save()
 
 
 def test_a_reader_never_sees_a_half_written_file(tmp_path):
     path = str(tmp_path / "restarts.json")
-    log = _remediate.RestartLog(path)
+    log = flapguard.RestartLog(path)
     log.save()
     stop = threading.Event()
     seen = []
 
     def read():
         while not stop.is_set():
-            loaded = _remediate.RestartLog.load(path)
+            loaded = flapguard.RestartLog.load(path)
             seen.append(loaded.problem)
 
     reader = threading.Thread(target=read)
@@ -161,7 +162,7 @@ def test_a_reader_never_sees_a_half_written_file(tmp_path):
     ([5000.0], 1000.0, HOUR, 1, False, 5000.0 + HOUR),
 ])
 def test_window_arithmetic(stamps, now, window, limit, allowed, next_allowed):
-    log = _remediate.RestartLog("/nonexistent/restarts.json")
+    log = flapguard.RestartLog("/nonexistent/restarts.json")
     for stamp in stamps:
         log.record("a.service", stamp)
     assert log.allowed("a.service", now, window, limit) is allowed
@@ -170,7 +171,7 @@ def test_window_arithmetic(stamps, now, window, limit, allowed, next_allowed):
 
 
 def test_prune_forgets_old_restarts_and_empty_units():
-    log = _remediate.RestartLog("/nonexistent/restarts.json")
+    log = flapguard.RestartLog("/nonexistent/restarts.json")
     for unit, stamp in [("a.service", 10.0), ("a.service", 3000.0), ("b.service", 5.0)]:
         log.record(unit, stamp)
     log.prune(4000.0, HOUR)
@@ -179,11 +180,11 @@ def test_prune_forgets_old_restarts_and_empty_units():
 
 def test_the_lock_excludes_a_second_run(tmp_path):
     path = str(tmp_path / "restarts.json")
-    with _remediate.StateLock(path, timeout=5):
-        with pytest.raises(_remediate.StateFileError, match="another remediation on this host holds"):
-            with _remediate.StateLock(path, timeout=0.5):
+    with flapguard.locked(path, 5):
+        with pytest.raises(StateFileError, match="another remediation on this host holds"):
+            with flapguard.locked(path, 0.5):
                 pass
-    with _remediate.StateLock(path, timeout=0.5):
+    with flapguard.locked(path, 0.5):
         pass
 
 
@@ -201,7 +202,7 @@ def test_the_lock_excludes_a_second_run(tmp_path):
     (None, None, False),
 ])
 def test_needs_restart(state, sub, needed):
-    assert _remediate.needs_restart({"active_state": state, "sub_state": sub}) is needed
+    assert systemd.needs_restart({"active_state": state, "sub_state": sub}) is needed
 
 
 # --- options --------------------------------------------------------------------------------------
@@ -212,11 +213,11 @@ GOOD = {"name": ["nginx"], "expect": "active", "timeout": 10.0, "remediate": Tru
 
 
 def test_good_options():
-    cfg = _remediate.validate(dict(GOOD, restart_window="90m", probe={"kind": "port", "port": 8081}))
+    cfg = options.validate(dict(GOOD, restart_window="90m", probe={"kind": "port", "port": 8081}))
     assert cfg.units == ["nginx.service"] and cfg.window == 5400.0 and cfg.max_restarts == 3
     assert cfg.probe["kind_name"] == "port" and cfg.probe["name"] == "service:probe"
-    assert _remediate.validate(dict(GOOD, restart_window=120)).window == 120.0
-    assert _remediate.validate(dict(GOOD, settle=0)).settle == 0.0
+    assert options.validate(dict(GOOD, restart_window=120)).window == 120.0
+    assert options.validate(dict(GOOD, settle=0)).settle == 0.0
 
 
 @pytest.mark.parametrize("change, fragment", [
@@ -229,6 +230,8 @@ def test_good_options():
     ({"restart_window": "-5m"}, "option restart_window: '-5m' is invalid"),
     ({"restart_window": 0}, "option restart_window: 0 is invalid"),
     ({"restart_window": "10GiB"}, "option restart_window: '10GiB' is invalid"),
+    ({"restart_window": "1e308d"}, "option restart_window: '1e308d' is not a finite duration"),
+    ({"restart_window": 1e300}, "option restart_window: 1e+300 is longer than 366d"),
     ({"restart_timeout": 0}, "option restart_timeout: 0 is invalid; accepted: a number of seconds greater than 0"),
     ({"state_file": "restarts.json"}, "option state_file: 'restarts.json' is invalid; accepted: an absolute path"),
     ({"probe": "http://127.0.0.1/"}, "option probe: 'http://127.0.0.1/' is invalid; accepted: a dict"),
@@ -240,13 +243,13 @@ def test_good_options():
     ({"name": ["not a unit"]}, "option name: 'not a unit' is invalid"),
 ])
 def test_bad_options_name_the_option_the_value_and_what_is_accepted(change, fragment):
-    with pytest.raises((OptionError, _remediate.ProbeError)) as info:
-        _remediate.validate(dict(GOOD, **change))
+    with pytest.raises((OptionError, options.ProbeError)) as info:
+        options.validate(dict(GOOD, **change))
     assert fragment in str(info.value)
 
 
 def test_limits_are_checked_even_without_remediate():
     with pytest.raises(OptionError, match="option max_restarts: -1"):
-        _remediate.validate(dict(GOOD, remediate=False, max_restarts=-1))
+        options.validate(dict(GOOD, remediate=False, max_restarts=-1))
     # expect=inactive is a check-only use and fine without remediate
-    assert _remediate.validate(dict(GOOD, remediate=False, expect="inactive")).units == ["nginx.service"]
+    assert options.validate(dict(GOOD, remediate=False, expect="inactive")).units == ["nginx.service"]

@@ -149,7 +149,7 @@ def systemctl(tmp_path, monkeypatch, pinned_clock):
 def run(thresholds=None, **params):
     params.setdefault("timeout", 10.0)
     compiled = compile_thresholds(thresholds, _service.METRICS, _service.DEFAULT_THRESHOLDS)
-    return _service.run(params, compiled)
+    return _service.run(_service.validate(params), compiled)
 
 
 # --- unit names ---------------------------------------------------------------------------------
@@ -191,10 +191,12 @@ def test_a_template_needs_an_instance():
 
 
 def test_validate_deduplicates_and_checks_every_option():
-    units, expect, enabled, timeout = _service.validate(
+    config = _service.validate(
         {"name": ["nginx", "nginx.service", "cron"], "expect": "active", "enabled": None, "timeout": 3})
-    assert units == ["nginx.service", "cron.service"] and (expect, enabled, timeout) == ("active", None, 3.0)
-    assert _service.validate({"name": "nginx"})[:3] == (["nginx.service"], "active", None)
+    assert config.units == ["nginx.service", "cron.service"]
+    assert (config.expect, config.enabled, config.timeout) == ("active", None, 3.0)
+    single = _service.validate({"name": "nginx"})
+    assert (single.units, single.expect, single.enabled) == (["nginx.service"], "active", None)
     for params, fragment in [
         ({"name": []}, "option name: [] is invalid; accepted: a list of one or more unit names"),
         ({"name": None}, "option name: None"),
@@ -448,7 +450,7 @@ def test_run_names_results_after_the_check_name(systemctl):
     results = run(name=["nginx"])
     assert [r["name"] for r in results] == ["service:nginx.service"]
     compiled = compile_thresholds(None, _service.METRICS, _service.DEFAULT_THRESHOLDS)
-    results = _service.run({"name": ["nginx"], "timeout": 5}, compiled, "web")
+    results = _service.run(_service.validate({"name": ["nginx"], "timeout": 5}), compiled, "web")
     assert [r["name"] for r in results] == ["web:nginx.service"]
 
 
@@ -563,3 +565,14 @@ def test_run_is_thread_safe(systemctl):
     for index, units in enumerate(plans):
         assert outcomes[index] == [("service:%s" % _service.normalize_unit(u), expected[u]) for u in units]
     assert len(calls(systemctl)) == len(plans)
+
+
+def test_the_service_kind_keeps_the_protocol(systemctl):
+    """validate() once returns one Config; run(config) never validates again; _kind.check runs it whole."""
+    from ansible_collections.sre.health.plugins.module_utils import _kind
+
+    assert all(hasattr(_service, name) for name in _kind.PROTOCOL)
+    results = _kind.check(_service, {"name": ["nginx"]}, name="web")
+    assert [r["name"] for r in results] == ["web:nginx.service"] and results[0]["status"] == "ok"
+    with pytest.raises(OptionError, match="option name: 'not a unit' is invalid"):
+        _kind.check(_service, {"name": ["not a unit"]})

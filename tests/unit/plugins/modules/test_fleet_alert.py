@@ -79,7 +79,7 @@ def test_fire_dedup_recover_idempotent(receiver, state):
     assert receiver.requests[0]["path"].startswith(W.TOKEN_PATH)
     assert_clean(first, state)
     assert stat.S_IMODE(os.stat(state).st_mode) == 0o600
-    assert sorted(os.listdir(os.path.dirname(state))) == [".alert-state.json"]
+    assert sorted(os.listdir(os.path.dirname(state))) == [".alert-state.json", ".alert-state.json.lock"]
 
     receiver.clear()
     second = alert(receiver.url, state, BAD)
@@ -189,7 +189,7 @@ def test_corrupt_state_is_rebuilt_with_a_warning(receiver, state):
     assert "Traceback" not in run.stderr
     with open(state) as handle:
         assert json.load(handle)["version"] == 1
-    assert sorted(os.listdir(os.path.dirname(state))) == [".alert-state.json"]
+    assert sorted(os.listdir(os.path.dirname(state))) == [".alert-state.json", ".alert-state.json.lock"]
 
 
 @pytest.mark.parametrize("url, fragment", [
@@ -206,6 +206,8 @@ def test_bad_url_fails_without_showing_it(state, url, fragment):
 @pytest.mark.parametrize("params, fragment", [
     (dict(payload_format="teams"), "payload_format"),
     (dict(cooldown="-1m"), "option cooldown: '-1m' is negative"),
+    # a duration past every bound: a clean option error, never an OverflowError traceback
+    (dict(cooldown="1e308d"), "option cooldown: '1e308d' is not a finite duration"),
     (dict(reminder="often"), "option reminder: 'often' is invalid"),
     (dict(alert_on=["ok"]), "alert_on"),
 ])

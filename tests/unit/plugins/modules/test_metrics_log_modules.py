@@ -308,6 +308,7 @@ def test_log_scan_nonexistent_path_is_unknown_and_fails(tmp_path):
      ["option patterns[1].regex", "'(unclosed'", "a valid Python regular expression"]),
     ({"since": "5 minutes"}, ["option since", "'5 minutes'", "a duration such as 30s, 5m"]),
     ({"since": "-1h"}, ["option since", "'-1h'"]),
+    ({"since": "1e300"}, ["option since", "'1e300' is longer than 366d"]),
     ({"path": ["logs/app.log"]}, ["option path", "absolute file paths or globs"]),
     ({"patterns": [{"name": "a", "regexp": "x"}]}, ["regexp", "patterns"]),
     ({"patterns": [{"name": "a", "regex": "x", "critical": "5:1"}]}, ["patterns[0].critical", "greater than end"]),

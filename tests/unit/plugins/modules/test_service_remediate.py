@@ -49,6 +49,7 @@ def test_bad_limits_and_probes_fail_before_systemctl_runs(standin, tmp_path):
     for args, message in [
         ({"max_restarts": -1}, "option max_restarts: -1 is invalid; accepted: an integer of 1 or more"),
         ({"restart_window": "1 fortnight"}, "option restart_window: '1 fortnight' is invalid"),
+        ({"restart_window": "1e308d"}, "option restart_window: '1e308d' is not a finite duration"),
         ({"probe": {"kind": "ping", "host": "127.0.0.1"}},
          "option probe: option kind: 'ping' is invalid; accepted: http, port"),
         ({"expect": "inactive"}, "option expect: 'inactive' is invalid; accepted: active when remediate is true"),

@@ -1,0 +1,230 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sre.health contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The ``log`` check kind: count pattern matches in the last ``since`` of one or more log files.
+
+Lines are JSON objects (field matches, JSON time fields) or text (regex); a pattern with a
+``field`` falls back to its ``regex`` on the text lines of a mixed log. How files are read is
+``reader``, how lines are dated ``timestamps``, how patterns match ``patterns``.
+
+Pure logic (no Ansible imports), thread-safe: no globals are written, no signals.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import time
+
+from ansible_collections.sre.health.plugins.module_utils._duration import UNITS_ACCEPTED, parse_duration
+from ansible_collections.sre.health.plugins.module_utils._errors import OptionError
+from ansible_collections.sre.health.plugins.module_utils._kind import Config
+from ansible_collections.sre.health.plugins.module_utils._logscan.patterns import PATTERN_OPTIONS, parse_patterns
+from ansible_collections.sre.health.plugins.module_utils._logscan.reader import Tally, bump, expand, scan_file_chain
+from ansible_collections.sre.health.plugins.module_utils._status import (
+    UNKNOWN,
+    judge,
+    make_result,
+    thresholds_as_text,
+    worst,
+)
+from ansible_collections.sre.health.plugins.module_utils._units import BYTES, COUNT
+
+KIND = "log"
+
+METRICS = {
+    "matches": COUNT,
+    "lines_scanned": COUNT,
+    "bytes_read": BYTES,
+}
+
+# A match count means nothing until the user says how many are too many: no defaults.
+DEFAULT_THRESHOLDS = {}
+
+OPTIONS = dict(
+    path=dict(type="list", elements="path", required=True),
+    since=dict(type="str", required=True),
+    patterns=dict(type="list", elements="dict", options=PATTERN_OPTIONS),
+    group_by=dict(type="str"),
+    return_last_match=dict(type="bool", default=False),
+)
+
+CONSTRAINTS = {}
+
+REQUIRES = {}
+
+# A summary names this many of the largest groups.
+SUMMARY_GROUPS = 3
+
+SINCE_ACCEPTED = "a duration such as 30s, 5m, 2h or 1d (%s), above 0 and up to 366d" % UNITS_ACCEPTED
+
+
+def parse_since(value):
+    """``since`` in seconds."""
+    return parse_duration("since", value, SINCE_ACCEPTED, inclusive=False)
+
+
+def _paths(params):
+    paths = params.get("path")
+    if isinstance(paths, str):
+        paths = [paths]
+    if not isinstance(paths, list) or not paths:
+        raise OptionError("path", paths, "one or more absolute file paths or globs")
+    for item in paths:
+        if not isinstance(item, str) or not item.strip() or not os.path.isabs(os.path.expanduser(item)):
+            raise OptionError("path", item, "absolute file paths or globs such as /var/log/app/*.log")
+    return paths
+
+
+def validate(params):
+    """Check every option once; return a Config. Raises OptionError/ThresholdError."""
+    paths = _paths(params)
+    seconds = parse_since(params.get("since"))
+    since_text = str(params.get("since")).strip()
+    if re.match(r"^[0-9.]+$", since_text):
+        since_text += "s"
+    group_by = params.get("group_by")
+    if group_by is not None and (not isinstance(group_by, str) or not group_by.strip()):
+        raise OptionError("group_by", group_by, "a JSON field name or a regex named group")
+    patterns = parse_patterns(params.get("patterns"), group_by)
+    return Config(paths=paths, seconds=seconds, since_text=since_text, patterns=patterns,
+                  return_last_match=bool(params.get("return_last_match")))
+
+
+def _describe_files(paths, files):
+    read = [f for f in files if f.get("rotated")]
+    if len(paths) == 1:
+        text = paths[0]
+        if read:
+            text += " (and %s)" % read[0]["path"]
+        return text
+    return "%d files%s" % (len(paths), " (and %d rotated)" % len(read) if read else "")
+
+
+def _groups_text(groups):
+    ordered = sorted(groups.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    shown = ", ".join("%s %d" % (k, v) for k, v in ordered[:SUMMARY_GROUPS])
+    if len(ordered) > SUMMARY_GROUPS:
+        shown += ", ..."
+    return shown
+
+
+def _ordered_groups(groups):
+    return dict(sorted(groups.items(), key=lambda kv: (-kv[1], str(kv[0]))))
+
+
+def _effective(compiled, pattern):
+    """``thresholds`` (defaults for every pattern) with the pattern's own levels on ``matches``."""
+    result = dict((metric, dict(levels)) for metric, levels in compiled.items())
+    if pattern is not None and pattern.levels:
+        matches = result.setdefault("matches", {})
+        for level, rng in pattern.levels.items():
+            if rng is None:
+                matches.pop(level, None)
+            else:
+                matches[level] = rng
+        if not matches:
+            del result["matches"]
+    return result
+
+
+def _iso_utc(epoch):
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _Scan(object):
+    """The counts of every file of one check, summed."""
+
+    def __init__(self, config, cutoff, now_local):
+        self.patterns = config.patterns
+        self.primaries, self.skipped, self.problems = expand(config.paths)
+        if self.skipped and not self.primaries:
+            self.problems.append("only compressed files match (%s), and only plain-text logs are read"
+                                 % ", ".join(self.skipped))
+        self.total = Tally(len(self.patterns))
+        self.files = []
+        self.newest = [None] * len(self.patterns)
+        for path in self.primaries:
+            self._add(*scan_file_chain(path, cutoff, self.patterns, now_local))
+        for path in self.skipped:
+            self.files.append({"path": path, "bytes_read": 0, "lines_read": 0, "rotated": False,
+                               "skipped": "compressed; only plain-text logs are read"})
+        self.bytes_read = sum(f["bytes_read"] for f in self.files)
+        readable = [f for f in self.files if not f.get("error")]
+        self.nothing_read = not self.primaries or not readable
+
+    def _add(self, tally, infos, problem):
+        self.files.extend(infos)
+        if problem:
+            self.problems.append(problem)
+        self.total.lines += tally.lines
+        for i in range(len(self.patterns)):
+            self.total.matches[i] += tally.matches[i]
+            for key, count in tally.groups[i].items():
+                bump(self.total.groups[i], key, count)
+            last = tally.last[i]
+            newest = self.newest[i]
+            if last is not None and (newest is None or (last[0] or 0) > (newest[0] or 0)):
+                self.newest[i] = last
+
+
+def _unreadable(result_name, label, pattern, scan, effective, duration_ms, item_extra):
+    summary = "%s: cannot scan: %s" % (label, "; ".join(scan.problems) or "nothing to read")
+    metrics = {"matches": None, "lines_scanned": 0, "bytes_read": scan.bytes_read}
+    if pattern is None:
+        del metrics["matches"]
+    return make_result(result_name, KIND, UNKNOWN, summary, metrics, thresholds_as_text(effective), duration_ms,
+                       **item_extra)
+
+
+def _pattern_values(i, pattern, scan, config, where, item_extra):
+    """``(values, headline, subject, primary)`` of one pattern (or of the lines, without patterns)."""
+    total = scan.total
+    lines = "%d line%s" % (total.lines, "" if total.lines == 1 else "s")
+    if pattern is None:
+        values = {"lines_scanned": total.lines, "bytes_read": scan.bytes_read}
+        return values, "%s in the last %s of %s" % (lines, config.since_text, where), "", "lines_scanned"
+    count = total.matches[i]
+    values = {"matches": count, "lines_scanned": total.lines, "bytes_read": scan.bytes_read}
+    plural = "" if count == 1 else "es"
+    headline = "%d match%s in the last %s of %s (%s)" % (count, plural, config.since_text, where, lines)
+    if pattern.group_by and total.groups[i]:
+        headline += " [by %s: %s]" % (pattern.group_by, _groups_text(total.groups[i]))
+        item_extra["groups"] = _ordered_groups(total.groups[i])
+    elif pattern.group_by:
+        item_extra["groups"] = {}
+    if config.return_last_match:
+        last = scan.newest[i]
+        item_extra["last_match"] = last[1] if last else None
+    return values, headline, "%s:" % pattern.name, "matches"
+
+
+def run(config, compiled, name=KIND):
+    started = time.monotonic()
+    now = time.time()
+    cutoff = now - config.seconds
+    scan = _Scan(config, cutoff, datetime.datetime.fromtimestamp(now))
+    duration_ms = (time.monotonic() - started) * 1000.0
+    where = _describe_files(scan.primaries, scan.files) if scan.primaries else ", ".join(config.paths)
+    extra = dict(path=config.paths, since=config.since_text, window_start=_iso_utc(cutoff), files=scan.files)
+    results = []
+    for i, pattern in enumerate(config.patterns or [None]):
+        effective = _effective(compiled, pattern)
+        label = pattern.name if pattern is not None else ",".join(config.paths)
+        result_name = "%s:%s" % (name, label)
+        item_extra = dict(extra)
+        if pattern is not None:
+            item_extra["pattern"] = pattern.name
+        if scan.nothing_read:
+            results.append(_unreadable(result_name, label, pattern, scan, effective, duration_ms, item_extra))
+            continue
+        values, headline, subject, primary = _pattern_values(i, pattern, scan, config, where, item_extra)
+        result = judge(result_name, KIND, subject, headline, values, effective, METRICS, primary=primary,
+                       duration_ms=duration_ms, **item_extra)
+        if scan.problems:
+            result["status"] = worst([result["status"], UNKNOWN])
+            result["summary"] += "; incomplete: %s" % "; ".join(scan.problems)
+        results.append(result)
+    return results
