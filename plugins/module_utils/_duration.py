@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError
-from ansible_collections.sre.health.plugins.module_utils._units import SECONDS, UnitError, parse_quantity
+from ansible_collections.sre.health.plugins.module_utils._units import SECONDS, UnitError, UnitOverflow, parse_quantity
 
 MINUTE = 60.0
 HOUR = 3600.0
@@ -54,11 +54,11 @@ def parse_duration(option, value, accepted, minimum=0.0, inclusive=True, maximum
         raise DurationError(option, value, "invalid", accepted)
     try:
         seconds = parse_quantity(value.strip() if isinstance(value, str) else value, SECONDS)
-    except UnitError:
-        raise DurationError(option, value, "invalid", accepted)
-    if not math.isfinite(seconds):
+    except UnitOverflow:
         # 1e308d is a finite number of days but not of seconds
         raise DurationError(option, value, "not a finite duration", accepted)
+    except UnitError:
+        raise DurationError(option, value, "invalid", accepted)
     if seconds < 0 and minimum == 0 and inclusive:
         # 0 is accepted: a negative value is the only kind below it
         raise DurationError(option, value, "negative", accepted)

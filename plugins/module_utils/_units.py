@@ -67,6 +67,10 @@ class UnitError(SreHealthError):
     """A number or unit that cannot be read, or a unit that does not fit the metric."""
 
 
+class UnitOverflow(UnitError):
+    """A finite number that its unit makes infinite (``1e300TiB``, ``1e308d``)."""
+
+
 def parse_quantity(text, kind):
     """Read ``text`` (a number, optionally with a unit) as a float in the base unit of ``kind``.
 
@@ -92,7 +96,7 @@ def parse_quantity(text, kind):
         raise UnitError("%r is not a finite number" % (text,))
     scaled = _scale(value, match.group(2), kind)
     if not math.isfinite(scaled):
-        raise UnitError("%r is too large: it is not a finite number in %s" % (text, BASE_UNIT_TEXT.get(kind, kind)))
+        raise UnitOverflow("%r is too large: it is not a finite number in %s" % (text, BASE_UNIT_TEXT.get(kind, kind)))
     return scaled
 
 
