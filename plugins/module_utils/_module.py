@@ -28,7 +28,6 @@ COMMON_OPTIONS = dict(
 )
 
 
-
 def argument_spec(kind):
     """The full argument spec of the standalone module of ``kind``."""
     spec = dict(kind.OPTIONS)

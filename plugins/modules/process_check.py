@@ -29,7 +29,7 @@ options:
   pattern:
     description:
       - Python regular expression searched in the full command line (arguments joined by spaces),
-        like C(pgrep -f). Only the first 64 KiB of a command line are searched: any local user
+        like C(pgrep -f). Only the first 64 KiB of a command line are searched, since any local user
         chooses its command line. In M(sre.health.health_check) the check's C(check_timeout) also
         bounds a pattern that backtracks.
     type: str

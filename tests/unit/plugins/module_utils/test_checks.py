@@ -158,7 +158,7 @@ def test_a_check_that_raises_is_unknown_with_the_reason(gate_kind, monkeypatch):
 def test_a_missing_library_is_unknown_for_that_check_only(gate_kind, monkeypatch):
     monkeypatch.setattr(GateKind, "REQUIRES", {"psutil": lambda: False})
     prepared = _checks.prepare([{"name": "g", "kind": "gate", "gate": "open"},
-                                   {"name": "root", "kind": "disk", "paths": ["/"]}], 30)
+                                {"name": "root", "kind": "disk", "paths": ["/"]}], 30)
     results, _abandoned, _elapsed = _checks.run_checks(prepared, 2, 10)
     assert results[0]["status"] == "unknown"
     assert "missing Python library on this host: psutil (Debian/Ubuntu package python3-psutil" in results[0]["summary"]

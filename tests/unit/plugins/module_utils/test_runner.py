@@ -149,7 +149,7 @@ def test_forked_tasks_return_json_values_in_order():
 def test_a_task_that_holds_the_gil_is_killed_at_its_deadline_and_the_others_finish(busy):
     # Threads could not stop these: the whole run waited for them (60 s+ in the hardening issue).
     started = time.monotonic()
-    outcome = run_forked([(busy, 1.0), (lambda: "fine", 10), (lambda: forked_from(), 10)], max_workers=3)
+    outcome = run_forked([(busy, 1.0), (lambda: "fine", 10), (forked_from, 10)], max_workers=3)
     elapsed = time.monotonic() - started
     value, exc, _duration = outcome.results[0]
     assert value is None and isinstance(exc, TaskTimeout) and str(exc) == "timed out after 1 s"
@@ -171,7 +171,7 @@ def test_errors_cross_the_process_boundary_with_their_kind():
     def dies():
         os.kill(os.getpid(), signal.SIGKILL)
 
-    outcome = run_forked([(user_error, 10), (bug, 10), (missing, 10), (dies, 10), (lambda: object(), 10)])
+    outcome = run_forked([(user_error, 10), (bug, 10), (missing, 10), (dies, 10), (object, 10)])
     errors = [r[1] for r in outcome.results]
     assert isinstance(errors[0], SreHealthError) and str(errors[0]).startswith("option pattern: '('")
     assert isinstance(errors[1], ChildFailure) and errors[1].type_name == "KeyError" and "boom" in str(errors[1])
@@ -182,7 +182,7 @@ def test_errors_cross_the_process_boundary_with_their_kind():
 
 
 def test_every_child_is_reaped():
-    outcome = run_forked([(lambda: os.getpid(), 10)])
+    outcome = run_forked([(os.getpid, 10)])
     pid = outcome.results[0][0]
     with pytest.raises(OSError):
         os.kill(pid, 0)
