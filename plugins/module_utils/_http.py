@@ -32,6 +32,7 @@ from ansible_collections.sre.health.plugins.module_utils._errors import OptionEr
 from ansible_collections.sre.health.plugins.module_utils._kind import Config
 from ansible_collections.sre.health.plugins.module_utils._status import (
     CRITICAL,
+    MAX_TIMEOUT,
     OK,
     UNKNOWN,
     check_timeout,
@@ -128,16 +129,16 @@ def _seconds(params, option, accepted, allow_none=False):
     value = params.get(option) if allow_none else _get(params, option)
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
-        raise OptionError(option, value, accepted)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_TIMEOUT:
+        raise OptionError(option, value, "%s, at most %d (one day)" % (accepted, MAX_TIMEOUT))
     return float(value)
 
 
 def _timing(params):
     """timeout, retries, retry_delay and wait_timeout."""
     retries = _get(params, "retries")
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise OptionError("retries", retries, "a whole number from 0")
+    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= client.MAX_RETRIES:
+        raise OptionError("retries", retries, "a whole number from 0 to %d" % client.MAX_RETRIES)
     return dict(
         timeout=check_timeout("timeout", _get(params, "timeout"), allow_none=False),
         retries=retries,

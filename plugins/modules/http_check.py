@@ -97,8 +97,10 @@ options:
     type: dict
   timeout:
     description:
-      - Seconds to wait to connect, for each read of the answer, and for the whole body once the answer started.
-      - Each retry and each O(wait_timeout) probe has its own O(timeout).
+      - Seconds one attempt may take, as a whole: connecting, the headers and the body. A server that sends
+        one byte a second is stopped there too, and the check is C(critical), "timed out after N s".
+      - Each retry and each O(wait_timeout) probe has its own O(timeout); the whole request with its retries
+        ends within O(timeout) times (O(retries) + 1) plus the pauses between them. At most 86400 (one day).
     type: float
     default: 10
   retries:
@@ -108,6 +110,7 @@ options:
         V(POST) included.
       - Retries go through urllib3's C(Retry) on the requests adapter; C(Retry-After) headers are not honoured,
         so that the check returns in bounded time.
+      - From 0 to 10.
     type: int
     default: 0
   retry_delay:

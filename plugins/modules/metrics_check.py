@@ -101,7 +101,8 @@ options:
         type: str
   timeout:
     description:
-      - Seconds to connect, and in all to read the page. A timeout is C(critical).
+      - Seconds the whole request may take (connecting, the headers and the page), however slowly the server
+        sends. A timeout is C(critical). At most 86400 (one day).
     type: float
     default: 10
   validate_certs:

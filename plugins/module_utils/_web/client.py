@@ -18,6 +18,7 @@ Thread-safe: every request uses its own session; nothing global is written at ru
 from __future__ import annotations
 
 import ssl
+import threading
 import time
 import warnings
 
@@ -49,6 +50,12 @@ else:
 MAX_REDIRECTS = 10
 # The longest single backoff pause, whatever retry_delay and retries say.
 MAX_BACKOFF = 60.0
+# At most this many retries of one request (each costs a timeout and a pause).
+MAX_RETRIES = 10
+# The exchange is abandoned this long after its limit, so that an ordinary timeout (a socket
+# timeout, with its retries) is reported by requests itself, with its phase and retry count;
+# only a peer that keeps trickling reaches the abandonment.
+GRACE = 1.0
 CHUNK = 65536
 
 
@@ -249,10 +256,52 @@ def _failed(exc, req, answer):
         answer.cert_der, answer.cert_error = separate_certificate(answer.url, req)
 
 
+def exchange_limit(req):
+    """The seconds a whole exchange may take: each attempt its ``timeout``, plus the pauses
+    between attempts (BackoffRetry's: ``retry_delay * 2**(n-1)``, each at most MAX_BACKOFF)."""
+    pauses = sum(min(MAX_BACKOFF, req.retry_delay * 2 ** n) for n in range(req.retries)) if req.retry_delay else 0.0
+    return req.timeout * (req.retries + 1) + pauses
+
+
+def _late(req, answer, limit):
+    """The answer of an exchange that passed its limit: what was known then, and the timeout."""
+    late = Answer(req.url)
+    late.code, late.reason, late.headers, late.url = answer.code, answer.reason, answer.headers, answer.url
+    phase = "reading the body" if answer.code is not None else "waiting for the answer"
+    late.failure = Failure("timed out after %g s" % round(limit, 3), phase)
+    late.elapsed_ms = limit * 1000.0
+    return late
+
+
 def send(req):
     """Send ``req`` (with its retries and redirects); return an :class:`Answer`. Never raises for
-    network trouble."""
+    network trouble.
+
+    One deadline covers the whole exchange (connect, headers, body, retries): socket timeouts
+    alone do not, since a peer that sends one byte a second never lets a read time out. The
+    exchange runs in a daemon thread; at :func:`exchange_limit` (and GRACE) it is abandoned (its
+    socket closes with the process) and the answer is a timeout, with what had arrived by then.
+    """
     answer = Answer(req.url)
+    done = threading.Event()
+
+    def exchange():
+        try:
+            _exchange(req, answer)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=exchange, name="sre-health-http")
+    worker.daemon = True
+    worker.start()
+    limit = exchange_limit(req)
+    if not done.wait(limit + GRACE):
+        return _late(req, answer, limit)
+    return answer
+
+
+def _exchange(req, answer):
+    """The exchange itself, filling ``answer``."""
     started = time.monotonic()
     session = _session(req)
     try:
@@ -260,16 +309,15 @@ def send(req):
             response = session.request(req.method, req.url, **_request_kwargs(req))
         except requests.exceptions.RequestException as exc:
             _failed(exc, req, answer)
-            return answer
+            return
         except (OSError, ValueError) as exc:
             # TLS files that changed since they were checked, reported from deep inside requests
             answer.failure = Failure("cannot use the TLS files: %s" % shorten(str(exc)))
-            return answer
+            return
         try:
             _take(response, req, answer)
             _read_body(response, req, answer, _deadline(response, req))
             answer.elapsed_ms = (time.monotonic() - started) * 1000.0
-            return answer
         finally:
             response.close()
     finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import json
 import ssl
+import time
 
 import pytest
 
@@ -525,3 +526,36 @@ def test_checks_run_concurrently_in_worker_threads(web4, refused):
         assert value[0]["name"] == url
         statuses.append(value[0]["status"])
     assert statuses == ["ok", "critical", "critical", "ok"] * 3
+
+
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_one_deadline_covers_the_whole_exchange_against_a_trickling_server(part):
+    # One byte every half second never lets a socket read time out: with timeout 5 this took 91 s,
+    # and the slow headers were even reported ok.
+    server = S.TrickleServer(part)
+    try:
+        started = time.monotonic()
+        result = check(url=server.url("/health"), timeout=2)
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+    assert result["status"] == "critical"
+    phase = "waiting for the answer" if part == "headers" else "reading the body"
+    assert "timed out after 2 s (%s)" % phase in result["summary"]
+    assert elapsed < 15  # the trickle alone would take hours; a bound, not a timing test
+
+
+@pytest.mark.parametrize("retries, ok", [(10, True), (11, False), (2000, False), (10 ** 15, False)])
+def test_retries_are_bounded(retries, ok):
+    # 2000 ended in RecursionError, 1e15 never returned.
+    if ok:
+        assert _http.validate({"url": "http://127.0.0.1/", "retries": retries}).retries == retries
+        return
+    with pytest.raises(OptionError) as err:
+        _http.validate({"url": "http://127.0.0.1/", "retries": retries})
+    assert "option retries: %r is invalid; accepted: a whole number from 0 to 10" % retries in str(err.value)
+
+
+def test_the_exchange_limit_adds_every_attempt_and_pause():
+    req = client.Request("http://127.0.0.1/", timeout=2.0, retries=3, retry_delay=1.0)
+    assert client.exchange_limit(req) == 2.0 * 4 + 1 + 2 + 4

@@ -27,6 +27,7 @@ from ansible_collections.sre.health.plugins.module_utils._status import (
     compile_thresholds,
 )
 from ansible_collections.sre.health.plugins.module_utils._units import BYTES, COUNT, SECONDS
+from ansible_collections.sre.health.tests.unit.plugins.module_utils import servers as S
 
 prometheus_client = pytest.importorskip("prometheus_client")
 pytest.importorskip("requests")
@@ -646,3 +647,18 @@ def test_bad_ranges_name_the_expectation(expect, option, fragment):
         check("http://127.0.0.1:1/metrics", expect)
     assert err.value.option == option
     assert fragment in str(err.value)
+
+
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_a_trickling_metrics_page_ends_at_the_timeout(part):
+    # 91 s with timeout 5 before one deadline covered the whole request.
+    server = S.TrickleServer(part)
+    try:
+        started = time.monotonic()
+        results = check(server.url("/metrics"), [{"metric": "up"}], timeout=2)
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+    assert len(results) == 1 and results[0]["status"] == "critical"
+    assert "timed out after 2 s" in results[0]["summary"]
+    assert elapsed < 15  # a bound far below the trickle's hours, not a timing test
