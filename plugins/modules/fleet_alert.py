@@ -141,10 +141,16 @@ attributes:
     details: Returns the notices that would be sent (in RV(sent) and RV(recovered)); sends nothing and writes no
       state.
 notes:
-  - Runs sharing one O(state_file) (job slices on one node) take turns, through an exclusive lock on its directory
-    held from reading the state to writing it, so that none drops another's update. A run waits at most O(timeout)
+  - Runs sharing one O(state_file) (job slices on one node) take turns, through an exclusive lock on
+    C(<state_file>.lock) held from reading the state to writing it, so that none drops another's update. A run waits at most O(timeout)
     plus 30 seconds for the lock, then goes on without it, with a warning. In check mode nothing is locked.
-  - The request honours the controller's proxy environment variables, as Ansible's C(open_url) does.
+  - The request goes through requests (the collection's one HTTP client) and honours the controller's proxy
+    environment variables. A receiver that answers slowly is cut off at the attempt's share of O(timeout),
+    however slowly it sends; only the first 4 KiB of an answer are read; a malformed answer counts as an
+    undelivered notice.
+requirements:
+  - requests (C(python3-requests)) on the controller; execution environments built from
+    C(meta/execution-environment.yml) have it.
 seealso:
   - module: sre.health.health_check
 """
@@ -249,14 +255,18 @@ fleet:
   sample: {"hosts": 3, "healthy": 1, "degraded": 1, "unhealthy": 1, "status": "critical", "firing": 2}
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.sre.health.plugins.module_utils._alert import cycle, options
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
+from ansible_collections.sre.health.plugins.module_utils._kind import PACKAGES
+from ansible_collections.sre.health.plugins.module_utils._web import client
 
 
 def main():
     module = AnsibleModule(argument_spec=options.OPTIONS, supports_check_mode=True)
+    if not client.available():
+        module.fail_json(msg=missing_required_lib(PACKAGES["requests"]))
     try:
         config = options.validate(module.params)
         result = cycle.run_config(config, module.params["results"], check_mode=module.check_mode)

@@ -4,17 +4,19 @@
 
 """Delivering alert payloads: every POST within one time bound, retried with backoff.
 
-``http_post`` uses Ansible's open_url (no third-party library); the lead moves it onto the
-collection's shared HTTP client.
+``http_post`` sends through the collection's one HTTP client (``_web.client``): one deadline
+for the whole exchange however slowly the receiver answers, a bounded read of the answer, and
+any malformed answer (a 2 MB header line, thousands of headers) an undelivered notice, never a
+traceback.
 """
 
 from __future__ import annotations
 
-import socket
 import time
 
 from ansible_collections.sre.health.plugins.module_utils._alert.payloads import shorten
 from ansible_collections.sre.health.plugins.module_utils._duration import format_duration
+from ansible_collections.sre.health.plugins.module_utils._web import client
 
 # First pause between two attempts of one POST; doubled after each attempt.
 BACKOFF = 0.5
@@ -66,51 +68,40 @@ def deliver(batches, post, cfg, clock=time.monotonic, sleep=time.sleep):
     return outcome
 
 
-def http_post(url, headers, validate_certs, ca_path):
-    """A ``post(body, timeout)`` for deliver(), with Ansible's open_url (no third-party library)."""
-    from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
-    from ansible.module_utils.urls import SSLValidationError, open_url
-    from urllib.error import HTTPError, URLError
+# What is read of a receiver's answer: enough for an error text, never its whole body.
+ANSWER_KEPT = 4096
+ANSWER_MAX = 1024 * 1024
 
+
+def _answer_failure(answer, timeout):
+    """PostFailed for an answer that is not a 2xx, or None."""
+    failure = answer.failure
+    if failure is not None:
+        if failure.reason.startswith("timed out"):
+            return PostFailed("no answer within %s" % format_duration(timeout), True)
+        if failure.tls:
+            return PostFailed("TLS verification failed: %s" % shorten(failure.reason, 300), False)
+        return PostFailed(shorten(failure.text(), 300), True)
+    if 200 <= answer.code < 300:
+        return None
+    reason = "HTTP %d %s" % (answer.code, shorten(answer.reason or "", 100))
+    detail = answer.body.decode("utf-8", "replace").strip() if answer.body else ""
+    if detail:
+        reason = "%s: %s" % (reason.strip(), shorten(detail, 200))
+    return PostFailed(reason.strip(), answer.code >= 500 or answer.code in (408, 429))
+
+
+def http_post(url, headers, validate_certs, ca_path):
+    """A ``post(body, timeout)`` for deliver(), through the shared HTTP client."""
     send_headers = {"Content-Type": "application/json", "User-Agent": "sre.health-fleet_alert"}
     send_headers.update(headers)
 
     def post(body, timeout):
-        try:
-            response = open_url(url, data=body, headers=send_headers, method="POST", timeout=timeout,
-                                validate_certs=validate_certs, ca_path=ca_path, follow_redirects="none",
-                                http_agent=send_headers["User-Agent"])
-            try:
-                code = response.getcode()
-                response.read(65536)
-            finally:
-                response.close()
-        except HTTPError as exc:
-            detail = ""
-            try:
-                detail = exc.read(200).decode("utf-8", "replace").strip()
-            except (OSError, ValueError, AttributeError):
-                pass
-            reason = "HTTP %d %s" % (exc.code, exc.reason or "")
-            if detail:
-                reason += ": %s" % shorten(detail, 200)
-            raise PostFailed(reason.strip(), exc.code >= 500 or exc.code in (408, 429))
-        except SSLValidationError as exc:
-            raise PostFailed("TLS verification failed: %s" % shorten(exc, 300), False)
-        except (socket.timeout, TimeoutError):
-            raise PostFailed("no answer within %s" % format_duration(timeout), True)
-        except URLError as exc:
-            reason = exc.reason
-            if isinstance(reason, (socket.timeout, TimeoutError)):
-                raise PostFailed("no answer within %s" % format_duration(timeout), True)
-            if isinstance(reason, ConnectionRefusedError):
-                raise PostFailed("connection refused", True)
-            raise PostFailed("cannot connect: %s" % shorten(reason, 300), True)
-        except (UrlsConnectionError, OSError) as exc:
-            raise PostFailed("cannot connect: %s" % shorten(exc, 300), True)
-        except ValueError as exc:
-            raise PostFailed("cannot send: %s" % shorten(exc, 300), False)
-        if not 200 <= code < 300:
-            raise PostFailed("HTTP %d (a 2xx answer was expected)" % code, code >= 500)
+        request = client.Request(url, method="POST", headers=send_headers, data=body, timeout=timeout,
+                                 validate_certs=validate_certs, ca_path=ca_path, follow_redirects=False,
+                                 keep_bytes=ANSWER_KEPT, max_bytes=ANSWER_MAX)
+        failed = _answer_failure(client.send(request), timeout)
+        if failed is not None:
+            raise failed
 
     return post

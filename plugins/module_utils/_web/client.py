@@ -288,6 +288,8 @@ def send(req):
     def exchange():
         try:
             _exchange(req, answer)
+        except Exception as exc:  # noqa: B902 - a malformed answer is a failed request, never a traceback
+            answer.failure = Failure("unreadable answer: %s: %s" % (type(exc).__name__, shorten(str(exc))))
         finally:
             done.set()
 

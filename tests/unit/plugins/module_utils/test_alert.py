@@ -433,6 +433,24 @@ def test_http_post_to_a_webhook_that_never_answers_returns():
         hole.close()
 
 
+@pytest.mark.parametrize("mode", ["trickle", "long-header", "many-headers", "garbage"])
+def test_http_post_to_a_hostile_receiver_is_a_bounded_undelivered_notice(mode):
+    # A receiver answering one byte a second held a delivery 91 s; a 2 MB header line or 5000
+    # headers raised a traceback and lost the alert state.
+    hostile = W.Hostile(mode)
+    try:
+        started = time.monotonic()
+        with pytest.raises(delivery.PostFailed) as info:
+            delivery.http_post(hostile.url, {}, True, None)(b"{}", 2.0)
+        elapsed = time.monotonic() - started
+    finally:
+        hostile.close()
+    assert info.value.retry and "Traceback" not in info.value.reason
+    if mode == "trickle":
+        assert info.value.reason == "no answer within 2s"
+    assert elapsed < 15  # far below the trickle's hours; a bound, not a timing test
+
+
 # --- state -----------------------------------------------------------------------------------
 
 def test_state_is_atomic_owner_only_and_url_free(tmp_path):

@@ -101,3 +101,47 @@ def closed_port():
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     return sock, "http://127.0.0.1:%d%s" % (sock.getsockname()[1], TOKEN_PATH)
+
+
+class Hostile(TcpServer):
+    """A receiver that reads the POST, then answers in a way built to hurt its client.
+
+    ``mode``: "trickle" (a status line and headers at one byte every half second, never ending),
+    "long-header" (one 2 MB header line), "many-headers" (5000 headers), "garbage" (not HTTP).
+    """
+
+    def __init__(self, mode):
+        self.answer_mode = mode
+        self._quit = threading.Event()
+        super(Hostile, self).__init__("127.0.0.1", "silent")
+
+    def _answer(self):
+        if self.answer_mode == "long-header":
+            return b"HTTP/1.1 200 OK\r\nX-Huge: " + b"a" * (2 * 1024 * 1024) + b"\r\nContent-Length: 0\r\n\r\n"
+        if self.answer_mode == "many-headers":
+            return b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(5000)) + b"Content-Length: 0\r\n\r\n"
+        return b"\x00\xffnot http at all\r\n\r\n"
+
+    def _handle(self, conn):
+        try:
+            conn.settimeout(5)
+            conn.recv(65536)
+            if self.answer_mode != "trickle":
+                conn.sendall(self._answer())
+                return
+            for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100000:
+                if self._quit.wait(0.5):
+                    return
+                conn.sendall(bytes([byte]))
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d%s" % (self.port, TOKEN_PATH)
+
+    def close(self):
+        self._quit.set()
+        super(Hostile, self).close()

@@ -159,6 +159,22 @@ def test_webhook_refusing_connections_does_not_fail_the_task(state):
     assert_clean(run, state)
 
 
+@pytest.mark.parametrize("mode", ["trickle", "long-header", "many-headers"])
+def test_a_hostile_webhook_is_an_undelivered_notice_and_the_state_is_saved(state, mode):
+    hostile = W.Hostile(mode)
+    try:
+        run = alert(hostile.url, state, BAD, timeout=3, retries=0)
+    finally:
+        hostile.close()
+    assert not run.failed, run.result
+    (failed,) = run.result["undelivered"]
+    assert failed["key"] == "web1/disk:/var"
+    with open(state) as handle:
+        saved = json.load(handle)
+    assert "web1/disk:/var" in json.dumps(saved)  # kept, to be sent again next run
+    assert_clean(run, state)
+
+
 def test_webhook_that_never_answers_does_not_hang_the_task(state):
     hole = W.BlackHole()
     try:
