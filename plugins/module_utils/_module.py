@@ -15,8 +15,10 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
 from ansible_collections.sre.health.plugins.module_utils._kind import missing_libraries, raw_secrets
+from ansible_collections.sre.health.plugins.module_utils._checks import run_checks
 from ansible_collections.sre.health.plugins.module_utils._status import (
     FAIL_ON_CHOICES,
+    check_timeout,
     compile_thresholds,
     should_fail,
     summarize,
@@ -25,6 +27,11 @@ from ansible_collections.sre.health.plugins.module_utils._status import (
 COMMON_OPTIONS = dict(
     fail_on=dict(type="str", default="critical", choices=list(FAIL_ON_CHOICES)),
     thresholds=dict(type="dict"),
+)
+
+# A standalone check module's deadline (health_check has its own, per entry and overall).
+DEADLINE_OPTIONS = dict(
+    check_timeout=dict(type="float", default=30),
 )
 
 
@@ -38,6 +45,7 @@ def argument_spec(kind):
 def module_for(kind, supports_check_mode=True, extra_options=None):
     """The AnsibleModule of ``kind``'s standalone module: its options, constraints and the common ones."""
     spec = argument_spec(kind)
+    spec.update(DEADLINE_OPTIONS)
     spec.update(extra_options or {})
     return AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kind.CONSTRAINTS)
 
@@ -68,13 +76,19 @@ def prepare(module, kind):
 
 
 def run_module(kind, name=None):
-    """The whole run of ``kind``'s standalone module: build, validate once, run, exit."""
+    """The whole run of ``kind``'s standalone module: build, validate once, run, exit.
+
+    The check runs as health_check runs it: in a child process stopped at ``check_timeout``.
+    """
     module = module_for(kind)
-    config, compiled = prepare(module, kind)
     try:
-        results = kind.run(config, compiled, name or kind.KIND)
+        deadline = check_timeout("check_timeout", module.params["check_timeout"], allow_none=False)
     except SreHealthError as exc:
         fail(module, exc)
+    config, compiled = prepare(module, kind)
+    check = dict(name=name or kind.KIND, kind_name=kind.KIND, kind=kind, config=config, compiled=compiled,
+                 timeout=deadline)
+    results, _abandoned, _elapsed = run_checks([check], 1, deadline + 5.0)
     exit_results(module, results, module.params["fail_on"])
 
 

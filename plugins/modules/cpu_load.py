@@ -17,6 +17,7 @@ author:
   - sre.health developers (!UNKNOWN)
 extends_documentation_fragment:
   - sre.health.checks
+  - sre.health.deadline
 requirements:
   - psutil (Debian/Ubuntu package C(python3-psutil)) on the target
 options:

@@ -22,6 +22,7 @@ author:
   - sre.health developers (!UNKNOWN)
 extends_documentation_fragment:
   - sre.health.checks
+  - sre.health.deadline
 options:
   paths:
     description:

@@ -37,6 +37,7 @@ author:
   - sre.health developers (!UNKNOWN)
 extends_documentation_fragment:
   - sre.health.checks
+  - sre.health.deadline
 requirements:
   - requests (Debian/Ubuntu package C(python3-requests)) on the managed host.
   - cryptography (Debian/Ubuntu package C(python3-cryptography)) on the managed host, for V(cert_days_left) of

@@ -32,6 +32,7 @@ author:
   - sre.health developers (!UNKNOWN)
 extends_documentation_fragment:
   - sre.health.checks
+  - sre.health.deadline
 requirements:
   - requests (Debian/Ubuntu package C(python3-requests)) on the managed host.
   - prometheus_client (Debian/Ubuntu package C(python3-prometheus-client)) on the managed host.

@@ -29,6 +29,7 @@ author:
   - sre.health developers (!UNKNOWN)
 extends_documentation_fragment:
   - sre.health.checks
+  - sre.health.deadline
 requirements:
   - cryptography (Debian/Ubuntu package C(python3-cryptography)) on the managed host, only with O(tls=true).
 options:

@@ -286,6 +286,30 @@ def test_log_scan_counts_and_fails_on_critical(app_log, check_mode):
     assert_no_traceback(run)
 
 
+@pytest.mark.parametrize("module", ["log_scan", "health_check"])
+def test_a_backtracking_log_pattern_ends_at_the_check_timeout(tmp_path, module):
+    # A log line of 34 a's and a "!" against (a+)+$ held health_check 60 s+ with check_timeout 5.
+    log = tmp_path / "evil.log"
+    now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    log.write_text("%s %s\n%s all is well\n" % (now, "a" * 34 + "!", now))
+    scan = {"path": str(log), "since": "1h", "patterns": [{"name": "evil", "regex": "(a+)+$"}]}
+    if module == "log_scan":
+        run = run_module("log_scan", dict(scan, check_timeout=3, fail_on="never"))
+    else:
+        run = run_module("health_check", {"checks": [
+            dict(scan, name="logs", kind="log", check_timeout=3),
+            {"name": "memory", "kind": "memory", "thresholds": {"used_percent": {"warning": "", "critical": ""}}},
+        ], "fail_on": "never"})
+    assert not run.failed, run.result
+    checks = run.result["checks"]
+    evil = [c for c in checks if c["kind"] == "log"]
+    assert len(evil) == 1 and evil[0]["status"] == "unknown"
+    assert evil[0]["summary"].endswith("check timed out after 3 s")
+    assert len(checks) == (1 if module == "log_scan" else 2)
+    assert run.elapsed < 30  # the pattern alone would take hours; a bound, not a timing test
+    assert_no_traceback(run)
+
+
 def test_log_scan_needs_no_third_party_library(python_bare, app_log):
     run = run_module("log_scan", {"path": app_log, "since": "1h", "patterns": [{"name": "errors", "regex": "ERROR"}]},
                      python=python_bare)

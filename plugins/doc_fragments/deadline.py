@@ -1,0 +1,22 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sre.health contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment(object):
+
+    # The deadline of a standalone check module.
+    DOCUMENTATION = r"""
+options:
+  check_timeout:
+    description:
+      - Seconds the whole check may take. The check runs in a child process that is stopped there,
+        whatever it meets (a pattern that backtracks, a huge answer, a peer that never finishes), and
+        the result is then C(unknown), "timed out after N s". The check's own, shorter timeouts apply
+        inside this bound.
+      - From more than 0 to 86400 (one day), as in M(sre.health.health_check).
+    type: float
+    default: 30
+"""
