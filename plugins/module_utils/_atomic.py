@@ -14,16 +14,47 @@ import os
 import tempfile
 
 
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's live process
+    return True
+
+
+def remove_orphans(directory, prefix):
+    """Remove the temporary files that writers killed mid-write left (``<prefix><pid>.*.tmp``
+    whose pid no longer runs); a live writer's file stays."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(".tmp")):
+            continue
+        pid = name[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            try:
+                os.unlink(os.path.join(directory, name))
+            except OSError:
+                pass
+
+
 def write_atomically(path, data, mode=0o600, dir_mode=0o755):
     """Write ``data`` (bytes) to ``path``: a temporary file in the same directory with ``mode``,
     fsync, rename over ``path``, fsync the directory. Creates missing directories with ``dir_mode``.
 
-    Raises OSError; the temporary file is removed whatever happens.
+    Raises OSError; the temporary file is removed whatever happens, and the ones that killed
+    writers left behind are removed by the next write.
     """
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         os.makedirs(directory, dir_mode)
-    fd, temp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    prefix = "." + os.path.basename(path) + "."
+    remove_orphans(directory, prefix)
+    fd, temp = tempfile.mkstemp(dir=directory, prefix="%s%d." % (prefix, os.getpid()), suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), mode)

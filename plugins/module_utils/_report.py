@@ -17,6 +17,7 @@ import json
 import math
 import os
 import re
+import tempfile
 import xml.etree.ElementTree as ET
 
 from ansible_collections.sre.health.plugins.module_utils._atomic import write_atomically
@@ -136,9 +137,10 @@ def check_directory(directory):
     try:
         if not os.path.isdir(directory):
             os.makedirs(directory, 0o755)
-        probe = os.path.join(directory, ".sre-health-write-test.%d" % os.getpid())
-        with open(probe, "wb"):
-            pass
+        # A file this process creates exclusively (O_EXCL, a fresh name): never one planted there,
+        # never through a symlink.
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=".sre-health-write-test.")
+        os.close(fd)
         os.unlink(probe)
     except OSError as exc:
         raise ReportError("option dir: %r is not a writable directory (%s); accepted: a directory this user can "
