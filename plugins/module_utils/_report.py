@@ -29,6 +29,7 @@ from ansible_collections.sre.health.plugins.module_utils._status import (
     UNKNOWN,
     WARNING,
     health,
+    safe_text,
     worst,
 )
 
@@ -42,6 +43,13 @@ SEVERITY_ORDER = {CRITICAL: 0, WARNING: 1, UNKNOWN: 2, OK: 3}
 NO_RESULT = "no result: unreachable or failed before the check"
 BASENAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
+# Text from hosts is never trusted to be short: names and summaries in reports are cut here,
+# saying so.
+MAX_NAME = 200
+MAX_SUMMARY = 2000
+# What XML 1.0 forbids (a reason phrase or a log line may carry it): shown as U+FFFD.
+_XML_FORBIDDEN_RE = re.compile(u"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
 
 class ReportError(SreHealthError):
     """A bad option or an unwritable directory; the message names the option, the value and what is accepted."""
@@ -51,6 +59,19 @@ class ReportError(SreHealthError):
 
 def _status(value):
     return value if value in STATUSES else UNKNOWN
+
+
+def _text(value, limit):
+    """``value`` as valid UTF-8 text of at most ``limit`` characters; a cut says how much was left out."""
+    text = safe_text(str(value or ""))
+    if len(text) <= limit:
+        return text
+    return "%s... (cut: %d more characters)" % (text[:limit], len(text) - limit)
+
+
+def xml_text(text):
+    """``text`` without the characters XML 1.0 forbids (replaced by U+FFFD)."""
+    return _XML_FORBIDDEN_RE.sub(u"\ufffd", text)
 
 
 def normalize(results, hosts=None):
@@ -74,10 +95,10 @@ def normalize(results, hosts=None):
             metrics = check.get("metrics") if isinstance(check.get("metrics"), dict) else {}
             duration = check.get("duration_ms")
             checks.append({
-                "name": str(check.get("name") or "check %d" % (number + 1)),
-                "kind": str(check.get("kind") or "unknown"),
+                "name": _text(check.get("name") or "check %d" % (number + 1), MAX_NAME),
+                "kind": _text(check.get("kind") or "unknown", MAX_NAME),
                 "status": _status(check.get("status")),
-                "summary": str(check.get("summary") or ""),
+                "summary": _text(check.get("summary"), MAX_SUMMARY),
                 "metrics": metrics,
                 "thresholds": check.get("thresholds") if isinstance(check.get("thresholds"), dict) else {},
                 "duration_ms": duration if _is_number(duration) else None,
@@ -87,7 +108,7 @@ def normalize(results, hosts=None):
             "host": entry["host"],
             "status": status,
             "health": health(status),
-            "summary": str(entry.get("summary") or ""),
+            "summary": _text(entry.get("summary"), MAX_SUMMARY),
             "checks": checks,
         }
     for host in hosts or []:
@@ -172,23 +193,24 @@ def render_junit(hosts, fleet, generated, context):
     for host in hosts:
         cases = host["checks"] or [{"name": "health_check", "kind": "health_check", "status": host["status"],
                                     "summary": host["summary"], "duration_ms": None}]
-        suite = ET.SubElement(root, "testsuite", name=host["host"], tests=str(len(cases)), skipped="0",
-                              timestamp=generated[:19], hostname=host["host"])
+        suite = ET.SubElement(root, "testsuite", name=xml_text(host["host"]), tests=str(len(cases)), skipped="0",
+                              timestamp=generated[:19], hostname=xml_text(host["host"]))
         failures = errors = 0
         elapsed = 0.0
         for check in cases:
             elapsed += (check.get("duration_ms") or 0.0) / 1000.0
-            classname = "%s.%s" % (host["host"], check["kind"])
-            case = ET.SubElement(suite, "testcase", name=check["name"], classname=classname,
+            classname = xml_text("%s.%s" % (host["host"], check["kind"]))
+            case = ET.SubElement(suite, "testcase", name=xml_text(check["name"]), classname=classname,
                                  time=_seconds(check.get("duration_ms")))
+            summary = xml_text(check["summary"])
             if check["status"] == CRITICAL:
                 failures += 1
-                ET.SubElement(case, "failure", message=check["summary"], type="critical").text = check["summary"]
+                ET.SubElement(case, "failure", message=summary, type="critical").text = summary
             elif check["status"] == UNKNOWN:
                 errors += 1
-                ET.SubElement(case, "error", message=check["summary"], type="unknown").text = check["summary"]
+                ET.SubElement(case, "error", message=summary, type="unknown").text = summary
             else:
-                ET.SubElement(case, "system-out").text = "%s: %s" % (check["status"].upper(), check["summary"])
+                ET.SubElement(case, "system-out").text = "%s: %s" % (check["status"].upper(), summary)
         suite.set("failures", str(failures))
         suite.set("errors", str(errors))
         suite.set("time", "%.3f" % elapsed)

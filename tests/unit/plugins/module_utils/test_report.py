@@ -107,6 +107,25 @@ def test_junit_validates_against_the_schema_and_maps_statuses(tmp_path):
     assert suites['evil"\\host'].find("testcase").get("name") == MARKUP
 
 
+def test_hostile_text_is_well_formed_xml_and_cut_where_too_long(tmp_path):
+    # A summary with control characters (an HTTP reason phrase, a log line) made the JUnit file
+    # invalid XML; text from hosts was never cut.
+    hostile = "HTTP 200 \x00\x07\x1b[31mred\x0b \ud83d end"
+    results = [{"host": "h\x01", "status": "critical", "health": "unhealthy", "summary": "x" * 100000,
+                "checks": [check("c\x02", "critical", hostile), check("long", "ok", "y" * 100000)]}]
+    paths, _fleet = write(tmp_path, results=results, hosts=[])
+    import xml.etree.ElementTree as ET
+    root = ET.parse(paths["junit"]).getroot()  # parses: well-formed
+    failure = root.find("testsuite/testcase/failure")
+    assert failure.get("message") == u"HTTP 200 \ufffd\ufffd\ufffd[31mred\ufffd \\ud83d end"
+    with open(paths["json"]) as handle:
+        document = json.load(handle)
+    host = document["hosts"][0]
+    assert host["summary"] == "x" * 2000 + "... (cut: 98000 more characters)"
+    assert host["checks"][1]["summary"].endswith("... (cut: 98000 more characters)")
+    assert os.path.getsize(paths["html"]) < 50000
+
+
 def test_prometheus_textfile_parses_and_is_unique(tmp_path):
     parser = pytest.importorskip("prometheus_client.parser")
     paths, _fleet = write(tmp_path)
