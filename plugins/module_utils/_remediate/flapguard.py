@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import os
 import time
 
 from ansible_collections.sre.health.plugins.module_utils import _statefile
@@ -34,8 +35,10 @@ class RestartLog(object):
     """Restart times per unit, loaded from and saved to the state file.
 
     The file is ``{"version": 1, "units": {"nginx.service": [epoch seconds, ...]}}``. A file that
-    is missing starts empty; one that cannot be read or parsed is reported (``problem``) and
-    starts empty too, and the next save replaces it whole.
+    was never written starts empty. One that cannot be read or parsed, or that is missing while
+    its lock file shows an earlier remediation (deleted), is reported (``problem``): the guard
+    then cannot count restarts, so it fails closed (no restart on that run); the log starts empty
+    and the next save replaces it whole, so the run after that counts again.
     """
 
     def __init__(self, path):
@@ -45,8 +48,12 @@ class RestartLog(object):
         self.rebuild = False
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path, lock_existed=None):
+        """The log at ``path``. ``lock_existed``: whether its lock file was there before this run
+        took the lock (None: look now), the sign of an earlier remediation."""
         log = cls(path)
+        if lock_existed is None:
+            lock_existed = os.path.exists(path + ".lock")
         try:
             data = _statefile.read_json(path)
         except _statefile.InvalidState as exc:
@@ -54,17 +61,24 @@ class RestartLog(object):
         except _statefile.UnreadableState as exc:
             problem = str(exc)
         else:
-            if data is None:
-                return log
-            problem = _layout_problem(data)
-            if problem:
-                problem = "%s is not a valid restart log (%s)" % (path, problem)
-            else:
+            problem = cls._problem(path, data, lock_existed)
+            if problem is None and data is not None:
                 log.units = dict((unit, sorted(float(s) for s in stamps)) for unit, stamps in data["units"].items())
         if problem:
             log.problem = problem
             log.rebuild = True
         return log
+
+    @staticmethod
+    def _problem(path, data, lock_existed):
+        """Why the content read from ``path`` cannot be trusted as the restart history, or None."""
+        if data is None:
+            if lock_existed:
+                return ("%s is missing, but %s.lock shows an earlier remediation: the restart history was deleted"
+                        % (path, path))
+            return None
+        problem = _layout_problem(data)
+        return "%s is not a valid restart log (%s)" % (path, problem) if problem else None
 
     def recent(self, unit, now, window):
         """Restart times of ``unit`` inside the window that ends at ``now`` (a time in the future counts)."""

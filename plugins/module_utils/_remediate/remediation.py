@@ -93,12 +93,14 @@ def _guarded_restarts(plan, cfg, check_mode, warnings):
             log = flapguard.RestartLog.load(cfg.state_file)
             outcomes = _decide(plan, log, cfg, True, restarted)
         else:
+            lock_existed = os.path.exists(cfg.state_file + ".lock")
             with flapguard.locked(cfg.state_file, cfg.restart_timeout, systemd._monotonic, systemd._sleep):
-                log = flapguard.RestartLog.load(cfg.state_file)
+                log = flapguard.RestartLog.load(cfg.state_file, lock_existed)
                 outcomes = _decide(plan, log, cfg, False, restarted)
         if log.problem:
-            warnings.append("flap guard: %s; %s" % (log.problem, "it would be rebuilt" if check_mode else
-                                                    "rebuilt it with no restart history"))
+            warnings.append("flap guard: %s; %s" % (log.problem, "nothing would be restarted, and it would be rebuilt"
+                                                    if check_mode else "nothing was restarted on this run; rebuilt it "
+                                                    "with no restart history"))
         return outcomes, restarted
     if not check_mode and os.path.exists(cfg.state_file):
         # Healthy: only repair a damaged log, so that the guard works on the next failure.
@@ -126,6 +128,11 @@ def _decide(plan, log, cfg, check_mode, restarted):
         if reason is None:
             continue
         unit = result["unit"]
+        if log.problem:
+            # Fail closed: without a trustworthy history the guard cannot count restarts.
+            outcomes[unit] = (SKIPPED_FLAP_GUARD, "%s; the flap guard cannot count its restarts (%s), so nothing is "
+                              "restarted on this run" % (reason, log.problem))
+            continue
         if not log.allowed(unit, now, cfg.window, cfg.max_restarts):
             wait = log.next_allowed(unit, now, cfg.window, cfg.max_restarts) - now
             outcomes[unit] = (SKIPPED_FLAP_GUARD, "%s; %s, next restart allowed in %s"

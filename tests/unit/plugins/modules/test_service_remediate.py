@@ -124,6 +124,30 @@ def test_a_restart_systemctl_refuses_is_still_failing_and_counted(standin, tmp_p
     assert oct(os.stat(state).st_mode & 0o777) == "0o600"
 
 
+def test_a_damaged_or_deleted_restart_log_fails_closed(standin, tmp_path):
+    # A damaged or deleted log let a third and fourth restart through inside the window.
+    python, record = standin
+    state = str(tmp_path / "restarts.json")
+    with open(state, "w") as handle:
+        handle.write('{"version": 1, "units": ')
+    for damage in ("corrupt", "deleted"):
+        if damage == "deleted":
+            os.unlink(state)  # the lock file of the first run stays, and tells
+        run = remediate(python, state, name=["app", "nginx"], settle=0)
+        assert not run.failed, run.result
+        app, nginx = run.result["checks"]
+        assert (app["outcome"], app["status"], app["action"]) == ("skipped_flap_guard", "critical", "none")
+        reason = "is not a valid restart log" if damage == "corrupt" else "the restart history was deleted"
+        assert "the flap guard cannot count its restarts" in app["summary"] and reason in app["summary"]
+        assert nginx["outcome"] == "healthy" and run.result["changed"] is False
+        assert restarts(record) == []
+        with open(state) as handle:
+            assert json.load(handle) == {"version": 1, "units": {}}  # rebuilt: the next run counts again
+    again = remediate(python, state, name=["app"], settle=0)
+    assert again.result["checks"][0]["action"] == "restart" and len(restarts(record)) == 1
+    assert_no_traceback(run)
+
+
 def test_a_corrupt_state_file_is_a_warning_and_rebuilt(standin, tmp_path):
     python, _record = standin
     state = str(tmp_path / "restarts.json")
