@@ -150,6 +150,10 @@ options:
         unit. Its directory is created when missing.
       - Read only when a unit needs a restart (or in check mode, to tell whether it would be allowed), written
         only when a unit is restarted or the file is damaged; never written in check mode.
+      - The guard fails closed. When the log is damaged, is not a regular file owned by the running user, or was
+        deleted while its lock file C(<state_file>.lock) shows an earlier remediation, no unit is restarted on that
+        run (each is C(critical), C(skipped_flap_guard), with the reason) and the log is rebuilt empty, so the next
+        run counts again. To forget the history on purpose, remove both files.
     type: path
     default: /var/lib/sre-health/service-restarts.json
 attributes:
