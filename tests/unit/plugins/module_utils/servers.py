@@ -367,7 +367,15 @@ class TcpServer(object):
         self.thread.join(2)
 
 
-class TrickleServer(object):
+def trickle(conn, data, pause, stop):
+    """Send ``data`` one byte every ``pause`` seconds until done or ``stop`` is set."""
+    for byte in data:
+        if stop.wait(pause):
+            return
+        conn.sendall(bytes([byte]))
+
+
+class TrickleServer(TcpServer):
     """A real HTTP peer on 127.0.0.1 that answers one byte every ``pause`` seconds, for ever.
 
     ``part``: "headers" trickles the status line and headers (they never end); "body" sends the
@@ -378,46 +386,21 @@ class TrickleServer(object):
     def __init__(self, part="headers", pause=0.5):
         self.part = part
         self.pause = pause
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super(TrickleServer, self).__init__("127.0.0.1", "silent")
 
     def url(self, path="/"):
         return "http://127.0.0.1:%d%s" % (self.port, path)
-
-    def _serve(self):
-        while not self._stop.is_set():
-            try:
-                conn, _addr = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
     def _handle(self, conn):
         try:
             conn.recv(65536)
             if self.part == "headers":
-                head, tail = b"HTTP/1.1 200 OK\r\n", b"X-Slow: " + b"a" * 100000
+                conn.sendall(b"HTTP/1.1 200 OK\r\n")
+                trickle(conn, b"X-Slow: " + b"a" * 100000, self.pause, self._stop)
             else:
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\n")
-                head, tail = b"", b"# a very slow page\n" * 10000
-            conn.sendall(head)
-            for byte in tail:
-                if self._stop.wait(self.pause):
-                    return
-                conn.sendall(bytes([byte]))
+                trickle(conn, b"# a very slow page\n" * 10000, self.pause, self._stop)
         except OSError:
             pass
         finally:
             conn.close()
-
-    def close(self):
-        self._stop.set()
-        self.sock.close()

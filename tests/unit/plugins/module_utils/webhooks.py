@@ -12,7 +12,7 @@ import json
 import socket
 import threading
 
-from ansible_collections.sre.health.tests.unit.plugins.module_utils.servers import TcpServer
+from ansible_collections.sre.health.tests.unit.plugins.module_utils.servers import TcpServer, trickle
 
 # The path carries a token, as Slack's do: it must never show anywhere.
 TOKEN_PATH = "/services/T0SREHEALTH/B0WEBHOOK/s3cr3t-t0ken-never-shown"
@@ -112,7 +112,6 @@ class Hostile(TcpServer):
 
     def __init__(self, mode):
         self.answer_mode = mode
-        self._quit = threading.Event()
         super(Hostile, self).__init__("127.0.0.1", "silent")
 
     def _answer(self):
@@ -129,10 +128,7 @@ class Hostile(TcpServer):
             if self.answer_mode != "trickle":
                 conn.sendall(self._answer())
                 return
-            for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100000:
-                if self._quit.wait(0.5):
-                    return
-                conn.sendall(bytes([byte]))
+            trickle(conn, b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100000, 0.5, self._stop)
         except OSError:
             pass
         finally:
@@ -141,7 +137,3 @@ class Hostile(TcpServer):
     @property
     def url(self):
         return "http://127.0.0.1:%d%s" % (self.port, TOKEN_PATH)
-
-    def close(self):
-        self._quit.set()
-        super(Hostile, self).close()
