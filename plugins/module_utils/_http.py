@@ -30,6 +30,7 @@ import time
 from ansible_collections.sre.health.plugins.module_utils import _jsonpath, _tls
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError
 from ansible_collections.sre.health.plugins.module_utils._kind import Config
+from ansible_collections.sre.health.plugins.module_utils._pattern import compile_regex
 from ansible_collections.sre.health.plugins.module_utils._status import (
     CRITICAL,
     MAX_TIMEOUT,
@@ -173,20 +174,9 @@ def _expected_status(expected):
     return sorted(set(expected))
 
 
-def _body_regex(pattern):
-    if pattern is None:
-        return None
-    if not isinstance(pattern, str) or not pattern:
-        raise OptionError("body_regex", pattern, "a non-empty Python regular expression")
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise OptionError("body_regex", pattern, "a valid Python regular expression (%s)" % exc)
-
-
 def _judged(params, method):
     """expected_status, body_regex and json; the last two need a body."""
-    regex = _body_regex(params.get("body_regex"))
+    regex = compile_regex("body_regex", params.get("body_regex"))
     expectations = []
     if params.get("json") is not None:
         expectations = _jsonpath.parse_expectations(params["json"])

@@ -31,6 +31,7 @@ import time
 from ansible_collections.sre.health.plugins.module_utils import _tls
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError
 from ansible_collections.sre.health.plugins.module_utils._kind import Config
+from ansible_collections.sre.health.plugins.module_utils._pattern import compile_regex
 from ansible_collections.sre.health.plugins.module_utils._status import (
     CRITICAL,
     OK,
@@ -110,17 +111,6 @@ def check_host(host):
     return bare
 
 
-def _regex(pattern):
-    if pattern is None:
-        return None
-    if not isinstance(pattern, str) or not pattern:
-        raise OptionError("expect", pattern, "a non-empty Python regular expression")
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise OptionError("expect", pattern, "a valid Python regular expression (%s)" % exc)
-
-
 def _tls_options(params, tls):
     """validate_certs, ca_path (loaded once here) and server_name; the last two only with tls."""
     for option in ("ca_path", "server_name"):
@@ -147,7 +137,7 @@ def validate(params):
     send = params.get("send")
     if send is not None and (not isinstance(send, str) or send == ""):
         raise OptionError("send", send, "a non-empty string")
-    regex = _regex(params.get("expect"))
+    regex = compile_regex("expect", params.get("expect"))
     if state == "closed":
         for option, value in (("send", send), ("expect", params.get("expect")), ("tls", tls or None)):
             if value is not None:

@@ -7,12 +7,12 @@
 from __future__ import annotations
 
 import os
-import re
 import time
 
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError
 from ansible_collections.sre.health.plugins.module_utils._kind import Config
 from ansible_collections.sre.health.plugins.module_utils._load import check_interval
+from ansible_collections.sre.health.plugins.module_utils._pattern import compile_regex
 from ansible_collections.sre.health.plugins.module_utils._runner import forked_from
 from ansible_collections.sre.health.plugins.module_utils._status import judge
 from ansible_collections.sre.health.plugins.module_utils._units import BYTES, COUNT, PERCENT, format_quantity
@@ -55,12 +55,7 @@ REQUIRES = {"psutil": lambda: psutil is not None}
 def validate(params):
     if not any(params.get(k) for k in ("name", "pattern", "user")):
         raise OptionError("name/pattern/user", None, "at least one of name, pattern or user")
-    regex = None
-    if params.get("pattern"):
-        try:
-            regex = re.compile(params["pattern"])
-        except re.error as exc:
-            raise OptionError("pattern", params["pattern"], "a valid Python regular expression (%s)" % exc)
+    regex = compile_regex("pattern", params.get("pattern") or None)
     return Config(name=params.get("name"), pattern=params.get("pattern"), regex=regex, user=params.get("user"),
                   interval=check_interval(params.get("interval", DEFAULT_INTERVAL)))
 

@@ -7,9 +7,9 @@
 from __future__ import annotations
 
 import json
-import re
 
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError, ThresholdError
+from ansible_collections.sre.health.plugins.module_utils._pattern import compile_regex
 from ansible_collections.sre.health.plugins.module_utils._ranges import NagiosRange, RangeError
 from ansible_collections.sre.health.plugins.module_utils._units import COUNT
 
@@ -103,15 +103,6 @@ class Pattern(object):
         return NO_GROUP
 
 
-def _compile_regex(option, text):
-    if not isinstance(text, str) or text == "":
-        raise OptionError(option, text, "a non-empty Python regular expression")
-    try:
-        return re.compile(text)
-    except re.error as exc:
-        raise OptionError(option, text, "a valid Python regular expression (%s)" % exc)
-
-
 def _parse_level(option, text):
     try:
         return NagiosRange.parse(text, COUNT)
@@ -131,7 +122,7 @@ def _matching(option, entry, field):
         if not equals or any(isinstance(e, dict) for e in equals):
             raise OptionError(option + ".equals", entry.get("equals"), "a value or a list of values")
     if field_regex is not None:
-        field_regex = _compile_regex(option + ".field_regex", field_regex)
+        field_regex = compile_regex(option + ".field_regex", field_regex)
     return equals, field_regex
 
 
@@ -167,7 +158,7 @@ def parse_pattern(index, entry, names, group_by):
     name = _name(option, entry, names, index)
     regex = None
     if entry.get("regex") is not None:
-        regex = _compile_regex(option + ".regex", entry["regex"])
+        regex = compile_regex(option + ".regex", entry["regex"])
     field = entry.get("field")
     if field is not None and (not isinstance(field, str) or not field.strip()):
         raise OptionError(option + ".field", field, "a JSON field name or dotted path such as http.status")
