@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from ansible_collections.sre.health.plugins.module_utils import _tls
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError
 from ansible_collections.sre.health.plugins.module_utils._web.errors import Failure, describe_request_error, shorten
-from ansible_collections.sre.health.plugins.module_utils._web.redact import redact_url
+from ansible_collections.sre.health.plugins.module_utils._web.redact import is_sensitive_header, redact_url
 from ansible_collections.sre.health.plugins.module_utils._web.urls import accepted
 
 try:
@@ -158,8 +158,23 @@ def check_prepared(method, url, headers, scrub=str):
         raise OptionError("url", redact_url(url), "%s (%s)" % (accepted(), scrub(str(exc))))
 
 
+if requests is not None:
+    class _Session(requests.Session):
+        """A session that drops every credential header when a redirect leaves the origin.
+
+        requests drops only ``Authorization``; ``X-Api-Key``, ``Private-Token``, ``X-Auth-Token``
+        and the like went along to whatever host or port a redirect named. Same origin: kept.
+        """
+
+        def rebuild_auth(self, prepared_request, response):
+            if self.should_strip_auth(response.request.url, prepared_request.url):
+                for name in [n for n in prepared_request.headers if is_sensitive_header(n)]:
+                    del prepared_request.headers[name]
+            super(_Session, self).rebuild_auth(prepared_request, response)
+
+
 def _session(req):
-    session = requests.Session()
+    session = _Session()
     session.max_redirects = MAX_REDIRECTS
     adapter = HTTPAdapter(max_retries=make_retry(req.retries, req.retry_delay, req.expected))
     session.mount("http://", adapter)

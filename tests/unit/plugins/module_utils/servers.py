@@ -19,6 +19,7 @@ import os
 import socket
 import ssl
 import threading
+import urllib.parse
 import time
 
 USER = "probe"
@@ -130,8 +131,8 @@ def in_days(days):
 # --- HTTP --------------------------------------------------------------------------------
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    """Routes: /json, /text, /error, /slow, /redirect, /redirect-loop, /auth, /flaky/<id>/<n>,
-    /echo, /notjson, /empty, /status/<code>."""
+    """Routes: /json, /text, /error, /slow, /redirect, /redirect-loop, /redirect-to?url=, /auth,
+    /flaky/<id>/<n>, /echo, /notjson, /empty, /status/<code>."""
 
     protocol_version = "HTTP/1.1"
     flaky = {}
@@ -172,6 +173,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._send(302, extra={"Location": "/json"})
         if path == "/redirect-loop":
             return self._send(302, extra={"Location": "/redirect-loop"})
+        if path == "/redirect-to":
+            # /redirect-to?url=<where>: a redirect anywhere, as a compromised or careless server sends
+            target = urllib.parse.parse_qs(self.path.split("?", 1)[1])["url"][0]
+            return self._send(302, extra={"Location": target})
         if path == "/auth":
             expected = "Basic " + base64.b64encode(("%s:%s" % (USER, PASSWORD)).encode()).decode()
             if self.headers.get("Authorization") == expected:

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from ansible_collections.sre.health.plugins.module_utils import _http, _jsonpath, _tls
+from ansible_collections.sre.health.plugins.module_utils import _http, _jsonpath, _metrics, _tls
 from ansible_collections.sre.health.plugins.module_utils._web import client, redact
 from ansible_collections.sre.health.plugins.module_utils._runner import run_all
 from ansible_collections.sre.health.plugins.module_utils._status import OptionError, compile_thresholds
@@ -559,3 +559,28 @@ def test_retries_are_bounded(retries, ok):
 def test_the_exchange_limit_adds_every_attempt_and_pause():
     req = client.Request("http://127.0.0.1/", timeout=2.0, retries=3, retry_delay=1.0)
     assert client.exchange_limit(req) == 2.0 * 4 + 1 + 2 + 4
+
+
+@pytest.mark.parametrize("module", ["http", "metrics"])
+def test_credentials_never_follow_a_redirect_to_another_origin(module):
+    # X-Api-Key, Private-Token, X-Auth-Token and basic auth went along to any host or port a redirect named.
+    first, other = S.HttpServer(), S.HttpServer()
+    try:
+        headers = {"X-Api-Key": "k-123456", "Private-Token": "p-123456", "X-Auth-Token": "t-123456",
+                   "X-Trace": "kept-everywhere"}
+        away = first.url("/redirect-to?url=" + other.url("/echo"))
+        home = first.url("/redirect-to?url=/echo")
+        params = dict(url=away, headers=headers, url_username="svc", url_password="pw-123456")
+        kind = _http if module == "http" else _metrics
+        extra = {} if module == "http" else {"expect": [{"metric": "up"}]}
+        answer = client.send(kind.request(kind.validate(dict(params, **extra))))
+        same = client.send(kind.request(kind.validate(dict(params, url=home, **extra))))
+    finally:
+        first.close()
+        other.close()
+    received = json.loads(answer.body)["headers"]
+    assert answer.redirects == 1 and received["X-Trace"] == "kept-everywhere"
+    lowered = dict((k.lower(), v) for k, v in received.items())
+    assert [h for h in ("x-api-key", "private-token", "x-auth-token", "authorization") if h in lowered] == []
+    kept = dict((k.lower(), v) for k, v in json.loads(same.body)["headers"].items())
+    assert kept["x-api-key"] == "k-123456" and kept["authorization"].startswith("Basic ")
