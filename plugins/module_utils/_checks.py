@@ -194,13 +194,14 @@ def _failure_summary(name, exc):
 
 
 def run_checks(prepared, max_workers, overall_timeout):
-    """Run the prepared checks concurrently, each in a forked child process killed at its deadline
-    (``_runner.run_forked``); every check yields results, even when it fails or never returns.
+    """Run the prepared checks concurrently, the isolated kinds each in a forked child process killed
+    at its deadline, the others in threads (``_runner.run_forked``); every check yields results, even
+    when it fails or never returns.
 
     Returns ``(results, abandoned, elapsed)``: the results in check order, how many threads were
     left stuck past their deadline, and the seconds the run took.
     """
-    tasks = [(_task(check), check["timeout"]) for check in prepared]
+    tasks = [(_task(check), check["timeout"], check["kind"].ISOLATED) for check in prepared]
     started = time.monotonic()
     outcome = run_forked(tasks, max_workers=max_workers, overall_timeout=overall_timeout)
     results = []

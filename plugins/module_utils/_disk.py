@@ -64,6 +64,9 @@ CONSTRAINTS = {}
 
 REQUIRES = {}
 
+# Pure measurement: runs in a thread (see _kind).
+ISOLATED = False
+
 _GLOB_CHARS = set("*?[")
 
 

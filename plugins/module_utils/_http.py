@@ -114,6 +114,9 @@ REQUIRES = {
     "requests": client.available,
 }
 
+# Feeds host- or peer-chosen text to user patterns or parsers: a child process (see _kind).
+ISOLATED = True
+
 _CHARSET_RE = re.compile(r"charset\s*=\s*\"?([A-Za-z0-9._:-]+)", re.I)
 
 

@@ -19,6 +19,12 @@ A check kind is one module of ``plugins/module_utils`` (``_disk``, ``_http``, ..
     ``ArgumentSpecValidator`` (``mutually_exclusive``, ``required_together``, ...), ``{}`` for none;
 ``REQUIRES``
     ``{import name: callable telling whether it is importable}``;
+``ISOLATED``
+    True when the kind feeds text that hosts or peers choose to a user's pattern or a parser
+    (a command line, a log line, an HTTP body, a metrics page): it then runs in a child process
+    that is killed at its deadline. False for pure measurements (disk, memory, load, service),
+    which run in a thread: they cannot hold the interpreter for long, and a thread stuck in the
+    kernel (a hung mount) is abandoned at its deadline anyway;
 ``validate(params)``
     called once with the parameters the spec accepted, before anything runs; checks what the
     spec cannot (ranges, regular expressions, files), and returns one :class:`Config`. It raises
@@ -40,7 +46,8 @@ from ansible_collections.sre.health.plugins.module_utils._status import compile_
 from ansible_collections.sre.health.plugins.module_utils._web.redact import request_secrets
 
 # What a kind module must define (see the module documentation).
-PROTOCOL = ("KIND", "METRICS", "DEFAULT_THRESHOLDS", "OPTIONS", "CONSTRAINTS", "REQUIRES", "validate", "run")
+PROTOCOL = ("KIND", "METRICS", "DEFAULT_THRESHOLDS", "OPTIONS", "CONSTRAINTS", "REQUIRES", "ISOLATED", "validate",
+            "run")
 
 # Python library import name -> what to install on the target, for missing_required_lib.
 PACKAGES = {

@@ -47,6 +47,9 @@ CONSTRAINTS = {}
 
 REQUIRES = {"psutil": lambda: psutil is not None}
 
+# Pure measurement: runs in a thread (see _kind).
+ISOLATED = False
+
 
 def check_interval(value, option="interval"):
     """A CPU sampling interval in seconds, from 0 (no sampling) to MAX_INTERVAL."""

@@ -45,6 +45,9 @@ CONSTRAINTS = {}
 
 REQUIRES = {"psutil": lambda: psutil is not None}
 
+# Pure measurement: runs in a thread (see _kind).
+ISOLATED = False
+
 
 def validate(params):
     no_swap_status = params.get("no_swap_status") or "ok"

@@ -108,6 +108,9 @@ REQUIRES = {
     "prometheus_client": lambda: _parse_text is not None,
 }
 
+# Feeds host- or peer-chosen text to user patterns or parsers: a child process (see _kind).
+ISOLATED = True
+
 
 class Expectation(object):
     """One validated entry of ``expect``; ``levels`` holds its own warning/critical as given."""

@@ -83,6 +83,9 @@ CONSTRAINTS = {}
 # cryptography is optional: only a tls check reads a certificate (see _tls).
 REQUIRES = {}
 
+# Feeds host- or peer-chosen text to user patterns or parsers: a child process (see _kind).
+ISOLATED = True
+
 HOST_ACCEPTED = "a host name, an IPv4 address or an IPv6 address (brackets optional), without a port"
 _HOST_RE = re.compile(r"^[A-Za-z0-9._-]+$")
 

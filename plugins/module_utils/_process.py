@@ -51,6 +51,9 @@ CONSTRAINTS = dict(required_one_of=[["name", "pattern", "user"]])
 
 REQUIRES = {"psutil": lambda: psutil is not None}
 
+# Feeds host- or peer-chosen text to user patterns or parsers: a child process (see _kind).
+ISOLATED = True
+
 
 def validate(params):
     if not any(params.get(k) for k in ("name", "pattern", "user")):

@@ -128,7 +128,7 @@ class _Run(object):
         while self.next_index < len(self.tasks) and len(self.running) < self.max_workers:
             if self.overall_deadline is not None and now >= self.overall_deadline:
                 break
-            func, task_timeout = self.tasks[self.next_index]
+            func, task_timeout = self.tasks[self.next_index][:2]
             if task_timeout is None:
                 task_timeout = self.timeout
             deadline = None if task_timeout is None else now + task_timeout
@@ -254,13 +254,17 @@ def _decode_child(data, status):
 
 
 class _ForkedRun(_Run):
-    """``_Run`` with each task in a forked child process, killed at its deadline."""
+    """``_Run`` with each task in a forked child process, killed at its deadline; a task marked
+    ``(func, timeout, False)`` runs in a thread instead."""
 
     def __init__(self, *args):
         super(_ForkedRun, self).__init__(*args)
         self.children = {}
 
     def _launch(self, index, func):
+        if len(self.tasks[index]) > 2 and not self.tasks[index][2]:
+            super(_ForkedRun, self)._launch(index, func)
+            return
         read_fd, write_fd = os.pipe()
         parent = os.getpid()
         pid = os.fork()
@@ -293,6 +297,8 @@ class _ForkedRun(_Run):
         self.done_queue.put((index, value, exc, self.clock() - started))
 
     def _stop(self, index):
+        if index not in self.children:
+            return  # a thread: abandoned
         try:
             os.kill(self.children[index], signal.SIGKILL)
         except OSError:
@@ -302,7 +308,9 @@ class _ForkedRun(_Run):
 def run_forked(tasks, max_workers=8, timeout=None, overall_timeout=None, clock=time.monotonic):
     """Like :func:`run_all`, with each task in a forked child killed at its deadline.
 
-    A task's value must be JSON data (it crosses a pipe). An exception becomes ``ChildFailure``
+    ``tasks`` may hold ``(func, timeout, isolated)``: with ``isolated`` false the task runs in a
+    thread (no fork: cheaper, for work that cannot hold the GIL for long). A forked task's value
+    must be JSON data (it crosses a pipe). An exception becomes ``ChildFailure``
     (its type name and message), ``SreHealthError`` or ``MissingLibraryError`` as raised.
     """
     if max_workers < 1:

@@ -83,6 +83,9 @@ CONSTRAINTS = {}
 
 REQUIRES = {}
 
+# Pure measurement: runs in a thread (see _kind).
+ISOLATED = False
+
 # Asked for explicitly: ``systemctl show`` without --property dumps some 250 properties per unit.
 PROPERTIES = (
     "Id",

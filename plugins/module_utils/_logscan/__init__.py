@@ -14,9 +14,10 @@ The package is the kind: it exposes the protocol of ``kind``.
 
 from __future__ import annotations
 
-from ansible_collections.sre.health.plugins.module_utils._logscan.kind import (  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.sre.health.plugins.module_utils._logscan.kind import (
     CONSTRAINTS,
     DEFAULT_THRESHOLDS,
+    ISOLATED,
     KIND,
     METRICS,
     OPTIONS,
@@ -24,3 +25,5 @@ from ansible_collections.sre.health.plugins.module_utils._logscan.kind import ( 
     run,
     validate,
 )
+
+__all__ = ["CONSTRAINTS", "DEFAULT_THRESHOLDS", "ISOLATED", "KIND", "METRICS", "OPTIONS", "REQUIRES", "run", "validate"]

@@ -55,6 +55,9 @@ CONSTRAINTS = {}
 
 REQUIRES = {}
 
+# Feeds host- or peer-chosen text to user patterns or parsers: a child process (see _kind).
+ISOLATED = True
+
 # A summary names this many of the largest groups.
 SUMMARY_GROUPS = 3
 

@@ -31,6 +31,7 @@ class GateKind(object):
     OPTIONS = dict(gate=dict(type="str", required=True))
     CONSTRAINTS = {}
     REQUIRES = {}
+    ISOLATED = True
     gates = {}
 
     @staticmethod

@@ -158,6 +158,11 @@ def test_a_task_that_holds_the_gil_is_killed_at_its_deadline_and_the_others_fini
     assert elapsed < 30  # far below what the busy task alone would take (hours); not a timing test
 
 
+def test_a_task_marked_not_isolated_runs_in_a_thread_of_this_process():
+    outcome = run_forked([(os.getpid, 10, False), (os.getpid, 10, True), (os.getpid, 10)])
+    assert [r[0] == os.getpid() for r in outcome.results] == [True, False, False]
+
+
 def test_errors_cross_the_process_boundary_with_their_kind():
     def user_error():
         raise OptionError("pattern", "(", "a valid regular expression")
