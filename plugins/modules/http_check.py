@@ -98,8 +98,8 @@ options:
     type: dict
   timeout:
     description:
-      - Seconds one attempt may take, as a whole: connecting, the headers and the body. A server that sends
-        one byte a second is stopped there too, and the check is C(critical), "timed out after N s".
+      - Seconds one attempt may take as a whole, connecting, the headers and the body together. A server that
+        sends one byte a second is stopped there too, and the check is C(critical) ("timed out after N s").
       - Each retry and each O(wait_timeout) probe has its own O(timeout); the whole request with its retries
         ends within O(timeout) times (O(retries) + 1) plus the pauses between them. At most 86400 (one day).
     type: float
