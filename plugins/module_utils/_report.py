@@ -38,7 +38,8 @@ EXTENSIONS = {"json": ".json", "junit": ".junit.xml", "prometheus": ".prom", "ht
 
 STATUS_VALUE = {OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3}
 # Worst first, in the collection's order of severity.
-SEVERITY_ORDER = {CRITICAL: 0, WARNING: 1, UNKNOWN: 2, OK: 3}
+# Hosts worst first, by health: unhealthy (critical, then unknown: unreachable or unmeasured), degraded, healthy.
+SEVERITY_ORDER = {CRITICAL: 0, UNKNOWN: 1, WARNING: 2, OK: 3}
 
 NO_RESULT = "no result: unreachable or failed before the check"
 BASENAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -283,15 +284,20 @@ def render_prometheus(hosts, fleet, generated_epoch, context):
 # --- HTML ---------------------------------------------------------------------------------------
 
 STATUS_COLORS = {OK: "#2e7d32", WARNING: "#f9a825", CRITICAL: "#c62828", UNKNOWN: "#6a1b9a"}
+# Text on each status colour, for a contrast of at least 4.5:1 (WCAG AA): white on amber is 1.97:1.
+STATUS_TEXT = {OK: "#ffffff", WARNING: "#212121", CRITICAL: "#ffffff", UNKNOWN: "#ffffff"}
 
 _STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#212121}
 h1{font-size:1.4em;margin:0 0 .3em}
-.totals span{display:inline-block;margin:0 1em .5em 0;padding:.2em .6em;border-radius:4px;color:#fff}
+.totals span{display:inline-block;margin:0 1em .5em 0;padding:.2em .6em;border-radius:4px}
+.wrap{overflow-x:auto;max-width:100%%}
 table{border-collapse:collapse;margin:1em 0}
 th,td{border:1px solid #ccc;padding:.25em .5em;text-align:center;white-space:nowrap}
 th.host{text-align:left}
-td.s{color:#fff;font-weight:600;cursor:help;min-width:4em}
+td.s{font-weight:600;cursor:help;min-width:4em}
+li span{padding:0 .3em}
+summary,li{overflow-wrap:anywhere}
 td.none{background:#eee;color:#999}
 details{margin:.3em 0}
 summary{cursor:pointer}
@@ -303,7 +309,7 @@ li{margin:.1em 0}
 def _css():
     rules = []
     for status, color in STATUS_COLORS.items():
-        rules.append(".%s{background:%s}" % (status, color))
+        rules.append(".%s{background:%s;color:%s}" % (status, color, STATUS_TEXT[status]))
     return _STYLE % "\n".join(rules)
 
 
@@ -316,6 +322,7 @@ def render_html(hosts, fleet, generated, context):
                 columns.append(check["name"])
     title = "Fleet health: %s" % fleet["health"]
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
            "<title>%s</title>" % esc(title), "<style>%s</style></head><body>" % _css(),
            "<h1>%s</h1>" % esc(title),
            '<p class="generated">Written %s%s</p>' % (esc(generated), esc(context_text(context)))]
@@ -324,7 +331,8 @@ def render_html(hosts, fleet, generated, context):
     for key, status in (("healthy", OK), ("degraded", WARNING), ("unhealthy", CRITICAL)):
         out.append('<span class="%s">%d %s</span>' % (status, fleet[key], key))
     out.append("</p>")
-    out.append('<table id="matrix"><thead><tr><th class="host">host</th><th>status</th>')
+    # A wide matrix scrolls inside its box; the page itself never scrolls sideways (phones).
+    out.append('<div class="wrap"><table id="matrix"><thead><tr><th class="host">host</th><th>status</th>')
     out.extend("<th>%s</th>" % esc(name) for name in columns)
     out.append("</tr></thead><tbody>")
     for host in hosts:
@@ -341,13 +349,13 @@ def render_html(hosts, fleet, generated, context):
                 out.append('<td class="s %s" title="%s">%s</td>' % (check["status"], esc(check["summary"]),
                                                                     check["status"].upper()))
         out.append("</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     out.append("<h2>Details</h2>")
     for host in hosts:
         out.append('<details%s><summary><b>%s</b>: %s</summary><ul>' % (
             " open" if host["status"] != OK else "", esc(host["host"]), esc(host["summary"])))
         for check in host["checks"]:
-            out.append('<li><span class="%s" style="color:#fff;padding:0 .3em">%s</span> %s: %s</li>' % (
+            out.append('<li><span class="%s">%s</span> %s: %s</li>' % (
                 check["status"], check["status"].upper(), esc(check["name"]), esc(check["summary"])))
         out.append("</ul></details>")
     out.append("</body></html>")

@@ -59,7 +59,8 @@ def leftovers(directory):
 
 def test_hosts_are_sorted_worst_first_and_missing_hosts_are_unknown():
     hosts = _report.normalize(RESULTS, ["web1", "gone"])
-    assert [h["host"] for h in hosts] == ["web2", "db1", 'evil"\\host', "gone", "odd", "web1"]
+    # unknown (unreachable, unmeasured) is unhealthy: it sorts with critical, before degraded
+    assert [h["host"] for h in hosts] == ["web2", 'evil"\\host', "gone", "odd", "db1", "web1"]
     gone = [h for h in hosts if h["host"] == "gone"][0]
     assert gone["status"] == "unknown" and gone["summary"] == _report.NO_RESULT and gone["checks"] == []
     fleet = _report.totals(hosts)
@@ -225,7 +226,7 @@ def test_html_renders_in_headless_chromium(tmp_path):
     dom = subprocess.run(common + ["--dump-dom", url], capture_output=True, text=True, timeout=120, check=True).stdout
     # the rendered DOM lists the hosts worst first, each with its status
     order = [line.split('data-host="')[1].split('"')[0] for line in dom.split("<tr ") if 'data-host="' in line]
-    assert order == ["web2", "db1", "evil&quot;\\host", "gone", "odd", "web1"]
+    assert order == ["web2", "evil&quot;\\host", "gone", "odd", "db1", "web1"]
     assert 'data-host="web2" data-status="critical"' in dom and 'data-host="web1" data-status="ok"' in dom
     assert "6 hosts, fleet critical" in dom and "<script>alert" not in dom
     shot = tmp_path / "page.png"
@@ -292,3 +293,46 @@ def test_a_failed_write_keeps_the_previous_report_whole(tmp_path, monkeypatch):
     with open(paths["json"]) as handle:
         assert handle.read() == before
     assert leftovers(tmp_path / "reports") == []
+
+
+def _luminance(hex_color):
+    def channel(value):
+        value /= 255.0
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+@pytest.mark.parametrize("status", sorted(_report.STATUS_COLORS))
+def test_status_text_has_aa_contrast_on_its_colour(status):
+    # White on amber was 1.97:1; WCAG AA asks 4.5:1 for text.
+    lighter, darker = sorted((_luminance(_report.STATUS_COLORS[status]), _luminance(_report.STATUS_TEXT[status])),
+                             reverse=True)
+    assert (lighter + 0.05) / (darker + 0.05) >= 4.5
+
+
+@pytest.mark.parametrize("width", [1280, 600, 375])
+def test_the_page_never_scrolls_sideways_in_chromium(tmp_path, width):
+    # At 600 px the matrix pushed the page sideways; the page had no viewport.
+    browser = _chromium()
+    many = [dict(RESULTS[1], host="host-%02d" % i, checks=[check("check-number-%02d" % c, "ok", "fine")
+                                                          for c in range(20)]) for i in range(3)]
+    paths, _fleet = write(tmp_path, results=many, hosts=[])
+    probe = tmp_path / "reports" / "probe.html"
+    probe.write_text(
+        '<!DOCTYPE html><html><body style="margin:0"><iframe id="f" src="%s" style="width:%dpx;height:900px;border:0">'
+        '</iframe><script>document.getElementById("f").onload = function () {'
+        'var d = this.contentDocument.documentElement, t = this.contentDocument.getElementById("matrix");'
+        'document.body.setAttribute("data-page", d.scrollWidth + "/" + d.clientWidth);'
+        'document.body.setAttribute("data-table", t.scrollWidth);};</script></body></html>'
+        % (os.path.basename(paths["html"]), width))
+    dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                          "--allow-file-access-from-files", "--virtual-time-budget=5000",
+                          "--user-data-dir=%s" % (tmp_path / "profile"), "--dump-dom", "file://%s" % probe],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    page = dom.split('data-page="')[1].split('"')[0]
+    scroll, client = (int(v) for v in page.split("/"))
+    assert scroll <= client, "the page is %d px wide in a %d px window" % (scroll, client)
+    assert int(dom.split('data-table="')[1].split('"')[0]) > width or width == 1280  # the matrix scrolls in its box
+    with open(paths["html"]) as handle:
+        assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in handle.read()
