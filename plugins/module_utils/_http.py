@@ -221,6 +221,10 @@ def validate(params):
                     validate_certs=bool(_get(params, "validate_certs")),
                     follow_redirects=bool(_get(params, "follow_redirects")), scrub=scrub, **values)
     config.secrets = tuple(sorted(secrets))
+    # An https check reads the server's certificate (a redirect to https does too, rarely: it then
+    # imports cryptography itself).
+    if url.lower().startswith("https://"):
+        _tls.preload()
     return config
 
 

@@ -146,6 +146,8 @@ def validate(params):
             if value is not None:
                 raise OptionError(option, value, "%s only with state=open (a closed port has nothing to answer)"
                                   % option)
+    if tls:
+        _tls.preload()  # the check reads the certificate: import cryptography before any fork
     return Config(host=host, port=port, state=state, timeout=timeout, tls=tls, send=send, regex=regex,
                   **_tls_options(params, tls))
 

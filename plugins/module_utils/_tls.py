@@ -37,12 +37,27 @@ import ssl
 from ansible_collections.sre.health.plugins.module_utils._kind import PACKAGES
 from ansible_collections.sre.health.plugins.module_utils._units import DAYS, format_quantity
 
-try:
-    from cryptography import x509
-    from cryptography.x509.oid import NameOID
-except ImportError:
-    x509 = None
-    NameOID = None
+# cryptography is imported on first use, not with this module: its import costs 0.1 to 0.4 s of
+# CPU, which every health_check run would pay, https or not. Kinds that will read a certificate
+# call preload() while validating, in the module process, so forked checks find it imported.
+_CRYPTO = []
+
+
+def _x509():
+    """``(x509, NameOID)`` from cryptography, or ``(None, None)`` when it is not installed."""
+    if not _CRYPTO:
+        try:
+            from cryptography import x509
+            from cryptography.x509.oid import NameOID
+            _CRYPTO.append((x509, NameOID))
+        except ImportError:
+            _CRYPTO.append((None, None))
+    return _CRYPTO[0]
+
+
+def preload():
+    """Import cryptography now (a check will read a certificate); harmless when it is missing."""
+    _x509()
 
 # Certificate metrics every TLS-capable kind shares: alert two weeks ahead, critical one week ahead.
 DEFAULT_CERT_THRESHOLDS = {"warning": "14:", "critical": "7:"}
@@ -66,19 +81,20 @@ class CertificateError(ValueError):
 
 def available():
     """Whether certificates can be read here (the cryptography library is importable)."""
-    return x509 is not None
+    return _x509()[0] is not None
 
 
 def missing_library():
     """The missing-library text for results, or None when cryptography is there."""
-    if x509 is not None:
+    if available():
         return None
     return "cannot read the certificate: missing Python library %s" % PACKAGES["cryptography"]
 
 
 def _name_text(name):
     """An X.509 Name as ``CN=example.org, O=Example`` (known attributes only, in DER order)."""
-    labels = dict((getattr(NameOID, oid), label) for oid, label in _NAME_ATTRIBUTES)
+    name_oid = _x509()[1]
+    labels = dict((getattr(name_oid, oid), label) for oid, label in _NAME_ATTRIBUTES)
     return ", ".join("%s=%s" % (labels[attr.oid], attr.value) for attr in name if attr.oid in labels)
 
 
@@ -91,6 +107,7 @@ def _utc(cert, field):
 
 def parse_certificate(der):
     """Read ``not_before``, ``not_after`` (aware UTC datetimes), ``subject`` and ``issuer`` from DER bytes."""
+    x509 = _x509()[0]
     if x509 is None:
         raise CertificateError(missing_library())
     if not der:
@@ -110,7 +127,7 @@ def parse_certificate(der):
 def cert_problems(cert_der, compiled):
     """The result problems of a certificate that was received but cannot be read for want of the
     library: ``["unknown: ..."]`` when ``cert_days_left`` is judged, else none."""
-    if not cert_der or x509 is not None or not compiled.get("cert_days_left"):
+    if not cert_der or available() or not compiled.get("cert_days_left"):
         return []
     return ["unknown: cert_days_left: %s" % missing_library()]
 
