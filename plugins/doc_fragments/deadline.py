@@ -14,10 +14,10 @@ options:
     description:
       - Seconds the whole check may take; the result is then C(unknown), "timed out after N s". The
         check's own, shorter timeouts apply inside this bound.
-      - A check that feeds text chosen by hosts or peers to patterns or parsers (process, http, port,
-        metrics, log) runs in a child process that is stopped there, whatever it meets (a pattern that
-        backtracks, a huge answer, a peer that never finishes). Pure measurements run in a thread,
-        left behind at the deadline.
+      - A check that feeds text chosen by hosts or peers to patterns or parsers (a process C(pattern), an
+        http C(body_regex) or C(json), a port C(expect), a metrics page, a log scan) runs in a child
+        process that is stopped there, whatever it meets (a pattern that backtracks, a huge answer). Other
+        checks run in a thread, left behind at the deadline.
       - From more than 0 to 86400 (one day), as in M(sre.health.health_check).
     type: float
     default: 30

@@ -30,7 +30,7 @@ from ansible_collections.sre.health.plugins.module_utils._errors import (
     MissingLibraryError,
     SreHealthError,
 )
-from ansible_collections.sre.health.plugins.module_utils._kind import missing_libraries, raw_secrets, spec_validator
+from ansible_collections.sre.health.plugins.module_utils._kind import isolated, missing_libraries, raw_secrets, spec_validator
 from ansible_collections.sre.health.plugins.module_utils._runner import TaskTimeout, run_forked
 from ansible_collections.sre.health.plugins.module_utils._status import (
     UNKNOWN,
@@ -201,7 +201,7 @@ def run_checks(prepared, max_workers, overall_timeout):
     Returns ``(results, abandoned, elapsed)``: the results in check order, how many threads were
     left stuck past their deadline, and the seconds the run took.
     """
-    tasks = [(_task(check), check["timeout"], check["kind"].ISOLATED) for check in prepared]
+    tasks = [(_task(check), check["timeout"], isolated(check["kind"], check["config"])) for check in prepared]
     started = time.monotonic()
     outcome = run_forked(tasks, max_workers=max_workers, overall_timeout=overall_timeout)
     results = []

@@ -221,6 +221,9 @@ def validate(params):
                     validate_certs=bool(_get(params, "validate_certs")),
                     follow_redirects=bool(_get(params, "follow_redirects")), scrub=scrub, **values)
     config.secrets = tuple(sorted(secrets))
+    # Only a body judged by the user's pattern or JSON paths needs a child process; the exchange
+    # itself is bounded by the client's deadline in a thread.
+    config.isolated = config.regex is not None or bool(config.json)
     # An https check reads the server's certificate (a redirect to https does too, rarely: it then
     # imports cryptography itself).
     if url.lower().startswith("https://"):

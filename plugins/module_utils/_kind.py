@@ -24,7 +24,8 @@ A check kind is one module of ``plugins/module_utils`` (``_disk``, ``_http``, ..
     (a command line, a log line, an HTTP body, a metrics page): it then runs in a child process
     that is killed at its deadline. False for pure measurements (disk, memory, load, service),
     which run in a thread: they cannot hold the interpreter for long, and a thread stuck in the
-    kernel (a hung mount) is abandoned at its deadline anyway;
+    kernel (a hung mount) is abandoned at its deadline anyway. ``validate()`` may decide per
+    check through ``Config.isolated`` (a process check without a pattern needs no child);
 ``validate(params)``
     called once with the parameters the spec accepted, before anything runs; checks what the
     spec cannot (ranges, regular expressions, files), and returns one :class:`Config`. It raises
@@ -64,15 +65,23 @@ class Config(object):
 
     ``secrets`` holds the values (passwords, tokens, credential headers, URLs carrying them)
     that must never be shown; ``health_check`` adds them to the module's ``no_log_values``.
+    ``isolated`` (None: the kind's ``ISOLATED``) says whether this check needs a child process:
+    a kind may need one only for some options (an http check with ``body_regex``).
     """
 
     def __init__(self, **values):
         self.secrets = ()
+        self.isolated = None
         self.__dict__.update(values)
 
     def __repr__(self):
         shown = sorted(k for k in self.__dict__ if k != "secrets")
         return "Config(%s)" % ", ".join(shown)
+
+
+def isolated(kind, config):
+    """Whether this check runs in a child process (its config decides, else its kind)."""
+    return kind.ISOLATED if config.isolated is None else bool(config.isolated)
 
 
 def missing_libraries(kind):

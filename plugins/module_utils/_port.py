@@ -148,7 +148,8 @@ def validate(params):
                                   % option)
     if tls:
         _tls.preload()  # the check reads the certificate: import cryptography before any fork
-    return Config(host=host, port=port, state=state, timeout=timeout, tls=tls, send=send, regex=regex,
+    # Only an answer judged by the user's pattern (expect) needs a child process.
+    return Config(isolated=regex is not None, host=host, port=port, state=state, timeout=timeout, tls=tls, send=send, regex=regex,
                   **_tls_options(params, tls))
 
 

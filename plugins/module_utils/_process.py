@@ -59,7 +59,9 @@ def validate(params):
     if not any(params.get(k) for k in ("name", "pattern", "user")):
         raise OptionError("name/pattern/user", None, "at least one of name, pattern or user")
     regex = compile_regex("pattern", params.get("pattern") or None)
-    return Config(name=params.get("name"), pattern=params.get("pattern"), regex=regex, user=params.get("user"),
+    # Only a pattern (matched against command lines any user chooses) needs a child process.
+    return Config(isolated=regex is not None, name=params.get("name"), pattern=params.get("pattern"), regex=regex,
+                  user=params.get("user"),
                   interval=check_interval(params.get("interval", DEFAULT_INTERVAL)))
 
 

@@ -12,11 +12,12 @@ version_added: 1.0.0
 description:
   - Runs every check of O(checks) in ONE module invocation, concurrently in a bounded pool, so that a
     host costs one Ansible round-trip whatever the number of checks.
-  - Checks that feed text chosen by hosts or peers to patterns or parsers (kinds process, http, port,
-    metrics, log) run each in its own child process, killed at its O(check_timeout), so a pattern that
-    backtracks, a huge page or any busy check ends on time. Pure measurements (disk, memory, load,
-    service) run in threads, which cost less; one stuck in the kernel (a hung mount) is left behind at
-    its deadline, like a child that cannot be killed until it wakes, and the module returns anyway.
+  - Checks that feed text chosen by hosts or peers to patterns or parsers (a process C(pattern), an http
+    C(body_regex) or C(json), a port C(expect), every metrics page and log scan) run each in its own child
+    process, killed at its O(check_timeout), so a pattern that backtracks, a huge page or any busy check
+    ends on time. The other checks run in threads, which cost less; one stuck in the kernel (a hung
+    mount) is left behind at its deadline, like a child that cannot be killed until it wakes, and the
+    module returns anyway.
   - Each check is validated with the option spec of its kind, the same one its standalone module
     uses; an invalid entry fails the task before anything runs, naming the entry, the option and
     the reason.

@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from ansible_collections.sre.health.plugins.module_utils import _checks
-from ansible_collections.sre.health.plugins.module_utils._kind import Config
+from ansible_collections.sre.health.plugins.module_utils._kind import Config, isolated
 from ansible_collections.sre.health.plugins.module_utils._status import make_result
 from ansible_collections.sre.health.plugins.module_utils._units import COUNT
 
@@ -164,3 +164,18 @@ def test_a_missing_library_is_unknown_for_that_check_only(gate_kind, monkeypatch
     assert results[0]["status"] == "unknown"
     assert "missing Python library on this host: psutil (Debian/Ubuntu package python3-psutil" in results[0]["summary"]
     assert results[1]["name"] == "root:/" and results[1]["status"] != "unknown"
+
+
+@pytest.mark.parametrize("entry, forked", [
+    ({"name": "p", "kind": "process", "pattern": "x"}, True),
+    ({"name": "p", "kind": "process", "process_name": "x"}, False),
+    ({"name": "h", "kind": "http", "url": "http://127.0.0.1:9/", "body_regex": "ok"}, True),
+    ({"name": "h", "kind": "http", "url": "http://127.0.0.1:9/"}, False),
+    ({"name": "o", "kind": "port", "port": 22, "expect": "SSH"}, True),
+    ({"name": "o", "kind": "port", "port": 22}, False),
+    ({"name": "m", "kind": "metrics", "url": "http://127.0.0.1:9/", "expect": [{"metric": "up"}]}, True),
+    ({"name": "d", "kind": "disk"}, False),
+])
+def test_only_checks_that_meet_hostile_text_with_a_pattern_or_parser_are_forked(entry, forked):
+    (check,) = _checks.prepare([entry], 30)
+    assert isolated(check["kind"], check["config"]) is forked
