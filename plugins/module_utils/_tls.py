@@ -59,6 +59,7 @@ def preload():
     """Import cryptography now (a check will read a certificate); harmless when it is missing."""
     _x509()
 
+
 # Certificate metrics every TLS-capable kind shares: alert two weeks ahead, critical one week ahead.
 DEFAULT_CERT_THRESHOLDS = {"warning": "14:", "critical": "7:"}
 

@@ -315,8 +315,8 @@ def test_status_text_has_aa_contrast_on_its_colour(status):
 def test_the_page_never_scrolls_sideways_in_chromium(tmp_path, width):
     # At 600 px the matrix pushed the page sideways; the page had no viewport.
     browser = _chromium()
-    many = [dict(RESULTS[1], host="host-%02d" % i, checks=[check("check-number-%02d" % c, "ok", "fine")
-                                                          for c in range(20)]) for i in range(3)]
+    row = [check("check-number-%02d" % c, "ok", "fine") for c in range(20)]
+    many = [dict(RESULTS[1], host="host-%02d" % i, checks=row) for i in range(3)]
     paths, _fleet = write(tmp_path, results=many, hosts=[])
     probe = tmp_path / "reports" / "probe.html"
     probe.write_text(
