@@ -129,8 +129,8 @@ options:
     type: dict
   max_restarts:
     description:
-      - The flap guard's limit; at most this many restarts of a unit within O(restart_window). An integer of 1
-        or more.
+      - The flap guard's limit; at most this many restarts of a unit within O(restart_window). An integer from 1
+        to 1000.
     type: int
     default: 3
   restart_window:
@@ -141,7 +141,7 @@ options:
   restart_timeout:
     description:
       - Seconds to wait for C(systemctl restart) (the start job, for units that signal readiness), and for the
-        state file's lock when another run holds it.
+        state file's lock when another run holds it. At most 86400 (one day).
     type: float
     default: 90
   state_file:

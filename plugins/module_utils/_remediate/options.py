@@ -12,6 +12,7 @@ from ansible_collections.sre.health.plugins.module_utils import _checks, _servic
 from ansible_collections.sre.health.plugins.module_utils._duration import parse_duration
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError, SreHealthError
 from ansible_collections.sre.health.plugins.module_utils._kind import Config
+from ansible_collections.sre.health.plugins.module_utils._status import check_timeout
 
 DEFAULT_STATE_FILE = "/var/lib/sre-health/service-restarts.json"
 
@@ -57,6 +58,10 @@ def probe_kind(probe):
     return _checks.KINDS.get(kind) if kind in PROBE_KINDS else None
 
 
+# More restarts than this within one window is no flap guard at all.
+MAX_RESTARTS = 1000
+
+
 def _number(params, option, default, kind, accepts, accepted):
     value = params.get(option, default)
     if isinstance(value, bool) or not isinstance(value, kind) or not accepts(value):
@@ -76,11 +81,10 @@ def validate(params, name=_service.KIND):
                                                     "that should run; it never stops one)")
     settle = _number(params, "settle", 5.0, (int, float), lambda v: 0 <= v <= SETTLE_MAX,
                      "a number of seconds from 0 to %d" % SETTLE_MAX)
-    max_restarts = _number(params, "max_restarts", 3, int, lambda v: v >= 1,
-                           "an integer of 1 or more (remediate: false never restarts)")
+    max_restarts = _number(params, "max_restarts", 3, int, lambda v: 1 <= v <= MAX_RESTARTS,
+                           "an integer of 1 or more, at most %d (remediate: false never restarts)" % MAX_RESTARTS)
     window = parse_duration("restart_window", params.get("restart_window", "1h"), WINDOW_ACCEPTED, inclusive=False)
-    restart_timeout = _number(params, "restart_timeout", 90.0, (int, float), lambda v: v > 0,
-                              "a number of seconds greater than 0")
+    restart_timeout = check_timeout("restart_timeout", params.get("restart_timeout", 90.0), allow_none=False)
     state_file = params.get("state_file") or DEFAULT_STATE_FILE
     if not os.path.isabs(state_file) or state_file.endswith(os.sep):
         raise OptionError("state_file", state_file, "an absolute path to a file")

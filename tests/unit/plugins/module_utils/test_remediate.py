@@ -233,6 +233,11 @@ def test_good_options():
     ({"restart_window": "1e308d"}, "option restart_window: '1e308d' is not a finite duration"),
     ({"restart_window": 1e300}, "option restart_window: 1e+300 is longer than 366d"),
     ({"restart_timeout": 0}, "option restart_timeout: 0 is invalid; accepted: a number of seconds greater than 0"),
+    # 1e300 was accepted and overflowed later (a traceback)
+    ({"restart_timeout": 1e300}, "option restart_timeout: 1e+300 is invalid; accepted: a number of seconds greater "
+                                 "than 0 and at most 86400"),
+    ({"max_restarts": 10 ** 15}, "option max_restarts: 1000000000000000 is invalid; accepted: an integer of 1 or more, "
+                                 "at most 1000"),
     ({"state_file": "restarts.json"}, "option state_file: 'restarts.json' is invalid; accepted: an absolute path"),
     ({"probe": "http://127.0.0.1/"}, "option probe: 'http://127.0.0.1/' is invalid; accepted: a dict"),
     ({"probe": {"kind": "ping"}}, "option probe: option kind: 'ping' is invalid; accepted: http, port"),
