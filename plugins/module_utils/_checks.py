@@ -14,17 +14,6 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.sre.health.plugins.module_utils import (
-    _disk,
-    _http,
-    _load,
-    _logscan,
-    _memory,
-    _metrics,
-    _port,
-    _process,
-    _service,
-)
 from ansible_collections.sre.health.plugins.module_utils._errors import (
     CheckDefinitionError,
     MissingLibraryError,
@@ -40,18 +29,49 @@ from ansible_collections.sre.health.plugins.module_utils._status import (
     thresholds_as_text,
 )
 
-# Every check kind, by the name health_check entries use. Adding a kind is one line here.
-KINDS = dict((kind.KIND, kind) for kind in (
-    _disk,
-    _memory,
-    _load,
-    _process,
-    _service,
-    _http,
-    _port,
-    _metrics,
-    _logscan,
-))
+
+def _import(name):
+    """The module of kind ``name``. Kinds are imported when a check first uses them, so a run pays
+    only for its own (requests, prometheus_client...); the import statements are written out so that
+    AnsiballZ finds and ships every kind. Adding a kind is one branch here."""
+    if name == "disk":
+        from ansible_collections.sre.health.plugins.module_utils import _disk as kind
+    elif name == "memory":
+        from ansible_collections.sre.health.plugins.module_utils import _memory as kind
+    elif name == "load":
+        from ansible_collections.sre.health.plugins.module_utils import _load as kind
+    elif name == "process":
+        from ansible_collections.sre.health.plugins.module_utils import _process as kind
+    elif name == "service":
+        from ansible_collections.sre.health.plugins.module_utils import _service as kind
+    elif name == "http":
+        from ansible_collections.sre.health.plugins.module_utils import _http as kind
+    elif name == "port":
+        from ansible_collections.sre.health.plugins.module_utils import _port as kind
+    elif name == "metrics":
+        from ansible_collections.sre.health.plugins.module_utils import _metrics as kind
+    else:
+        from ansible_collections.sre.health.plugins.module_utils import _logscan as kind
+    return kind
+
+
+class _Registry(dict):
+    """``{kind name: kind module}``, each module imported on first lookup (see ``_import``)."""
+
+    def __getitem__(self, name):
+        kind = dict.__getitem__(self, name)
+        if kind is None:
+            kind = _import(name)
+            dict.__setitem__(self, name, kind)
+        return kind
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+
+# Every check kind, by the name health_check entries use.
+KINDS = _Registry((name, None) for name in (
+    "disk", "memory", "load", "process", "service", "http", "port", "metrics", "log"))
 
 # Keys of a check entry that belong to the check itself, not to its kind.
 RESERVED = ("name", "kind", "thresholds", "check_timeout")
@@ -92,7 +112,7 @@ def secrets_of_entries(entries):
     """
     found = set()
     for entry in entries if isinstance(entries, list) else []:
-        kind = KINDS.get(entry.get("kind")) if isinstance(entry, dict) else None
+        kind = KINDS.get(entry.get("kind")) if isinstance(entry, dict) and isinstance(entry.get("kind"), str) else None
         if kind is not None:
             found |= raw_secrets(kind, entry)
     return found
@@ -124,7 +144,7 @@ def _entry_kind(entry, label, kinds):
     if not isinstance(name, str) or not name.strip():
         raise CheckDefinitionError("%s: option name: %r is invalid; accepted: a non-empty string" % (label, name))
     kind_name = entry.get("kind")
-    if kind_name not in kinds:
+    if not isinstance(kind_name, str) or kind_name not in kinds:
         raise CheckDefinitionError("%s: option kind: %r is invalid; accepted: %s"
                                    % (label, kind_name, ", ".join(sorted(kinds))))
     return name, kinds[kind_name]

@@ -57,6 +57,7 @@ def gate_kind(monkeypatch):
     ("disk", "checks: 'disk' is not a list"),
     (["disk"], "checks[0]: 'disk' is not a dict"),
     ([{"kind": "disk"}], "checks[0]: option name: None is invalid"),
+    ([{"name": "d", "kind": ["disk"]}], "checks[0] (d): option kind: ['disk'] is invalid; accepted: disk, http"),
     ([{"name": "d", "kind": "dsik"}],
      "checks[0] (d): option kind: 'dsik' is invalid; accepted: disk, http, load, log, memory, metrics, port, process, service"),
     ([{"name": "d", "kind": "disk"}, {"name": "d", "kind": "memory"}],
@@ -75,6 +76,16 @@ def test_invalid_definitions_name_the_check_option_and_reason(entries, fragment)
     with pytest.raises(_checks.CheckDefinitionError) as err:
         _checks.prepare(entries, 30)
     assert fragment in str(err.value)
+
+
+def test_a_run_imports_only_the_kinds_it_uses():
+    code = ("import sys; sys.path[:0] = %r\n"
+            "from ansible_collections.sre.health.plugins.module_utils import _checks\n"
+            "_checks.prepare([{'name': 'd', 'kind': 'disk'}, {'name': 'm', 'kind': 'memory'}], 30)\n"
+            "print(' '.join(sorted(m for m in sys.modules if m in ('requests', 'prometheus_client') or "
+            "m.startswith('ansible_collections.sre.health.plugins.module_utils._http'))))" % (sys.path,))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == ""  # no requests, no prometheus_client, no http kind for disk and memory
 
 
 def test_every_kind_is_validated_before_anything_runs():
