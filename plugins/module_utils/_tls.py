@@ -34,6 +34,7 @@ import re
 import socket
 import ssl
 
+from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
 from ansible_collections.sre.health.plugins.module_utils._kind import PACKAGES
 from ansible_collections.sre.health.plugins.module_utils._units import DAYS, format_quantity
 
@@ -76,7 +77,7 @@ _NAME_ATTRIBUTES = (
 )
 
 
-class CertificateError(ValueError):
+class CertificateError(SreHealthError):
     """DER bytes that are not an X.509 certificate (or no library to read them)."""
 
 
