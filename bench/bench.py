@@ -28,6 +28,8 @@ import tempfile
 import threading
 import time
 
+import pages
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 PLUGINS = "/usr/lib/nagios/plugins"
@@ -354,6 +356,7 @@ def main():
     started = time.monotonic()
     results = []
     fleet = None
+    page_rows = []
     try:
         if args.quick:
             plan = [(1, 4, 1, ())]
@@ -375,6 +378,7 @@ def main():
             argv = bench.arms(checks(16, http_port, tcp_ports), 200)["5 sre.health health_check"]
             fleet = measure(argv, bench.env, workdir)
             print("  N=200 K=16 arm 5: wall %.1f s, cpu %.1f s" % fleet, flush=True)
+        page_rows = pages.measure(sys.executable, args.collections, pages.QUICK if args.quick else pages.CASES)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     elapsed = time.monotonic() - started
@@ -396,6 +400,7 @@ def main():
             doc.append("- %s: %s: **%s**" % (name, value, "PASS" if ok else "MISS"))
         doc += ["", "The slowest single check (the endpoint that answers after 1 s, fetched alone by a fresh Python "
                 "interpreter) takes %.2f s." % slowest]
+    doc += [""] + pages.section(page_rows)
     with open(os.path.join(HERE, "NOTES.md")) as handle:
         doc += ["", handle.read().strip()]
     output = args.output or (os.path.join(tempfile.gettempdir(), "sre-health-bench-quick.md") if args.quick

@@ -24,7 +24,10 @@ Thread-safe: no globals are written, every run uses its own requests session.
 
 from __future__ import annotations
 
+import codecs
+import io
 import math
+import re
 import time
 
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError, SreHealthError, ThresholdError
@@ -41,7 +44,14 @@ from ansible_collections.sre.health.plugins.module_utils._status import (
     make_result,
     thresholds_as_text,
 )
-from ansible_collections.sre.health.plugins.module_utils._units import BYTES, COUNT, SECONDS, format_quantity
+from ansible_collections.sre.health.plugins.module_utils._units import (
+    BYTES,
+    COUNT,
+    SECONDS,
+    UnitError,
+    format_quantity,
+    parse_quantity,
+)
 from ansible_collections.sre.health.plugins.module_utils._web import client
 from ansible_collections.sre.health.plugins.module_utils._web.errors import shorten
 from ansible_collections.sre.health.plugins.module_utils._web.options import check_headers, check_tls_files
@@ -49,8 +59,8 @@ from ansible_collections.sre.health.plugins.module_utils._web.redact import Scru
 from ansible_collections.sre.health.plugins.module_utils._web.urls import check_url
 
 try:
-    from prometheus_client.parser import text_string_to_metric_families as _parse_text
-    from prometheus_client.openmetrics.parser import text_string_to_metric_families as _parse_openmetrics
+    from prometheus_client.parser import text_fd_to_metric_families as _parse_text
+    from prometheus_client.openmetrics.parser import text_fd_to_metric_families as _parse_openmetrics
 except ImportError:
     _parse_text = None
     _parse_openmetrics = None
@@ -70,9 +80,15 @@ AGGREGATES = ("sum", "min", "max", "avg", "count")
 MISSING_CHOICES = (CRITICAL, WARNING, UNKNOWN, OK)
 
 DEFAULT_TIMEOUT = 10.0
-MAX_PAGE_BYTES = 64 * 1024 * 1024
+# A node_exporter page is ~100 KiB and kube-state-metrics on a large cluster a few MiB; 16 MiB
+# leaves room for those and keeps the check's own memory near 100 MiB (see docs/benchmarks.md).
+DEFAULT_PAGE_SIZE = "16MiB"
+MAX_PAGE_BYTES = 1024 * 1024 * 1024
 # How many matched series a result lists (the value aggregates all of them).
 MAX_SERIES = 20
+# A sample line's valid metric name, after any leading blanks; no match for anything else (comments,
+# blank lines, garbage: the parser sees those and says what is wrong).
+_SAMPLE_NAME_RE = re.compile(r"[ \t]*([a-zA-Z_:][a-zA-Z0-9_:]*)(?=[{ \t])")
 ACCEPT = "text/plain;version=0.0.4;q=1.0,application/openmetrics-text;version=1.0.0;q=0.5,*/*;q=0.1"
 URL_EXAMPLE = "http://127.0.0.1:9100/metrics"
 
@@ -90,6 +106,7 @@ OPTIONS = dict(
     url=dict(type="str", required=True),
     expect=dict(type="list", elements="dict", required=True, options=EXPECT_OPTIONS),
     timeout=dict(type="float", default=DEFAULT_TIMEOUT),
+    max_page_size=dict(type="raw", default=DEFAULT_PAGE_SIZE),
     validate_certs=dict(type="bool", default=True),
     ca_path=dict(type="path"),
     headers=dict(type="dict"),
@@ -197,11 +214,12 @@ def validate(params):
                               (params.get("url_password"), params.get("bearer_token")))
     url = check_url(params.get("url"), example=URL_EXAMPLE)
     timeout = check_timeout("timeout", params.get("timeout", DEFAULT_TIMEOUT), allow_none=False)
+    max_page_size = _page_size(params.get("max_page_size", DEFAULT_PAGE_SIZE))
     headers = check_headers(params.get("headers"), option_per_name=True)
     values = _credentials(params)
     values.update(check_tls_files(params, ("ca_path",)))
     validate_certs = params.get("validate_certs")
-    config = Config(url=url, shown_url=redact_url(url), timeout=timeout, headers=headers,
+    config = Config(url=url, shown_url=redact_url(url), timeout=timeout, max_page_size=max_page_size, headers=headers,
                     validate_certs=True if validate_certs is None else bool(validate_certs),
                     expectations=_expectations(params.get("expect")), scrub=Scrubber(secrets), **values)
     config.secrets = tuple(sorted(secrets))
@@ -237,6 +255,17 @@ class FetchError(SreHealthError):
         self.reason = reason
 
 
+def _page_size(value):
+    """``max_page_size`` in bytes: a size with an optional unit, from 1 KiB to 1 GiB."""
+    try:
+        size = parse_quantity(value, BYTES)
+    except UnitError:
+        size = None
+    if size is None or not 1024 <= size <= MAX_PAGE_BYTES:
+        raise OptionError("max_page_size", value, "a size from 1KiB to 1GiB, such as 16MiB or 200000000")
+    return int(size)
+
+
 def request(config):
     """The client request for the page."""
     headers = {"Accept": ACCEPT}
@@ -245,11 +274,11 @@ def request(config):
         headers["Authorization"] = "Bearer %s" % config.bearer_token
     return client.Request(config.url, headers=headers, auth=config.auth, timeout=config.timeout,
                           validate_certs=config.validate_certs, ca_path=config.ca_path,
-                          keep_bytes=MAX_PAGE_BYTES, max_bytes=MAX_PAGE_BYTES)
+                          keep_bytes=config.max_page_size, max_bytes=config.max_page_size)
 
 
 def fetch(config):
-    """GET the page; return ``(text, content_type)`` or raise FetchError naming the URL redacted."""
+    """GET the page; return ``(body, encoding, content_type)`` or raise FetchError naming the URL redacted."""
     shown = config.shown_url
     answer = client.send(request(config))
     if answer.code is None:
@@ -257,33 +286,87 @@ def fetch(config):
     if answer.code >= 400:
         raise FetchError(CRITICAL, ("%s answered HTTP %s %s" % (shown, answer.code, answer.reason)).strip())
     if answer.too_large:
-        raise FetchError(UNKNOWN, "the page at %s is larger than %s" % (shown, format_quantity(MAX_PAGE_BYTES, BYTES)))
+        raise FetchError(UNKNOWN, "the page at %s is larger than max_page_size (%s)"
+                         % (shown, format_quantity(config.max_page_size, BYTES)))
     if answer.failure is not None:
         raise FetchError(CRITICAL, "cannot fetch %s: %s" % (shown, answer.failure))
-    return answer.body.decode(answer.encoding or "utf-8", "replace"), answer.content_type
+    return answer.body, answer.encoding, answer.content_type
+
+
+class Matches(object):
+    """The samples one expectation selected: every value, and the first MAX_SERIES in full."""
+
+    __slots__ = ("values", "series")
+
+    def __init__(self):
+        self.values = []
+        self.series = []
+
+    def add(self, sample_name, labels, value):
+        self.values.append(value)
+        if len(self.series) < MAX_SERIES:
+            self.series.append((sample_name, labels, value))
 
 
 def read_page(config):
-    """``(samples, families)`` of the page, or raise FetchError."""
-    text, content_type = fetch(config)
+    """``(matches, families)`` of the page (a Matches per expectation), or raise FetchError."""
+    body, encoding, content_type = fetch(config)
     try:
-        return parse_page(text, content_type)
+        return select(body, encoding, content_type, config.expectations)
     except (ValueError, TypeError, IndexError, KeyError) as exc:
         raise FetchError(UNKNOWN, "cannot parse the page at %s as Prometheus exposition format: %s"
                          % (config.shown_url, shorten(str(exc) or type(exc).__name__)))
 
 
-def parse_page(text, content_type=""):
-    """All samples of the page as (name, labels, value); raises ValueError with the parser's message."""
-    openmetrics = content_type.split(";", 1)[0].strip().lower() == "application/openmetrics-text"
-    parser = _parse_openmetrics if openmetrics else _parse_text
-    samples = []
+def families_of(body, encoding=None, content_type="", names=None):
+    """prometheus_client's parser for the page's content type, as a generator of families. The page is
+    decoded line by line as the parser reads it: no second copy of it, in any width. With ``names``
+    (a set), the text format's sample lines of other names never reach the parser (its comments do)."""
+    try:
+        encoding = codecs.lookup(encoding or "utf-8").name
+    except LookupError:
+        encoding = "utf-8"
+    lines = io.TextIOWrapper(io.BytesIO(body), encoding=encoding, errors="replace", newline="\n")
+    if content_type.split(";", 1)[0].strip().lower() == "application/openmetrics-text":
+        # OpenMetrics' parser checks a family as a whole (a histogram's buckets...): it sees every line.
+        return _parse_openmetrics(lines)
+    return _parse_text(lines if names is None else _lines_named(lines, names))
+
+
+def wanted_names(expectations):
+    """The sample names the expectations select, when each selects one exact name; else None."""
+    names = set()
+    for exp in expectations:
+        exact = [m.value for m in exp.matchers if m.label == "__name__" and m.op == "="]
+        if not exact:
+            return None
+        names.add(exact[0])
+    return names
+
+
+def _lines_named(lines, names):
+    """The lines of ``lines`` but the samples of other names than ``names``: parsing costs about a
+    second per MiB, finding a line's name a fraction of a microsecond."""
+    name_of = _SAMPLE_NAME_RE.match
+    for line in lines:
+        found = name_of(line)
+        if found is None or found.group(1) in names:
+            yield line
+
+
+def select(body, encoding, content_type, expectations):
+    """One pass over the page: each expectation keeps only its own samples, so memory follows what
+    is matched, not the size of the page. Returns ``(matches, families)`` (family name -> type)."""
+    matches = [Matches() for _ in expectations]
     families = {}
-    for family in parser(text):
+    for family in families_of(body, encoding, content_type, wanted_names(expectations)):
         families[family.name] = family.type
         for sample in family.samples:
-            samples.append((sample.name, sample.labels, float(sample.value)))
-    return samples, families
+            value = float(sample.value)
+            for exp, found in zip(expectations, matches):
+                if exp.selects(sample.name, sample.labels):
+                    found.add(sample.name, sample.labels, value)
+    return matches, families
 
 
 def aggregate(values, how):
@@ -332,7 +415,7 @@ def _number(value):
 
 def _series(matched):
     out = []
-    for sample_name, labels, value in matched[:MAX_SERIES]:
+    for sample_name, labels, value in matched.series:
         out.append({"name": sample_name, "labels": dict(labels), "value": _number(value) if not math.isnan(value)
                     else "NaN"})
     return out
@@ -354,24 +437,24 @@ def _headline(exp, value, count):
     return "%s = %s over %d samples" % (exp.aggregate, fmt(value, exp.unit), count)
 
 
-def judge(exp, samples, families, effective, shown_url):
-    """``(status, summary, metrics, series)`` of one expectation on the page's samples."""
-    matched = [s for s in samples if exp.selects(s[0], s[1])]
+def judge(exp, matched, families, effective, shown_url):
+    """``(status, summary, metrics, series)`` of one expectation on the samples it matched."""
     series = _series(matched)
-    if not matched and exp.aggregate != "count":
+    count = len(matched.values)
+    if not count and exp.aggregate != "count":
         summary = "%s: no matching sample on %s%s" % (exp.display, shown_url,
                                                       _family_hint(exp.display, exp.matchers, families))
         if exp.missing == OK:
             summary += " (missing: ok)"
         return exp.missing, summary, {"value": None, "samples": 0}, series
-    value = aggregate([s[2] for s in matched], exp.aggregate)
+    value = aggregate(matched.values, exp.aggregate)
     if math.isnan(value):
-        summary = "%s: value is NaN (%d sample%s)" % (exp.display, len(matched), "" if len(matched) == 1 else "s")
-        return UNKNOWN, summary, {"value": None, "samples": len(matched)}, series
+        summary = "%s: value is NaN (%d sample%s)" % (exp.display, count, "" if count == 1 else "s")
+        return UNKNOWN, summary, {"value": None, "samples": count}, series
     units = {"value": exp.unit, "samples": COUNT}
-    values = {"value": value, "samples": len(matched)}
+    values = {"value": value, "samples": count}
     status, breaches = evaluate(values, effective, units)
-    summary = "%s %s" % (exp.display, _headline(exp, value, len(matched)))
+    summary = "%s %s" % (exp.display, _headline(exp, value, count))
     if breaches:
         summary += " (%s)" % "; ".join(_breach_text(b, effective, units) for b in breaches)
     values["value"] = _number(value)
@@ -380,21 +463,22 @@ def judge(exp, samples, families, effective, shown_url):
 
 def run(config, compiled, name=KIND):
     started = time.monotonic()
-    failure = samples = families = None
+    failure = matches = families = None
     try:
-        samples, families = read_page(config)
+        matches, families = read_page(config)
     except FetchError as exc:
         failure = exc
     fetch_ms = (time.monotonic() - started) * 1000.0
     results = []
-    for exp in config.expectations:
+    for number, exp in enumerate(config.expectations):
         effective = _compile_for(exp, compiled)
         extra = dict(url=config.shown_url, metric=exp.display, aggregate=exp.aggregate)
         if failure is not None:
             status, summary = failure.status, "%s: %s" % (exp.display, failure.reason)
             values = {"value": None, "samples": 0}
         else:
-            status, summary, values, extra["series"] = judge(exp, samples, families, effective, config.shown_url)
+            status, summary, values, extra["series"] = judge(exp, matches[number], families, effective,
+                                                                    config.shown_url)
         results.append(make_result(config.scrub("%s:%s" % (name, exp.label)), KIND, status, config.scrub(summary),
                                    values, thresholds_as_text(effective), fetch_ms, **config.scrub.deep(extra)))
     return results

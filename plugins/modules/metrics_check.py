@@ -106,6 +106,22 @@ options:
         sends. A timeout is C(critical). At most 86400 (one day).
     type: float
     default: 10
+  max_page_size:
+    description:
+      - The largest page read, as a size with an optional unit (V(16MiB), V(200MB), or bytes), from 1 KiB to
+        1 GiB. A larger page is not parsed and every expectation is C(unknown), saying the page is larger than
+        this.
+      - Only the samples an expectation matches are kept while the page is parsed, so the check's memory is
+        about twice the page's size plus what the parser holds of one metric family; the parse is bounded by
+        the check's deadline (O(check_timeout) in M(sre.health.health_check)) like the rest of the check.
+      - The default fits a node_exporter page (about 100 KiB) and kube-state-metrics of a large cluster (a
+        few MiB); raise it for larger exporters.
+      - When every expectation names its metric exactly (V(up), V(http_requests_total{code="500"})), only the
+        lines of those metrics are parsed, in milliseconds per MiB. A name pattern (V({__name__=~"node_.*"})) or
+        an OpenMetrics page makes the parser read every line, at about one second per MiB of page.
+    type: raw
+    default: 16MiB
+    version_added: 1.1.0
   validate_certs:
     description:
       - Verify the server's TLS certificate (https). Only set V(false) for an endpoint on the host itself.
@@ -145,7 +161,7 @@ options:
 notes:
   - The value of a counter only grows; this module judges the value on the page at that moment (no rate).
     Compare a counter with a bound only when any value above it is a problem, or use a gauge.
-  - Pages larger than 64 MiB are not read (C(unknown)).
+  - Pages larger than O(max_page_size) (16 MiB by default) are not parsed (C(unknown)).
 seealso:
   - module: sre.health.health_check
   - name: Prometheus exposition formats

@@ -39,6 +39,10 @@ from prometheus_client.openmetrics import exposition as openmetrics_exposition  
 TOKEN = "s3cr3t-bearer-token-0123"
 USER, PASSWORD = "scraper", "hunter2-password"
 GARBAGE = b"<html><body><h1>Welcome to nginx!</h1></body></html>\n"
+# 60000 series of one family (about 3 MiB), as a large exporter serves them.
+BIG_SERIES = 60000
+BIG_PAGE = b"# TYPE big_series gauge\n" + b"".join(
+    b'big_series{shard="%d",pod="pod-%05d"} %d\n' % (i % 16, i, i) for i in range(BIG_SERIES))
 
 
 def make_registry():
@@ -89,6 +93,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._send(200, self.openmetrics_page, openmetrics_exposition.CONTENT_TYPE_LATEST)
         elif path == "/garbage":
             self._send(200, GARBAGE, "text/html")
+        elif path == "/big":
+            self._send(200, BIG_PAGE, CONTENT_TYPE_LATEST)
         elif path == "/empty":
             self._send(200, b"", CONTENT_TYPE_LATEST)
         elif path == "/error":
@@ -467,6 +473,38 @@ def test_garbage_page_is_unknown_with_the_parser_message(server):
     assert summary.startswith("up: cannot parse the page at %s/garbage as Prometheus exposition format: " % server)
     assert "invalid metric name" in summary and "Welcome to nginx" in summary
     assert results[0]["metrics"] == {"value": None, "samples": 0}
+
+
+def test_a_page_over_max_page_size_is_unknown_and_not_parsed(server):
+    results = check(server + "/big", [{"metric": "big_series"}, {"metric": "up"}], max_page_size="1MiB")
+    assert [r["status"] for r in results] == ["unknown", "unknown"]
+    assert results[0]["summary"] == ("big_series: the page at %s/big is larger than max_page_size (1 MiB)"
+                                     % server)
+
+
+def test_the_default_page_size_reads_a_large_exporter_keeping_only_what_matches(server):
+    assert len(BIG_PAGE) > 2 * 1024 * 1024
+    results = check(server + "/big", [
+        {"metric": "big_series", "aggregate": "count", "critical": "%d:%d" % (BIG_SERIES, BIG_SERIES)},
+        {"metric": 'big_series{shard="3"}', "aggregate": "max"},
+        {"metric": 'big_series{pod="pod-00007"}'},
+    ])
+    assert [r["status"] for r in results] == ["ok", "ok", "ok"]
+    assert results[0]["metrics"] == {"value": BIG_SERIES, "samples": BIG_SERIES}
+    # only the first series are listed; the value aggregates all of them
+    assert len(results[0]["series"]) == _metrics.MAX_SERIES
+    shard3 = [i for i in range(BIG_SERIES) if i % 16 == 3]
+    assert results[1]["metrics"] == {"value": max(shard3), "samples": len(shard3)}
+    assert results[2]["metrics"] == {"value": 7, "samples": 1}
+    assert results[2]["series"] == [{"name": "big_series", "labels": {"shard": "7", "pod": "pod-00007"}, "value": 7}]
+
+
+@pytest.mark.parametrize("value", ["0", 1023, "2GiB", "lots", True, "1e300TiB", -5, None])
+def test_max_page_size_out_of_range_is_an_option_error(server, value):
+    with pytest.raises(OptionError) as err:
+        check(server + "/metrics", [{"metric": "up"}], max_page_size=value)
+    text = str(err.value)
+    assert "max_page_size" in text and "from 1KiB to 1GiB" in text
 
 
 def test_empty_page_means_every_metric_is_missing(server):
