@@ -700,3 +700,26 @@ def test_a_trickling_metrics_page_ends_at_the_timeout(part):
     assert len(results) == 1 and results[0]["status"] == "critical"
     assert "timed out after 2 s" in results[0]["summary"]
     assert elapsed < 15  # a bound far below the trickle's hours, not a timing test
+
+
+def _select(page, *metrics, content_type=""):
+    config = _metrics.validate({"url": "http://127.0.0.1:9/metrics", "expect": [{"metric": m} for m in metrics]})
+    return _metrics.select(page, None, content_type, config.expectations)
+
+
+def test_only_the_named_metrics_lines_reach_the_parser_and_names_match_whole():
+    page = (b"# HELP up Up.\n# TYPE up gauge\nup 1\n  up{job=\"b\"}\t0\nupx{a=\"b\"} 2\nup_total 3\n"
+            b"other_metric{a=\"b\"} not-a-number\n")
+    matches, families = _select(page, "up")
+    assert matches[0].values == [1.0, 0.0]
+    assert families["up"] == "gauge"
+    # a pattern on the name parses every line, and the bad value of another metric is then an error
+    with pytest.raises(ValueError):
+        _select(page, '{__name__=~"up"}')
+
+
+def test_a_line_that_is_no_sample_still_reaches_the_parser():
+    with pytest.raises(ValueError):
+        _select(b"up 1\n<html>oops</html>\n", "up")
+    with pytest.raises(ValueError):
+        _select(b"up 1\n{\"not\": \"a name\"} 1\n", "up")
