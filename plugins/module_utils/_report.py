@@ -32,6 +32,7 @@ from ansible_collections.sre.health.plugins.module_utils._status import (
     safe_text,
     worst,
 )
+from ansible_collections.sre.health.plugins.module_utils._web.redact import redact_text
 
 FORMATS = ("json", "junit", "prometheus", "html")
 EXTENSIONS = {"json": ".json", "junit": ".junit.xml", "prometheus": ".prom", "html": ".html"}
@@ -109,7 +110,8 @@ def normalize(results, hosts=None):
             "host": entry["host"],
             "status": status,
             "health": health(status),
-            "summary": _text(entry.get("summary"), MAX_SUMMARY),
+            # a connection plugin's error (unreachable) may hold a URL with its password
+            "summary": _text(redact_text(safe_text(str(entry.get("summary") or ""))), MAX_SUMMARY),
             "checks": checks,
         }
     for host in hosts or []:

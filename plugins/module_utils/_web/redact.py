@@ -72,6 +72,21 @@ def redact_url(url):
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+# URLs inside free text (a connection error, a log line): scheme://... up to a blank or a quote.
+_URL_IN_TEXT_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+# key=value and key: value pairs whose key looks like a credential, in free text.
+_SECRET_PAIR_RE = re.compile(r"((?:%s)[A-Za-z0-9_-]{0,40}\s?[=:]\s?)([^\s,;'\"]+)" % SENSITIVE_QUERY_RE.pattern, re.I)
+
+
+def redact_text(text):
+    """``text`` (an error message from a connection plugin, say) with the passwords and credential
+    values of the URLs it holds, and of ``password=...``-like pairs, replaced by ``********``."""
+    if not isinstance(text, str):
+        return text
+    text = _URL_IN_TEXT_RE.sub(lambda m: redact_url(m.group(0)), text)
+    return _SECRET_PAIR_RE.sub(lambda m: m.group(1) + MASK, text)
+
+
 def basic_token(username, password):
     """The base64 credentials of a basic Authorization header (a server may echo them back)."""
     return base64.b64encode(("%s:%s" % (username, password)).encode("latin-1", "replace")).decode("ascii")

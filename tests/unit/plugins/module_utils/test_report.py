@@ -70,6 +70,17 @@ def test_hosts_are_sorted_worst_first_and_missing_hosts_are_unknown():
     assert fleet["unhealthy_hosts"] == ["web2", 'evil"\\host', "gone", "odd"] and fleet["degraded_hosts"] == ["db1"]
 
 
+def test_an_unreachable_hosts_reason_is_shown_with_its_secrets_masked():
+    reason = ("unreachable: winrm: https://admin:hunter2@10.1.2.3:5986/wsman?token=abc123 refused; "
+              "sshpass password=letmein failed")
+    hosts = _report.normalize([{"host": "win1", "status": "unknown", "summary": reason}], ["win1", "ok1"])
+    summary = [h for h in hosts if h["host"] == "win1"][0]["summary"]
+    assert summary == ("unreachable: winrm: https://admin:********@10.1.2.3:5986/wsman?token=******** refused; "
+                       "sshpass password=******** failed")
+    for secret in ("hunter2", "abc123", "letmein"):
+        assert secret not in summary
+
+
 def test_json_holds_every_host_and_the_totals(tmp_path):
     paths, fleet = write(tmp_path)
     with open(paths["json"]) as handle:

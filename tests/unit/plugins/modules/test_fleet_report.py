@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
 
+from ansible_collections.sre.health.plugins.module_utils import _report as _report_module
+from ansible_collections.sre.health.tests.unit.plugins.module_utils.servers import refused_port
 from ansible_collections.sre.health.tests.unit.plugins.module_utils.webhooks import TOKEN_PATH, Receiver
 from ansible_collections.sre.health.tests.unit.plugins.modules.test_health_check import CALM_DEFAULT_CHECKS
 from ansible_collections.sre.health.tests.unit.utils import ansible_env, collections_path, run_module
@@ -37,11 +40,12 @@ def inventory(tmp_path, extra=""):
     return str(path)
 
 
-def playbook(tmp_path, *args, **env_extra):
+def playbook(tmp_path, *args, inventory_extra="", **env_extra):
     """Run sre.health.check from ``tmp_path`` (its default report directory is under the working directory)."""
     env = ansible_env()
     env.update(env_extra)
-    return subprocess.run([sys.executable, "-m", "ansible.cli.playbook", "-i", inventory(tmp_path), "sre.health.check"]
+    return subprocess.run([sys.executable, "-m", "ansible.cli.playbook", "-i", inventory(tmp_path, inventory_extra),
+                           "sre.health.check"]
                           + list(args), env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=300,
                           check=False)
 
@@ -91,6 +95,34 @@ def test_check_writes_reports_and_still_fails_the_unhealthy_host_last(tmp_path):
     assert bad["host"] == "bad" and bad["status"] == "critical"
     assert [c["name"] for c in bad["checks"] if c["status"] == "critical"] == ["ghost"]
     assert "fleet unhealthy: 2 hosts, 1 healthy, 0 degraded, 1 unhealthy" in proc.stdout
+
+
+@pytest.mark.skipif(not shutil.which("ssh"), reason="needs the OpenSSH client")
+def test_unreachable_hosts_are_reported_with_their_connection_error(tmp_path):
+    # Two hosts over SSH to a port of 127.0.0.1 that refuses: one is lost at the dependency probe, the
+    # other (no probe) at the check itself. Both stay in the reports with the reason, sorted unhealthy.
+    sock, port = refused_port()
+    try:
+        gone = ("    gone-at-probe:\n      health_check_install_deps: true\n    gone-at-check:\n")
+        ssh = ("        ansible_connection: ssh\n        ansible_host: 127.0.0.1\n        ansible_port: %d\n"
+               "        ansible_user: nobody\n        ansible_ssh_common_args: -o BatchMode=yes -o ConnectTimeout=5\n"
+               % port)
+        extra = "  children:\n    remote:\n      vars:\n%s      hosts:\n%s" % (ssh, gone.replace("    ", "        "))
+        proc = playbook(tmp_path, inventory_extra=extra)
+    finally:
+        sock.close()
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    document = json.loads((tmp_path / "health-reports" / "fleet-health.json").read_text())
+    hosts = dict((h["host"], h) for h in document["hosts"])
+    for name in ("gone-at-probe", "gone-at-check"):
+        assert hosts[name]["status"] == "unknown" and hosts[name]["health"] == "unhealthy", hosts[name]
+        assert hosts[name]["summary"].startswith("unreachable: Failed to connect to the host via ssh"), hosts[name]
+        assert "Connection refused" in hosts[name]["summary"]
+    assert [h["host"] for h in document["hosts"]][-1] == "good"
+    assert sorted(document["totals"]["unhealthy_hosts"]) == ["bad", "gone-at-check", "gone-at-probe"]
+    page = (tmp_path / "health-reports" / "fleet-health.html").read_text()
+    assert page.count("unreachable: Failed to connect to the host via ssh") >= 2
+    assert _report_module.NO_RESULT not in page
 
 
 def test_alerts_reach_a_real_webhook_once_and_the_url_never_shows(tmp_path):
