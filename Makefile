@@ -40,13 +40,16 @@ $(VENV)/.installed: requirements-dev.txt | $(BIN)/activate
 
 venv: $(VENV)/.installed
 
-# Root-only test fixtures: FUSE (a frozen mount), loop-mounted ext4; a real browser for the HTML report.
+# Root-only test fixtures: FUSE (a frozen mount), loop-mounted ext4; a real browser for the HTML report;
+# an SSH client (unreachable hosts); Debian's monitoring-plugins (the command kind runs them).
 system-deps:
 	@missing=""; \
 	command -v bindfs >/dev/null || missing="$$missing bindfs fuse3"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v mkfs.ext4 >/dev/null || missing="$$missing e2fsprogs"; \
 	command -v losetup >/dev/null || missing="$$missing util-linux"; \
+	command -v ssh >/dev/null || missing="$$missing openssh-client"; \
+	[ -x /usr/lib/nagios/plugins/check_procs ] || missing="$$missing monitoring-plugins-basic monitoring-plugins-standard"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$(ROOT)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing$$missing"; \
