@@ -549,8 +549,8 @@ def _nagios(config, outcome, compiled, name, started):
     summary = line + (" (%s)" % "; ".join(texts) if texts else "")
     extra = dict(command=_shown_command(outcome, config), exit_code=rc, timed_out=False,
                  plugin_status=plugin_status, output=clean(parsed.long_text, SHOWN),
-                 perfdata=[i.as_dict() for i in parsed.items], perfdata_problems=[clean(p) for p in parsed.problems],
-                 stderr=clean(outcome.stderr, SHOWN), stdout_bytes=outcome.sizes["stdout"])
+                 perfdata=[i.as_dict() for i in parsed.items], perfdata_problems=[clean(p) for p in parsed.problems])
+    extra.update((k, v) for k, v in _streams(outcome).items() if not k.startswith("stdout_t") and k != "stdout")
     return make_result(name, KIND, worst([plugin_status, user_status]), summary, metrics, thresholds,
                        _elapsed_ms(started), **extra)
 
