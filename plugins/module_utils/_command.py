@@ -132,9 +132,9 @@ _WATCHDOG = 'read _ignored; kill -s KILL -- "-$1" 2>/dev/null'
 
 def _strings(option, value, empty_ok):
     """A list of strings without NUL characters (what exec accepts)."""
-    accepted = "a list of strings (no shell: one argument per item)"
+    accepted = ("a" if empty_ok else "a non-empty") + " list of strings (no shell: one argument per item)"
     if not isinstance(value, list) or (not value and not empty_ok):
-        raise OptionError(option, value, "a non-empty " + accepted if not empty_ok else accepted)
+        raise OptionError(option, value, accepted)
     for item in value:
         if not isinstance(item, str) or "\0" in item:
             raise OptionError(option, value, accepted + ", without NUL characters")
