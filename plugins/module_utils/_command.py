@@ -585,4 +585,3 @@ def run(config, compiled, name=KIND):
     if config.format == "plain":
         return [_plain(config, outcome, name, started)]
     return [_nagios(config, outcome, compiled, name, started)]
-

@@ -114,9 +114,9 @@ options:
   thresholds:
     description:
       - 'Metrics: one per performance data label (O(format=nagios)); O(format=plain) measures none.'
-      - Ranges for a label are judged against the label's value in base units (bytes, seconds, percent or the plain
+      - 'Ranges for a label are judged against the label''s value in base units (bytes, seconds, percent or the plain
         number), and are written B(without a unit) (the unit is only known once the plugin has answered), for
-        example C({"/": {critical: 250000000000}}) for 250 GB used on C(/).
+        example C({"/": {critical: 250000000000}}) for 250 GB used on C(/).'
       - No defaults - the plugin's own warn and crit are its judgement, through its exit code.
 attributes:
   check_mode:
