@@ -191,7 +191,7 @@ def _plain_options(params, fmt):
     for option in ("stdout", "stderr", "stdout_absent", "stderr_absent"):
         regex = compile_regex(option, params.get(option))
         if regex is not None:
-            patterns.append((option, option.split("_")[0], not option.endswith("_absent"), regex))
+            patterns.append((option, "stdout" if option.startswith("stdout") else "stderr", not option.endswith("_absent"), regex))
     return dict(expect_rc=sorted(set(expect_rc)), patterns=patterns)
 
 

@@ -105,8 +105,8 @@ def split_output(text):
     """``(summary, long_text, perfdata text)`` of a plugin's whole output."""
     first, _sep, rest = text.partition("\n")
     summary, _bar, perf = first.partition("|")
-    long_text, bar, more = rest.partition("|")
-    if bar:
+    long_text, found, more = rest.partition("|")
+    if found:
         perf = perf + " " + more
     return summary.strip(), long_text.rstrip(), perf
 
