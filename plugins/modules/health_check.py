@@ -38,7 +38,8 @@ options:
         V(load) (M(sre.health.cpu_load)), V(process) (M(sre.health.process_check)),
         V(service) (M(sre.health.service_state), checking only: remediation options are not accepted here),
         V(http) (M(sre.health.http_check)), V(port) (M(sre.health.port_check)),
-        V(metrics) (M(sre.health.metrics_check)), V(log) (M(sre.health.log_scan)).'
+        V(metrics) (M(sre.health.metrics_check)), V(log) (M(sre.health.log_scan)),
+        V(command) (M(sre.health.command_check)).'
       - The process kind's own C(name) option is written C(process_name) here, since C(name) names the
         check; likewise the service kind's unit list is written C(units). When no process selector
         (C(process_name), C(pattern), C(user)) is given, the check's name is the process name, and when
@@ -107,6 +108,11 @@ EXAMPLES = r"""
         thresholds:
           free_bytes:
             critical: "10GiB:"
+      - name: mail-queue
+        kind: command
+        plugin: check_mailq
+        args: [-w, "50", -c, "200"]
+        timeout: 10
   register: health
 
 - name: Show what is wrong
