@@ -120,8 +120,9 @@ def secrets_of_entries(entries):
     return found
 
 
-def prepare(entries, default_timeout):
-    """Validate every entry; return a list of prepared checks or raise CheckDefinitionError."""
+def prepare(entries, default_timeout, check_mode=False):
+    """Validate every entry; return a list of prepared checks or raise CheckDefinitionError.
+    ``check_mode`` (Ansible's) is passed on to every check's config."""
     if not isinstance(entries, list):
         raise CheckDefinitionError("checks: %r is not a list of check definitions" % (entries,))
     prepared = []
@@ -134,6 +135,7 @@ def prepare(entries, default_timeout):
                                        % (label, check["name"], seen[check["name"]]))
         seen[check["name"]] = index
         check["index"] = index
+        check["config"].check_mode = check_mode
         prepared.append(check)
     return prepared
 

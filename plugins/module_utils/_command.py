@@ -39,7 +39,6 @@ run in a child process killed at the check's deadline.
 from __future__ import annotations
 
 import errno
-import json
 import os
 import re
 import select
@@ -217,24 +216,7 @@ def validate(params):
     plain = _plain_options(params, fmt)
     return Config(isolated=bool(plain["patterns"]), argv=argv, plugin=plugin, format=fmt, timeout=timeout,
                   environment=_environment(params.get("environment")), chdir=_chdir(params.get("chdir")),
-                  skip=in_check_mode() and safe is False, **plain)
-
-
-def in_check_mode():
-    """Whether the running module was called in check mode (False outside a module run).
-
-    A kind's ``validate()`` sees its options only; the module's own arguments, which Ansible
-    loads once per process, carry the check mode flag.
-    """
-    try:
-        from ansible.module_utils import basic
-        raw = basic._ANSIBLE_ARGS
-        if not raw:
-            return False
-        args = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
-        return bool(args.get("ANSIBLE_MODULE_ARGS", {}).get("_ansible_check_mode"))
-    except (ImportError, AttributeError, ValueError, TypeError):
-        return False
+                  check_mode_safe=safe is not False, **plain)
 
 
 class Outcome(object):
@@ -575,7 +557,7 @@ def _plain(config, outcome, name, started):
 
 def run(config, compiled, name=KIND):
     started = time.monotonic()
-    if config.skip:
+    if config.check_mode and not config.check_mode_safe:
         shown = " ".join([config.plugin] + config.argv if config.plugin else config.argv)
         return [make_result(name, KIND, OK, "%s: not run in check mode (check_mode_safe is false)" % shown,
                             {}, {}, _elapsed_ms(started), command=shown, skipped=True)]

@@ -67,11 +67,14 @@ class Config(object):
     that must never be shown; ``health_check`` adds them to the module's ``no_log_values``.
     ``isolated`` (None: the kind's ``ISOLATED``) says whether this check needs a child process:
     a kind may need one only for some options (an http check with ``body_regex``).
+    ``check_mode`` is set by the module that runs the check (Ansible's check mode): a kind whose
+    run could touch something (a command) reads it.
     """
 
     def __init__(self, **values):
         self.secrets = ()
         self.isolated = None
+        self.check_mode = False
         self.__dict__.update(values)
 
     def __repr__(self):

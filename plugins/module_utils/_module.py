@@ -72,6 +72,7 @@ def prepare(module, kind):
     except SreHealthError as exc:
         fail(module, exc)
     module.no_log_values.update(s for s in config.secrets if s)
+    config.check_mode = module.check_mode
     return config, compiled
 
 

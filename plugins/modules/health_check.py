@@ -220,7 +220,7 @@ def main():
     # before validating (an invalid entry must not show the others'), then each config's secrets.
     module.no_log_values.update(secrets_of_entries(params["checks"]))
     try:
-        prepared = prepare(params["checks"], params["check_timeout"])
+        prepared = prepare(params["checks"], params["check_timeout"], check_mode=module.check_mode)
     except SreHealthError as exc:
         fail(module, exc)
     for check in prepared:

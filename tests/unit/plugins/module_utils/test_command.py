@@ -366,8 +366,14 @@ def test_environment_and_chdir(tmp_path):
 
 
 def test_check_mode_safe_false_is_honoured_only_in_check_mode(tmp_path):
-    result = run({"argv": ["true"], "check_mode_safe": False})  # not in check mode here: it runs
-    assert result["exit_code"] == 0 and "skipped" not in result
+    marker = tmp_path / "ran"
+    params = {"argv": ["touch", str(marker)], "check_mode_safe": False}
+    config = validate_params(_command, params)
+    config.check_mode = True  # what the module sets from Ansible's check mode
+    result = _command.run(config, {})[0]
+    assert result["skipped"] is True and result["status"] == "ok" and not marker.exists()
+    result = run(params)  # not in check mode: it runs
+    assert result["exit_code"] == 0 and "skipped" not in result and marker.exists()
 
 
 # ---------------------------------------------------------------- options
