@@ -342,18 +342,18 @@ class _Matches(object):
                 self.mismatches.append({"path": path, "problems": wrong})
 
     def _expectations(self, st):
-        """What ``st`` has that differs from mode, owner and group: ``["mode 0644, expected 0640"]``."""
+        """What ``st`` has that differs from mode, owner and group: ``["mode 0644 (expected 0640)"]``."""
         cfg = self.config
         wrong = []
         if cfg.mode is not None and stat.S_IMODE(st.st_mode) != cfg.mode:
-            wrong.append("mode %04o, expected %04o" % (stat.S_IMODE(st.st_mode), cfg.mode))
+            wrong.append("mode %04o (expected %04o)" % (stat.S_IMODE(st.st_mode), cfg.mode))
         for option, expected, number, namer in (("owner", cfg.owner, st.st_uid, _uid_name),
                                                 ("group", cfg.group, st.st_gid, _gid_name)):
             if expected is None:
                 continue
             actual = namer(number)
             if expected != (str(number) if expected.isdigit() else actual):
-                wrong.append("%s %s, expected %s" % (option, actual, expected))
+                wrong.append("%s %s (expected %s)" % (option, actual, expected))
         return wrong
 
     def metrics(self):
@@ -415,8 +415,8 @@ def scan_paths(cfg, now=None):
     return matches, scan
 
 
-def _named(items, total):
-    shown = ", ".join(items[:NAMED_IN_SUMMARY])
+def _named(items, total, separator=", "):
+    shown = separator.join(items[:NAMED_IN_SUMMARY])
     return shown + (" and %d more" % (total - NAMED_IN_SUMMARY) if total > NAMED_IN_SUMMARY else "")
 
 
@@ -426,8 +426,8 @@ def _problems(cfg, matches, scan):
     if cfg.state == "absent" and matches.count:
         problems.append((CRITICAL, "expected absent, found %s" % _named(matches.shown, matches.count)))
     if matches.mismatch_count:
-        texts = ["%s has %s" % (m["path"], "; ".join(m["problems"])) for m in matches.mismatches]
-        problems.append((CRITICAL, _named(texts, matches.mismatch_count)))
+        texts = ["%s has %s" % (m["path"], ", ".join(m["problems"])) for m in matches.mismatches]
+        problems.append((CRITICAL, _named(texts, matches.mismatch_count, "; ")))
     for path, reason in scan.errors[:NAMED_IN_SUMMARY]:
         problems.append((UNKNOWN, "cannot read %s: %s" % (path, reason)))
     if len(scan.errors) > NAMED_IN_SUMMARY:

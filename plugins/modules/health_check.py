@@ -38,7 +38,8 @@ options:
         V(load) (M(sre.health.cpu_load)), V(process) (M(sre.health.process_check)),
         V(service) (M(sre.health.service_state), checking only: remediation options are not accepted here),
         V(http) (M(sre.health.http_check)), V(port) (M(sre.health.port_check)),
-        V(metrics) (M(sre.health.metrics_check)), V(log) (M(sre.health.log_scan)).'
+        V(metrics) (M(sre.health.metrics_check)), V(log) (M(sre.health.log_scan)),
+        V(file) (M(sre.health.file_check)).'
       - The process kind's own C(name) option is written C(process_name) here, since C(name) names the
         check; likewise the service kind's unit list is written C(units). When no process selector
         (C(process_name), C(pattern), C(user)) is given, the check's name is the process name, and when
