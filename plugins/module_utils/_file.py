@@ -384,7 +384,7 @@ def _literal(scan, matches, path, cfg):
 
 
 def _globbed(scan, matches, pattern, cfg):
-    before = matches.count
+    before = (matches.count, len(scan.errors))
     for path in expand(scan, pattern):
         try:
             st = scan.stat(path)
@@ -396,7 +396,8 @@ def _globbed(scan, matches, pattern, cfg):
             walk(scan, path, cfg.type)
         elif _is_type(st, cfg.type):
             matches.add(path, st)
-    if matches.count == before and cfg.state == "present" and not scan.truncated:
+    # Nothing seen because something could not be read is unknown (the error says so), not critical.
+    if (matches.count, len(scan.errors)) == before and cfg.state == "present" and not scan.truncated:
         what = "no %s" % ("entry" if cfg.type == "any" else _TYPE_WORDS[cfg.type].split(" ", 1)[1])
         matches.problems.append((CRITICAL, "%s matches %s" % (what, pattern)))
 
