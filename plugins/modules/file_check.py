@@ -10,11 +10,11 @@ module: file_check
 short_description: Check that files exist (or not), their type, mode and owner, and how fresh they are
 version_added: 1.1.0
 description:
-  - Finds the entries O(path) names (paths and globs) and checks them together - that there is at least one
+  - 'Finds the entries O(path) names (paths and globs) and checks them together - that there is at least one
     (O(state=present)) or none (O(state=absent)), their type, mode, owner and group - then measures the age
     and size of the newest match, the age of the oldest and the total size, and compares them with
     O(thresholds). The newest C(/backups/db-*.dump) younger than 26 hours is
-    C(thresholds={age_seconds: {critical: 26h}}).
+    C(thresholds={age_seconds: {critical: 26h}}).'
   - With O(state=present), a glob that matches nothing, or a plain path that does not exist, is C(critical)
     and the summary says which. A plain path of another O(type) is C(critical). An entry whose mode, owner or
     group is not the expected one is C(critical); the summary names it, what it has and what is expected.
@@ -104,7 +104,7 @@ options:
         C({age_seconds: {critical: 26h}}) for a daily backup, C({size_bytes: {critical: "1MiB:"}}) for a dump
         that must not be empty, C({count: {warning: "7:"}}) for a retention of a week.'
 notes:
-  - Names that are not valid UTF-8 are shown with C(\\xNN) escapes.
+  - Names that are not valid UTF-8 are shown with C(\xNN) escapes.
   - The result lists at most 20 matches and 20 mismatches; the summary names at most 5 of each.
 seealso:
   - module: sre.health.health_check
@@ -155,7 +155,9 @@ summary:
   description: One line naming every check that is not ok.
   returned: always
   type: str
-  sample: SAMPLE_SUMMARY
+  sample: "1 of 1 checks not ok: CRITICAL: /tmp/sample/backups/db-*.dump: 3 matches, newest 1d 3h old
+    (/tmp/sample/backups/db-wed.dump, 4.9 MiB), oldest 3d 2h old, 14.6 MiB in total (critical:
+    /tmp/sample/backups/db-wed.dump has mode 0644 (expected 0600); critical: age_seconds 97337.8 s > 93600 s)"
 checks:
   description: One result, for all the matches.
   returned: always
@@ -165,7 +167,7 @@ checks:
     name:
       description: C(file:) followed by the paths, comma-separated.
       type: str
-      sample: SAMPLE_NAME
+      sample: "file:/tmp/sample/backups/db-*.dump"
     kind:
       description: Always C(file).
       type: str
@@ -177,24 +179,26 @@ checks:
     summary:
       description: One human line - the matches, the newest and oldest, and in parentheses what is wrong.
       type: str
-      sample: SAMPLE_CHECK_SUMMARY
+      sample: "/tmp/sample/backups/db-*.dump: 3 matches, newest 1d 3h old (/tmp/sample/backups/db-wed.dump, 4.9 MiB),
+        oldest 3d 2h old, 14.6 MiB in total (critical: /tmp/sample/backups/db-wed.dump has mode 0644 (expected 0600);
+        critical: age_seconds 97337.8 s > 93600 s)"
     metrics:
       description: The measured metrics; the ages and sizes are null when nothing matched.
       type: dict
-      sample: SAMPLE_METRICS
+      sample: {"age_seconds": 97337.802, "count": 3, "oldest_age_seconds": 266537.804, "size_bytes": 5100000, "total_bytes": 15300000}
     thresholds:
       description: The effective thresholds (there are no defaults).
       type: dict
-      sample: SAMPLE_THRESHOLDS
+      sample: {"age_seconds": {"critical": "26h", "warning": "25h"}}
     duration_ms:
       description: How long the check took.
       type: float
-      sample: 0.9
+      sample: 1.825
     paths:
       description: O(path), as given.
       type: list
       elements: str
-      sample: ["/backups/db-*.dump"]
+      sample: ["/tmp/sample/backups/db-*.dump"]
     state:
       description: O(state).
       type: str
@@ -207,15 +211,15 @@ checks:
       description: The first 20 matches, in the order found (sorted within each directory for globs).
       type: list
       elements: str
-      sample: SAMPLE_MATCHES
+      sample: ["/tmp/sample/backups/db-mon.dump", "/tmp/sample/backups/db-tue.dump", "/tmp/sample/backups/db-wed.dump"]
     newest:
       description: The newest match (by modification time), null when nothing matched.
       type: str
-      sample: SAMPLE_NEWEST
+      sample: "/tmp/sample/backups/db-wed.dump"
     oldest:
       description: The oldest match, null when nothing matched.
       type: str
-      sample: SAMPLE_OLDEST
+      sample: "/tmp/sample/backups/db-mon.dump"
     truncated:
       description: Whether the scan stopped at O(max_entries).
       type: bool
@@ -224,12 +228,12 @@ checks:
       description: The first 20 matches whose mode, owner or group is not the expected one, with what is wrong.
       type: list
       elements: dict
-      sample: SAMPLE_MISMATCHES
+      sample: [{"path": "/tmp/sample/backups/db-wed.dump", "problems": ["mode 0644 (expected 0600)"]}]
     errors:
       description: The first 20 paths that could not be read, with the reason.
       type: list
       elements: dict
-      sample: [{"path": "/backups/private", "error": "permission denied"}]
+      sample: [{"path": "/tmp/sample/backups/private", "error": "permission denied"}]
 """
 
 from ansible_collections.sre.health.plugins.module_utils import _file
