@@ -149,8 +149,8 @@ def test_recurse_types_and_links(tmp_path):
     assert followed["metrics"]["count"] == 3
     assert check(path=str(tmp_path / "sub" / "link"), type="link")["status"] == "ok"
     assert check(path=str(tmp_path / "sub" / "link"), type="file", follow=True)["status"] == "ok"
-    assert "is a symbolic link, expected a regular file" in check(path=str(tmp_path / "sub" / "link"),
-                                                                 type="file")["summary"]
+    not_a_file = check(path=str(tmp_path / "sub" / "link"), type="file")
+    assert "is a symbolic link, expected a regular file" in not_a_file["summary"]
     # an empty directory recursed into has no match
     (tmp_path / "empty").mkdir()
     assert check(path=str(tmp_path / "empty"), recurse=True)["metrics"]["count"] == 0
