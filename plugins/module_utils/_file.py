@@ -158,7 +158,7 @@ def validate(params):
 
 # --- finding the matches ----------------------------------------------------------------------
 
-class _Scan(object):
+class Scan(object):
     """What a scan found: the entries are handed to ``sink`` as ``(path, stat)``; errors and the
     entry budget are kept here."""
 
@@ -405,7 +405,7 @@ def _globbed(scan, matches, pattern, cfg):
 def scan_paths(cfg, now=None):
     """Scan every path of ``cfg``: ``(matches, scan)``."""
     matches = _Matches(cfg, time.time() if now is None else now)
-    scan = _Scan(cfg.max_entries, cfg.follow, matches.add)
+    scan = Scan(cfg.max_entries, cfg.follow, matches.add)
     for pattern in cfg.paths:
         if scan.truncated:
             break
