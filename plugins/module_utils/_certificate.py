@@ -381,6 +381,7 @@ def _prerequisites(cfg):
 
 
 def run(config, compiled, name=KIND):
+    started = time.monotonic()
     now = datetime.datetime.now(datetime.timezone.utc)
     key, served = _prerequisites(config)
     files = _files(config)
@@ -388,7 +389,6 @@ def run(config, compiled, name=KIND):
     several = len(files) > 1 or any(_MAGIC & set(p) for p in config.paths)
     results = []
     for path, problem in files:
-        started = time.monotonic()
         extra = dict(path=path)
         metrics = {"cert_days_left": None}
         try:
