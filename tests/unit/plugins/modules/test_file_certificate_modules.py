@@ -7,9 +7,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
+import pytest
+
+from ansible_collections.sre.health.tests.unit.plugins.module_utils import servers as S
 from ansible_collections.sre.health.tests.unit.utils import run_module
 
 RESULT_KEYS = {"name", "kind", "status", "summary", "metrics", "thresholds", "duration_ms"}
@@ -97,3 +101,78 @@ def test_file_kind_in_health_check(tmp_path):
     ]})
     assert not run.failed, run.result
     assert [(c["name"], c["status"]) for c in run.result["checks"]] == [("config", "ok"), ("no-cores", "ok")]
+
+
+# --- certificate_check -----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    pytest.importorskip("cryptography")
+    authority = S.Pki(tmp_path_factory.mktemp("pki"))
+    files = {}
+    for name, days in (("three", 3), ("old", 10), ("renewed", 90)):
+        files[name], files[name + "_key"], _cert = authority.issue(name, "www.example.test", S.in_days(days))
+    return files
+
+
+@pytest.fixture(scope="module")
+def old_server(pki):
+    server = S.TcpServer("127.0.0.1", "tls", S.server_context(pki["old"], pki["old_key"]))
+    yield server
+    server.close()
+
+
+def test_certificate_check_renewed_but_not_served(pki, old_server):
+    where = "127.0.0.1:%d" % old_server.port
+    run = run_module("certificate_check", {"path": pki["renewed"], "key_path": pki["renewed_key"],
+                                           "served_by": where, "server_name": "www.example.test"})
+    assert run.failed and run.result["status"] == "critical"
+    result = run.result["checks"][0]
+    assert RESULT_KEYS <= set(result) and result["kind"] == "certificate" and result["key_matches"] is True
+    assert "the certificate on disk was renewed but %s still serves the old one" % where in result["summary"]
+    assert result["served"]["not_after"] < result["not_after"]
+    with open(pki["renewed_key"]) as handle:
+        body = handle.read().splitlines()[1]
+    assert body not in run.stdout + run.stderr + json.dumps(run.result)
+    assert_no_traceback(run)
+
+
+def test_certificate_check_same_certificate_served_in_check_mode(pki, old_server):
+    run = run_module("certificate_check", {"path": pki["old"], "served_by": "127.0.0.1:%d" % old_server.port,
+                                           "thresholds": {"cert_days_left": {"warning": "5:", "critical": "2:"}}},
+                     check=True)
+    assert not run.failed, run.result
+    assert run.result["status"] == "ok" and run.result["changed"] is False
+
+
+def test_certificate_check_expiring_in_three_days_and_passphrase_hidden(pki, tmp_path):
+    run = run_module("certificate_check", {"path": pki["three"], "key_path": pki["three_key"],
+                                           "key_passphrase": "hunter2-not-needed"})
+    assert run.failed and run.result["status"] != "ok"
+    assert "certificate expires in 3 d" in run.result["checks"][0]["summary"]
+    assert "hunter2-not-needed" not in run.stdout + run.stderr + json.dumps(run.result)
+
+
+def test_certificate_check_bad_option_and_missing_library(pki, python_without_psutil):
+    bad = run_module("certificate_check", {"path": pki["old"], "served_by": "localhost"})
+    assert bad.failed and bad.result["msg"].startswith("option served_by: 'localhost' is invalid; accepted: host:port")
+    missing = run_module("certificate_check", {"path": pki["old"]}, python=python_without_psutil)
+    assert missing.failed and "cryptography" in missing.result["msg"]
+    assert_no_traceback(missing)
+
+
+def test_certificate_kind_in_health_check(pki, python_without_psutil):
+    run = run_module("health_check", {"checks": [
+        {"name": "www-cert", "kind": "certificate", "path": pki["renewed"], "key_path": pki["renewed_key"]},
+        {"name": "soon", "kind": "certificate", "path": pki["three"]},
+    ], "fail_on": "never"})
+    by_name = dict((c["name"], c) for c in run.result["checks"])
+    assert by_name["www-cert"]["status"] == "ok" and by_name["www-cert"]["key_matches"] is True
+    assert by_name["soon"]["status"] == "critical"
+    # without cryptography the check is unknown, naming the package; the other kinds still run
+    without = run_module("health_check", {"checks": [
+        {"name": "www-cert", "kind": "certificate", "path": pki["renewed"]},
+        {"name": "hosts", "kind": "file", "path": "/etc/hosts"}], "fail_on": "never"}, python=python_without_psutil)
+    by_name = dict((c["name"], c) for c in without.result["checks"])
+    assert by_name["www-cert"]["status"] == "unknown" and "cryptography" in by_name["www-cert"]["summary"]
+    assert by_name["hosts"]["status"] == "ok"
