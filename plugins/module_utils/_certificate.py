@@ -220,6 +220,8 @@ def describe(cert, now):
 
 def load_public_key(path, passphrase):
     """The DER SubjectPublicKeyInfo of the private key in ``path`` (nothing else of it is kept)."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+
     serialization = _crypto()[2]
     data = _read(path, "private key")
     loader = serialization.load_pem_private_key if b"-----BEGIN" in data else serialization.load_der_private_key
@@ -236,8 +238,8 @@ def load_public_key(path, passphrase):
         raise Problem(CRITICAL if password is None else UNKNOWN,
                       "key_path %s is not a private key%s" % (
                           path, "" if password is None else ", or key_passphrase does not decrypt it"))
-    except Exception as exc:  # pylint: disable=broad-except  # unsupported algorithms: say so, never a traceback
-        raise Problem(UNKNOWN, "key_path %s cannot be loaded: %s" % (path, type(exc).__name__))
+    except UnsupportedAlgorithm as exc:
+        raise Problem(UNKNOWN, "key_path %s cannot be loaded: %s" % (path, exc))
     return _spki(key.public_key())
 
 
