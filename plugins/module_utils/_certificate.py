@@ -35,7 +35,7 @@ import time
 
 from ansible_collections.sre.health.plugins.module_utils import _tls
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError, SreHealthError
-from ansible_collections.sre.health.plugins.module_utils._file import Scan, expand
+from ansible_collections.sre.health.plugins.module_utils._file import Scan, expand, os_reason
 from ansible_collections.sre.health.plugins.module_utils._kind import Config
 from ansible_collections.sre.health.plugins.module_utils._port import check_host, endpoint
 from ansible_collections.sre.health.plugins.module_utils._status import (
@@ -159,18 +159,12 @@ def _read(path, what):
     except IsADirectoryError:
         raise Problem(CRITICAL, "%s is a directory, not a %s file" % (path, what))
     except OSError as exc:
-        raise Problem(UNKNOWN, "cannot read %s: %s" % (path, _reason(exc)))
+        raise Problem(UNKNOWN, "cannot read %s: %s" % (path, os_reason(exc)))
     if not data.strip():
         raise Problem(CRITICAL, "%s is empty" % path)
     if len(data) > MAX_FILE_BYTES:
         raise Problem(CRITICAL, "%s is larger than %d MiB: not a %s file" % (path, MAX_FILE_BYTES // 1048576, what))
     return data
-
-
-def _reason(exc):
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror[:1].lower() + exc.strerror[1:]
-    return "%s: %s" % (type(exc).__name__, exc)
 
 
 def load_certificates(path):

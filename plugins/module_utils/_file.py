@@ -179,7 +179,7 @@ class Scan(object):
         return True
 
     def error(self, path, exc):
-        self.errors.append((path, _reason(exc)))
+        self.errors.append((path, os_reason(exc)))
 
     def stat(self, path):
         """stat (or lstat) of ``path``; a dangling link followed is its own lstat."""
@@ -191,7 +191,8 @@ class Scan(object):
         return os.lstat(path)
 
 
-def _reason(exc):
+def os_reason(exc):
+    """``permission denied``: an OSError's reason, as summaries show it."""
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror[:1].lower() + exc.strerror[1:]
     return "%s: %s" % (type(exc).__name__, exc)

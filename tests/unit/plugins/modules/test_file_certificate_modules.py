@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-import time
 
 import pytest
 
 from ansible_collections.sre.health.tests.unit.plugins.module_utils import servers as S
+from ansible_collections.sre.health.tests.unit.plugins.module_utils.test_file import make
 from ansible_collections.sre.health.tests.unit.utils import run_module
 
 RESULT_KEYS = {"name", "kind", "status", "summary", "metrics", "thresholds", "duration_ms"}
@@ -22,15 +22,6 @@ RESULT_KEYS = {"name", "kind", "status", "summary", "metrics", "thresholds", "du
 def assert_no_traceback(run):
     for text in (run.stdout, run.stderr, str(run.result)):
         assert "Traceback" not in text
-
-
-def make(path, age=0, size=1, mode=0o644):
-    with open(path, "wb") as handle:
-        handle.write(b"x" * size)
-    os.chmod(path, mode)
-    when = time.time() - age
-    os.utime(path, (when, when))
-    return str(path)
 
 
 # --- file_check ------------------------------------------------------------------------------
