@@ -236,7 +236,8 @@ def expand(scan, pattern):
             if last:
                 candidates = [c for c in candidates if _exists(scan, c)]
         if scan.truncated:
-            break
+            # stopped midway: directories on the way are not matches
+            return candidates if last else []
     return candidates
 
 
@@ -430,6 +431,8 @@ def _problems(cfg, matches, scan):
     if matches.mismatch_count:
         texts = ["%s has %s" % (m["path"], ", ".join(m["problems"])) for m in matches.mismatches]
         problems.append((CRITICAL, _named(texts, matches.mismatch_count, "; ")))
+    if scan.truncated and not matches.count:
+        problems.append((UNKNOWN, "nothing matched in the first %d entries: raise max_entries" % cfg.max_entries))
     for path, reason in scan.errors[:NAMED_IN_SUMMARY]:
         problems.append((UNKNOWN, "cannot read %s: %s" % (path, reason)))
     if len(scan.errors) > NAMED_IN_SUMMARY:

@@ -90,7 +90,8 @@ options:
     description:
       - How many directory entries the scan examines at most, globs and O(recurse) included, from 1 to
         10000000. When reached, the scan stops, the summary says so and RV(checks[].truncated) is V(true); the
-        metrics then cover what was seen, and the status is judged on that.
+        metrics then cover what was seen, and the status is judged on that - except when nothing matched before
+        the scan stopped, which is C(unknown) (whether something matches further on cannot be told).
     type: int
     default: 10000
   thresholds:

@@ -165,6 +165,12 @@ def test_wildcards_skip_dot_files_as_the_shell_does(tmp_path):
     (tmp_path / "d2").mkdir()
     make(tmp_path / "d2" / "current")
     assert check(path=str(tmp_path / "d*" / "current"))["matches"] == [str(tmp_path / "d2" / "current")]
+    # a scan stopped on the way (at d*) has no match (the directories on the way are not matches), and
+    # cannot tell whether there is one: unknown
+    cut = check(path=str(tmp_path / "d*" / "current"), max_entries=2)
+    assert cut["truncated"] is True and cut["matches"] == [] and cut["status"] == "unknown"
+    assert "unknown: nothing matched in the first 2 entries: raise max_entries" in cut["summary"]
+    assert check(path=str(tmp_path / "d*" / "current"), max_entries=2, state="absent")["status"] == "unknown"
 
 
 def test_twenty_thousand_files_and_max_entries(tmp_path):
