@@ -217,7 +217,10 @@ def load_public_key(path, passphrase):
     from cryptography.exceptions import UnsupportedAlgorithm
 
     serialization = _crypto()[2]
-    data = _read(path, "private key")
+    try:
+        data = _read(path, "private key")
+    except Problem as exc:
+        raise Problem(exc.level, "key_path: %s" % exc.text)
     loader = serialization.load_pem_private_key if b"-----BEGIN" in data else serialization.load_der_private_key
     password = passphrase.encode("utf-8") if passphrase else None
     try:

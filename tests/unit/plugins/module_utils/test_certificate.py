@@ -159,7 +159,7 @@ def test_unreadable_file_is_unknown(pki):
     os.chmod(secret, 0o600)
     result = _as_nobody(lambda: one(path=pki["twenty"], key_path=secret))
     assert result["status"] == "unknown"
-    assert "cannot read %s: permission denied" % secret in result["summary"]
+    assert "key_path: cannot read %s: permission denied" % secret in result["summary"]
     unreadable = pki["renewed"]
     os.chmod(unreadable, 0o600)
     try:
@@ -175,6 +175,8 @@ def test_key_matches_or_not(pki):
     wrong = one(path=pki["twenty"], key_path=pki["three_key"])
     assert wrong["status"] == "critical" and wrong["key_matches"] is False
     assert "the private key %s does not match the certificate" % pki["three_key"] in wrong["summary"]
+    missing = one(path=pki["twenty"], key_path=pki["twenty_key"] + ".gone")
+    assert missing["status"] == "critical" and "key_path: %s.gone does not exist" % pki["twenty_key"] in missing["summary"]
     with open(pki["three_key"]) as handle:
         key_text = handle.read()
     assert "PRIVATE" not in str(wrong) and key_text.splitlines()[1] not in str(wrong)
