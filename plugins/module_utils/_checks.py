@@ -52,6 +52,10 @@ def _import(name):
         from ansible_collections.sre.health.plugins.module_utils import _metrics as kind
     elif name == "command":
         from ansible_collections.sre.health.plugins.module_utils import _command as kind
+    elif name == "file":
+        from ansible_collections.sre.health.plugins.module_utils import _file as kind
+    elif name == "certificate":
+        from ansible_collections.sre.health.plugins.module_utils import _certificate as kind
     else:
         from ansible_collections.sre.health.plugins.module_utils import _logscan as kind
     return kind
@@ -73,7 +77,8 @@ class _Registry(dict):
 
 # Every check kind, by the name health_check entries use.
 KINDS = _Registry((name, None) for name in (
-    "disk", "memory", "load", "process", "service", "http", "port", "metrics", "log", "command"))
+    "disk", "memory", "load", "process", "service", "http", "port", "metrics", "log", "command", "file",
+    "certificate"))
 
 # Keys of a check entry that belong to the check itself, not to its kind.
 RESERVED = ("name", "kind", "thresholds", "check_timeout")

@@ -39,7 +39,8 @@ options:
         V(service) (M(sre.health.service_state), checking only: remediation options are not accepted here),
         V(http) (M(sre.health.http_check)), V(port) (M(sre.health.port_check)),
         V(metrics) (M(sre.health.metrics_check)), V(log) (M(sre.health.log_scan)),
-        V(command) (M(sre.health.command_check)).'
+        V(command) (M(sre.health.command_check)), V(file) (M(sre.health.file_check)),
+        V(certificate) (M(sre.health.certificate_check)).'
       - The process kind's own C(name) option is written C(process_name) here, since C(name) names the
         check; likewise the service kind's unit list is written C(units). When no process selector
         (C(process_name), C(pattern), C(user)) is given, the check's name is the process name, and when
@@ -118,6 +119,23 @@ EXAMPLES = r"""
 - name: Show what is wrong
   ansible.builtin.debug:
     msg: "{{ health.summary }}"
+
+- name: Backups are fresh and the web certificate on disk is the one nginx serves, in the same round trip
+  sre.health.health_check:
+    checks:
+      - name: db-backup
+        kind: file
+        path: /backups/db-*.dump
+        type: file
+        thresholds:
+          age_seconds:
+            critical: 26h
+      - name: www-cert
+        kind: certificate
+        path: /etc/letsencrypt/live/www.example.com/fullchain.pem
+        key_path: /etc/letsencrypt/live/www.example.com/privkey.pem
+        served_by: 127.0.0.1:443
+        server_name: www.example.com
 """
 
 RETURN = r"""

