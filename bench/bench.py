@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import resource
+import shlex
 import shutil
 import socket
 import statistics
@@ -28,6 +29,7 @@ import tempfile
 import threading
 import time
 
+import kinds
 import pages
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -182,27 +184,33 @@ def standalone_tasks(defs):
     return tasks
 
 
+def nagios_argv(d):
+    """The monitoring-plugins command line that does what check ``d`` does."""
+    k = d["kind"]
+    if k == "disk":
+        return [PLUGINS + "/check_disk", "-w", "20%", "-c", "10%", "-p", "/"]
+    if k == "memory":
+        # the plugins have no memory check; check_swap is the nearest (see docs/benchmarks.md)
+        return [PLUGINS + "/check_swap", "-w", "20%", "-c", "10%", "-n", "ok"]
+    if k == "load":
+        return [PLUGINS + "/check_load", "-r", "-w", "50,50,50", "-c", "100,100,100"]
+    if k == "process":
+        return [PLUGINS + "/check_procs", "-c", "1:", "-a", d["pattern"]]
+    if k == "http":
+        port, path = d["url"].split("127.0.0.1:")[1].split("/", 1)
+        return [PLUGINS + "/check_http", "-H", "127.0.0.1", "-p", port, "-u", "/" + path, "-t", "10"]
+    return [PLUGINS + "/check_tcp", "-H", "127.0.0.1", "-p", str(d["port"]), "-t", "5"]
+
+
 def nagios_script(defs, hosts):
     """Arm 6: the monitoring-plugins from a shell loop, one plugin run per host and check."""
-    lines = ["set -e"]
-    for d in defs:
-        k = d["kind"]
-        if k == "disk":
-            lines.append("%s/check_disk -w 20%% -c 10%% -p / >/dev/null" % PLUGINS)
-        elif k == "memory":
-            # the plugins have no memory check; check_swap is the nearest (see docs/benchmarks.md)
-            lines.append("%s/check_swap -w 20%% -c 10%% -n ok >/dev/null" % PLUGINS)
-        elif k == "load":
-            lines.append("%s/check_load -r -w 50,50,50 -c 100,100,100 >/dev/null" % PLUGINS)
-        elif k == "process":
-            lines.append("%s/check_procs -c 1: -a %s >/dev/null" % (PLUGINS, d["pattern"]))
-        elif k == "http":
-            port, path = d["url"].split("127.0.0.1:")[1].split("/", 1)
-            lines.append("%s/check_http -H 127.0.0.1 -p %s -u /%s -t 10 >/dev/null" % (PLUGINS, port, path))
-        elif k == "port":
-            lines.append("%s/check_tcp -H 127.0.0.1 -p %d -t 5 >/dev/null" % (PLUGINS, d["port"]))
-    body = "\n".join("  " + line for line in lines[1:])
+    body = "\n".join("  %s >/dev/null" % " ".join(shlex.quote(a) for a in nagios_argv(d)) for d in defs)
     return "set -e\nfor host in $(seq %d); do\n%s\ndone\n" % (hosts, body)
+
+
+def nagios_checks(defs):
+    """Arm 6b: the same plugins as arm 6, as command checks of one health_check task."""
+    return [{"name": d["name"], "kind": "command", "argv": nagios_argv(d)} for d in defs]
 
 
 # --- running --------------------------------------------------------------------------------------
@@ -264,6 +272,8 @@ class Bench(object):
             "5 sre.health health_check": play("health_check", [{"name": "all checks", "sre.health.health_check":
                                                                 {"checks": defs, "fail_on": "never"}}]),
             "6 monitoring-plugins, shell loop": ["/bin/sh", "-c", nagios_script(defs, hosts)],
+            "6b monitoring-plugins, health_check command kind": play("plugins", [{
+                "name": "plugins", "sre.health.health_check": {"checks": nagios_checks(defs), "fail_on": "never"}}]),
             "7 ansible.builtin.ping": play("ping", [{"name": "ping", "ansible.builtin.ping": {}}]),
         }
 
@@ -272,7 +282,7 @@ class Bench(object):
         for arm, argv in self.arms(defs, hosts).items():
             if arm.startswith("6") and not os.path.exists(os.path.join(PLUGINS, "check_http")):
                 continue
-            if arm.split()[0] in skip or arm[0] in skip:
+            if arm.split()[0] in skip:
                 continue
             samples = [measure(argv, self.env, self.workdir) for _r in range(runs)]
             rows[arm] = {"wall": statistics.median(s[0] for s in samples),
@@ -357,6 +367,8 @@ def main():
     results = []
     fleet = None
     page_rows = []
+    costs = {}
+    kind_rounds = 3 if args.quick else 30
     try:
         if args.quick:
             plan = [(1, 4, 1, ())]
@@ -364,9 +376,9 @@ def main():
             # At N=50, arms 2-4 (one module run per host and check) and the sequential arms (1a, 6: N x 1 s)
             # alone would take most of the 15-minute budget; their cost per host is clear from N=10 (see the doc).
             slow_arms = ("1a", "2", "3", "4", "6")
-            plan = [(1, 4, args.runs, ()), (1, 16, args.runs, ()), (10, 4, args.runs, ("1a", "6")),
+            plan = [(1, 4, args.runs, ()), (1, 16, args.runs, ()), (10, 4, args.runs, ("1a", "6", "6b")),
                     (10, 16, args.runs, ()),
-                    (50, 4, args.runs, slow_arms), (50, 16, args.runs, slow_arms)]
+                    (50, 4, args.runs, slow_arms + ("6b",)), (50, 16, args.runs, slow_arms)]
         for hosts, k, runs, skip in plan:
             results.append(((hosts, k), bench.run(checks(k, http_port, tcp_ports), hosts, runs, skip)))
         slowest = None
@@ -378,6 +390,7 @@ def main():
             argv = bench.arms(checks(16, http_port, tcp_ports), 200)["5 sre.health health_check"]
             fleet = measure(argv, bench.env, workdir)
             print("  N=200 K=16 arm 5: wall %.1f s, cpu %.1f s" % fleet, flush=True)
+        costs = kinds.measure(sys.executable, args.collections, workdir, http_port, tcp_ports[0], PLUGINS, kind_rounds)
         page_rows = pages.measure(sys.executable, args.collections, pages.QUICK if args.quick else pages.CASES)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -400,6 +413,7 @@ def main():
             doc.append("- %s: %s: **%s**" % (name, value, "PASS" if ok else "MISS"))
         doc += ["", "The slowest single check (the endpoint that answers after 1 s, fetched alone by a fresh Python "
                 "interpreter) takes %.2f s." % slowest]
+    doc += [""] + kinds.section(costs, kind_rounds)
     doc += [""] + pages.section(page_rows)
     with open(os.path.join(HERE, "NOTES.md")) as handle:
         doc += ["", handle.read().strip()]

@@ -136,6 +136,10 @@ def format_quantity(value, kind):
         return "%s%%" % _trim(round(value, 1))
     if kind == MILLISECONDS:
         return "%s ms" % _trim(round(value, 1))
+    if kind == SECONDS and abs(value) >= 120:
+        # "1d 2h" reads better than "93600 s" (_duration imports this module: imported here)
+        from ansible_collections.sre.health.plugins.module_utils._duration import format_duration
+        return format_duration(value, approximate=True)
     if kind == SECONDS:
         return "%s s" % _trim(round(value, 1))
     if kind == DAYS:
