@@ -357,7 +357,7 @@ def _lines_named(lines, names):
 def select(body, encoding, content_type, expectations):
     """One pass over the page: each expectation keeps only its own samples, so memory follows what
     is matched, not the size of the page. Returns ``(matches, families)`` (family name -> type)."""
-    matches = [Matches() for _ in expectations]
+    matches = [Matches() for _exp in expectations]
     families = {}
     for family in families_of(body, encoding, content_type, wanted_names(expectations)):
         families[family.name] = family.type
@@ -477,8 +477,8 @@ def run(config, compiled, name=KIND):
             status, summary = failure.status, "%s: %s" % (exp.display, failure.reason)
             values = {"value": None, "samples": 0}
         else:
-            status, summary, values, extra["series"] = judge(exp, matches[number], families, effective,
-                                                                    config.shown_url)
+            status, summary, values, extra["series"] = judge(
+                exp, matches[number], families, effective, config.shown_url)
         results.append(make_result(config.scrub("%s:%s" % (name, exp.label)), KIND, status, config.scrub(summary),
                                    values, thresholds_as_text(effective), fetch_ms, **config.scrub.deep(extra)))
     return results

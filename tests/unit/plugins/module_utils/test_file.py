@@ -62,7 +62,7 @@ def test_glob_metrics_newest_oldest_total(backups):
 def test_freshness_with_duration_units(backups):
     stale = check({"age_seconds": {"critical": "26h"}}, path=str(backups / "db-*.dump"))
     assert stale["status"] == "critical"
-    assert "critical: age_seconds" in stale["summary"] and "> 93600 s" in stale["summary"]
+    assert "critical: age_seconds" in stale["summary"] and "> 1d 2h" in stale["summary"]
     assert stale["thresholds"] == {"age_seconds": {"critical": "26h"}}
     make(backups / "db-4.dump", 2 * HOUR, 400)
     fresh = check({"age_seconds": {"warning": "25h", "critical": "26h"}}, path=str(backups / "db-*.dump"))
