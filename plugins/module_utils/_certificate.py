@@ -85,6 +85,8 @@ ISOLATED = True
 
 SERVED_BY_ACCEPTED = "host:port, such as 127.0.0.1:443, www.example.com:8443 or [::1]:443"
 _MAGIC = set("*?[")
+_PEM_BEGIN = b"-----BEGIN CERTIFICATE-----"
+_PEM_END = b"-----END CERTIFICATE-----"
 
 
 def _crypto():
@@ -167,6 +169,21 @@ def _read(path, what):
     return data
 
 
+def pem_blocks(data):
+    """Each ``CERTIFICATE`` block of PEM ``data``, in order (what cryptography 39 and later's
+    ``load_pem_x509_certificates`` does; Debian 12 and RHEL 9 ship older ones). Linear: a block
+    without its end line ends the search."""
+    blocks = []
+    start = data.find(_PEM_BEGIN)
+    while start != -1:
+        end = data.find(_PEM_END, start)
+        if end == -1:
+            raise ValueError("a certificate block has no %s line" % _PEM_END.decode("ascii"))
+        blocks.append(data[start:end + len(_PEM_END)] + b"\n")
+        start = data.find(_PEM_BEGIN, end)
+    return blocks
+
+
 def load_certificates(path):
     """``(format, [x509.Certificate, ...])`` of a PEM (one or more certificates) or DER file."""
     x509 = _crypto()[0]
@@ -177,7 +194,7 @@ def load_certificates(path):
                                 for part in data.split(b"-----BEGIN ")[1:]))
             raise Problem(CRITICAL, "%s holds no certificate (found PEM %s)" % (path, ", ".join(labels)))
         try:
-            return "PEM", x509.load_pem_x509_certificates(data)
+            return "PEM", [x509.load_pem_x509_certificate(block) for block in pem_blocks(data)]
         except ValueError as exc:
             raise Problem(CRITICAL, "%s is not a valid PEM certificate file: %s" % (path, exc))
     try:

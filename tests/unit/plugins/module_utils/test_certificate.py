@@ -270,3 +270,21 @@ def test_spec_constraints():
     with pytest.raises(SreHealthError) as info:
         check(path="/x.pem", server_name="a.example")
     assert "served_by" in str(info.value)
+
+
+def test_pem_blocks_splits_bundles_with_any_cryptography_version():
+    # cryptography before 39 (Debian 12, RHEL 9) has no load_pem_x509_certificates: the blocks are
+    # found here, each loaded alone.
+    blocks = _certificate.pem_blocks(b"junk\n-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n"
+                                     b"-----BEGIN CERTIFICATE-----\r\nBB==\r\n-----END CERTIFICATE-----")
+    assert [b.split(b"\n")[1].strip() for b in blocks] == [b"AA==", b"BB=="]
+    with pytest.raises(ValueError):
+        _certificate.pem_blocks(b"-----BEGIN CERTIFICATE-----\nAA==\n")
+
+
+def test_a_file_of_begin_lines_without_end_is_refused_in_linear_time(tmp_path):
+    hostile = tmp_path / "hostile.pem"
+    hostile.write_bytes(b"-----BEGIN CERTIFICATE-----\n" * 100000)
+    result = one(path=[str(hostile)])
+    assert result["status"] == "critical"
+    assert "is not a valid PEM certificate file" in result["summary"] and "has no -----END" in result["summary"]
