@@ -31,6 +31,7 @@ import time
 
 import kinds
 import pages
+import jobprofile as job_profile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -254,6 +255,14 @@ class Bench(object):
     def playbook(self, name, tasks):
         return self._write(name + ".json", [{"name": name, "hosts": "all", "gather_facts": False, "tasks": tasks}])
 
+    def main_job(self, inv, defs, key):
+        """What users run: the sre.health.check playbook with the role's defaults (the dependency step,
+        the reports) and these checks as the default checks; nothing fails, the reports go to the workdir."""
+        extra = self._write("main-job-%s.json" % key, {
+            "health_check_default_checks": defs, "health_check_fail_on": "never",
+            "fleet_report_dir": os.path.join(self.workdir, "reports-%s" % key)})
+        return [self.playbook_bin, "-i", inv, "sre.health.check", "-e", "@" + extra]
+
     def arms(self, defs, hosts):
         """{arm: argv} for this workload."""
         inv = self.inventory(hosts)
@@ -275,6 +284,7 @@ class Bench(object):
             "6b monitoring-plugins, health_check command kind": play("plugins", [{
                 "name": "plugins", "sre.health.health_check": {"checks": nagios_checks(defs), "fail_on": "never"}}]),
             "7 ansible.builtin.ping": play("ping", [{"name": "ping", "ansible.builtin.ping": {}}]),
+            "8 sre.health.check, the main job": self.main_job(inv, defs, key),
         }
 
     def run(self, defs, hosts, runs, skip=()):
@@ -368,6 +378,7 @@ def main():
     fleet = None
     page_rows = []
     costs = {}
+    profiles = []
     kind_rounds = 3 if args.quick else 30
     try:
         if args.quick:
@@ -390,6 +401,13 @@ def main():
             argv = bench.arms(checks(16, http_port, tcp_ports), 200)["5 sre.health health_check"]
             fleet = measure(argv, bench.env, workdir)
             print("  N=200 K=16 arm 5: wall %.1f s, cpu %.1f s" % fleet, flush=True)
+        profiles = []
+        for hosts in ((1,) if args.quick else (10, 50)):
+            defs = checks(4 if args.quick else 16, http_port, tcp_ports)
+            argv = bench.main_job(bench.inventory(hosts), defs, "profile-%d" % hosts)
+            profiles.append(("The main job at N=%d, K=%d" % (hosts, len(defs)),
+                             job_profile.tasks(argv, bench.env, workdir, os.path.join(workdir, "times.json")),
+                             job_profile.controller(argv, bench.env, workdir, os.path.join(workdir, "cprofile"))))
         costs = kinds.measure(sys.executable, args.collections, workdir, http_port, tcp_ports[0], PLUGINS, kind_rounds)
         page_rows = pages.measure(sys.executable, args.collections, pages.QUICK if args.quick else pages.CASES)
     finally:
@@ -413,6 +431,9 @@ def main():
             doc.append("- %s: %s: **%s**" % (name, value, "PASS" if ok else "MISS"))
         doc += ["", "The slowest single check (the endpoint that answers after 1 s, fetched alone by a fresh Python "
                 "interpreter) takes %.2f s." % slowest]
+    doc += ["", "## Where the main job's time goes", ""]
+    for label, timing, cprofile in profiles:
+        doc += job_profile.section(label, timing, cprofile) + [""]
     doc += [""] + kinds.section(costs, kind_rounds)
     doc += [""] + pages.section(page_rows)
     with open(os.path.join(HERE, "NOTES.md")) as handle:

@@ -228,6 +228,7 @@ def validate(params):
     # imports cryptography itself).
     if url.lower().startswith("https://"):
         _tls.preload()
+        config.libraries = ("cryptography",)
     return config
 
 

@@ -40,6 +40,8 @@ steps here, so a kind is written once. Pure logic, no ``AnsibleModule``.
 
 from __future__ import annotations
 
+import importlib.util
+
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
@@ -60,6 +62,16 @@ PACKAGES = {
 }
 
 
+# Python library import name -> the OS package that provides it (Debian, Ubuntu, RHEL and Fedora
+# name them alike), for the health_check role, which installs only what a host's checks lacked.
+OS_PACKAGES = {
+    "psutil": "python3-psutil",
+    "requests": "python3-requests",
+    "prometheus_client": "python3-prometheus-client",
+    "cryptography": "python3-cryptography",
+}
+
+
 class Config(object):
     """The validated options of one check, as attributes.
 
@@ -68,13 +80,15 @@ class Config(object):
     ``isolated`` (None: the kind's ``ISOLATED``) says whether this check needs a child process:
     a kind may need one only for some options (an http check with ``body_regex``).
     ``check_mode`` is set by the module that runs the check (Ansible's check mode): a kind whose
-    run could touch something (a command) reads it.
+    run could touch something (a command) reads it. ``libraries`` names the Python libraries this
+    check needs beyond its kind's ``REQUIRES`` (cryptography for an https URL's certificate).
     """
 
     def __init__(self, **values):
         self.secrets = ()
         self.isolated = None
         self.check_mode = False
+        self.libraries = ()
         self.__dict__.update(values)
 
     def __repr__(self):
@@ -90,6 +104,16 @@ def isolated(kind, config):
 def missing_libraries(kind):
     """Install hints of the libraries ``kind`` needs that are not importable here."""
     return [PACKAGES.get(lib, lib) for lib, available in kind.REQUIRES.items() if not available()]
+
+
+def missing_imports(checks):
+    """The import names of the libraries that ``checks`` (``(kind, config)`` pairs) need and this
+    Python lacks, sorted."""
+    missing = set()
+    for kind, config in checks:
+        missing.update(lib for lib, available in kind.REQUIRES.items() if not available())
+        missing.update(lib for lib in config.libraries if importlib.util.find_spec(lib) is None)
+    return sorted(missing)
 
 
 def secret_options(kind):

@@ -150,7 +150,7 @@ def validate(params):
         _tls.preload()  # the check reads the certificate: import cryptography before any fork
     # Only an answer judged by the user's pattern (expect) needs a child process.
     return Config(isolated=regex is not None, host=host, port=port, state=state, timeout=timeout, tls=tls, send=send, regex=regex,
-                  **_tls_options(params, tls))
+                  libraries=("cryptography",) if tls else (), **_tls_options(params, tls))
 
 
 def endpoint(host, port):

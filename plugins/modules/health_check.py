@@ -164,6 +164,29 @@ duration_ms:
   returned: always
   type: float
   sample: 512.7
+missing_libraries:
+  description:
+    - The Python libraries (import names) that the checks of this run need and the host's Python lacks.
+      Those checks are C(unknown) ("cannot run"); the others ran. The health_check role installs
+      RV(missing_packages) on such a host and runs the checks again there.
+  returned: success
+  type: list
+  elements: str
+  sample: ["psutil"]
+  version_added: 1.1.0
+missing_packages:
+  description: The OS packages that provide RV(missing_libraries) (C(python3-psutil)...), in the same order.
+  returned: success
+  type: list
+  elements: str
+  sample: ["python3-psutil"]
+  version_added: 1.1.0
+uid:
+  description: The user id the module ran as (the health_check role installs packages with become when it is not 0).
+  returned: success
+  type: int
+  sample: 0
+  version_added: 1.1.0
 checks:
   description:
     - One result per check; a disk check gives one per filesystem, named C(<name>:<mount>).
@@ -195,6 +218,8 @@ checks:
       pids: []
 """
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sre.health.plugins.module_utils._checks import (
@@ -204,6 +229,7 @@ from ansible_collections.sre.health.plugins.module_utils._checks import (
     run_checks,
 )
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
+from ansible_collections.sre.health.plugins.module_utils._kind import OS_PACKAGES, missing_imports
 from ansible_collections.sre.health.plugins.module_utils._module import COMMON_OPTIONS, exit_results, fail
 from ansible_collections.sre.health.plugins.module_utils._status import check_timeout, summarize
 
@@ -245,8 +271,10 @@ def main():
         module.no_log_values.update(s for s in check["config"].secrets if s)
     results, _abandoned, elapsed = run_checks(prepared, params["max_workers"], params["timeout"])
     info = summarize(results)
+    missing = missing_imports((check["kind"], check["config"]) for check in prepared)
     exit_results(module, results, params["fail_on"], info=info, counts=info["counts"],
-                 duration_ms=round(elapsed * 1000.0, 3))
+                 duration_ms=round(elapsed * 1000.0, 3), missing_libraries=missing,
+                 missing_packages=[OS_PACKAGES.get(lib, "python3-" + lib) for lib in missing], uid=os.getuid())
 
 
 if __name__ == "__main__":

@@ -99,11 +99,11 @@ def test_check_writes_reports_and_still_fails_the_unhealthy_host_last(tmp_path):
 
 @pytest.mark.skipif(not shutil.which("ssh"), reason="needs the OpenSSH client")
 def test_unreachable_hosts_are_reported_with_their_connection_error(tmp_path):
-    # Two hosts over SSH to a port of 127.0.0.1 that refuses: one is lost at the dependency probe, the
-    # other (no probe) at the check itself. Both stay in the reports with the reason, sorted unhealthy.
+    # Two hosts over SSH to a port of 127.0.0.1 that refuses (one would install missing libraries, one
+    # not): both stay in the reports with the reason, sorted unhealthy, and nothing else is tried on them.
     sock, port = refused_port()
     try:
-        gone = ("    gone-at-probe:\n      health_check_install_deps: true\n    gone-at-check:\n")
+        gone = ("    gone-deps:\n      health_check_install_deps: true\n    gone-nodeps:\n")
         ssh = ("        ansible_connection: ssh\n        ansible_host: 127.0.0.1\n        ansible_port: %d\n"
                "        ansible_user: nobody\n        ansible_ssh_common_args: -o BatchMode=yes -o ConnectTimeout=5\n"
                % port)
@@ -114,12 +114,12 @@ def test_unreachable_hosts_are_reported_with_their_connection_error(tmp_path):
     assert proc.returncode != 0, proc.stdout + proc.stderr
     document = json.loads((tmp_path / "health-reports" / "fleet-health.json").read_text())
     hosts = dict((h["host"], h) for h in document["hosts"])
-    for name in ("gone-at-probe", "gone-at-check"):
+    for name in ("gone-deps", "gone-nodeps"):
         assert hosts[name]["status"] == "unknown" and hosts[name]["health"] == "unhealthy", hosts[name]
         assert hosts[name]["summary"].startswith("unreachable: Failed to connect to the host via ssh"), hosts[name]
         assert "Connection refused" in hosts[name]["summary"]
     assert [h["host"] for h in document["hosts"]][-1] == "good"
-    assert sorted(document["totals"]["unhealthy_hosts"]) == ["bad", "gone-at-check", "gone-at-probe"]
+    assert sorted(document["totals"]["unhealthy_hosts"]) == ["bad", "gone-deps", "gone-nodeps"]
     page = (tmp_path / "health-reports" / "fleet-health.html").read_text()
     assert page.count("unreachable: Failed to connect to the host via ssh") >= 2
     assert _report_module.NO_RESULT not in page
