@@ -76,10 +76,11 @@ if [ "$(id -u)" -ne 0 ]; then
     log "building $ref needs root (debootstrap); run as root or build it once as root"
     exit 1
 fi
-if ! command -v debootstrap >/dev/null 2>&1; then
-    log "installing debootstrap"
+if ! command -v debootstrap >/dev/null 2>&1 || ! command -v dpkg-scanpackages >/dev/null 2>&1; then
+    log "installing debootstrap and dpkg-dev"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q debootstrap >&2 || { apt-get update -q >&2 && apt-get install -y -q debootstrap >&2; }
+    apt-get install -y -q debootstrap dpkg-dev >&2 ||
+        { apt-get update -q >&2 && apt-get install -y -q debootstrap dpkg-dev >&2; }
 fi
 
 mirror=${SRE_HEALTH_MOLECULE_MIRROR:-$(apt_mirror | head -n 1)}
@@ -108,7 +109,16 @@ debootstrap --variant=minbase --include="$include" "$suite" "$rootfs" "$mirror" 
 }
 rm -f "$rootfs.log"
 
-# Smaller image: no package cache, lists or documentation (the containers never run apt).
+# One offline package source inside the image, python3-psutil alone: the faults scenario removes
+# psutil from a host and lets the health_check role install it again, with no network. It is the
+# image's only source (the containers have no network to reach a mirror).
+repo="$rootfs/srv/sre-health-apt"
+mkdir -p "$repo"
+cp "$rootfs"/var/cache/apt/archives/python3-psutil_*.deb "$repo/"
+(cd "$repo" && dpkg-scanpackages --multiversion . /dev/null >Packages 2>/dev/null)
+echo "deb [trusted=yes] file:/srv/sre-health-apt ./" >"$rootfs/etc/apt/sources.list"
+
+# Smaller image: no package cache, lists or documentation (apt runs only against the local source).
 rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
     "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/*
 # systemd makes a machine id on first boot of each container.

@@ -135,6 +135,23 @@ def test_missing_psutil_is_unknown_for_those_checks_and_disk_still_reports(pytho
         by_name["memory"]["summary"]
     assert by_name["root:/"]["status"] in ("ok", "warning", "critical")
     assert run.failed and run.result["health"] == "unhealthy"
+    # what the health_check role installs on such a host (and nothing on a host that has it all)
+    assert run.result["missing_libraries"] == ["psutil"]
+    assert run.result["missing_packages"] == ["python3-psutil"]
+    assert run.result["uid"] == os.getuid()
+
+
+def test_libraries_are_named_for_the_checks_that_need_them_only(python_without_psutil):
+    run = run_module("health_check", {"checks": [
+        {"name": "root", "kind": "disk", "paths": ["/"]},
+        {"name": "tls", "kind": "port", "host": "127.0.0.1", "port": 9, "tls": True},
+        {"name": "api", "kind": "http", "url": "https://127.0.0.1:9/"},
+    ], "fail_on": "never"}, python=python_without_psutil)
+    assert run.result["missing_libraries"] == ["cryptography", "requests"], run.result
+    assert run.result["missing_packages"] == ["python3-cryptography", "python3-requests"]
+    run = run_module("health_check", {"checks": [{"name": "root", "kind": "disk", "paths": ["/"]}],
+                                      "fail_on": "never"})
+    assert run.result["missing_libraries"] == [] and run.result["missing_packages"] == []
 
 
 def test_hung_mount_does_not_hold_back_the_other_checks(hung_mount):
