@@ -30,6 +30,7 @@ import threading
 import time
 
 import kinds
+import sshd
 import pages
 import jobprofile as job_profile
 
@@ -216,6 +217,15 @@ def nagios_checks(defs):
 
 # --- running --------------------------------------------------------------------------------------
 
+def mitogen_strategy():
+    """The directory of Mitogen for Ansible's strategy plugins, or None when it is not installed."""
+    try:
+        import ansible_mitogen
+    except ImportError:
+        return None
+    return os.path.join(os.path.dirname(ansible_mitogen.__file__), "plugins", "strategy")
+
+
 def measure(argv, env, cwd):
     """(wall seconds, CPU seconds of the child and its descendants); fails loudly when the arm fails."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -246,11 +256,56 @@ class Bench(object):
             handle.write(content if isinstance(content, str) else json.dumps(content, indent=1))
         return path
 
-    def inventory(self, hosts):
+    def inventory(self, hosts, server=None):
+        """N aliases of this machine: local connections, or SSH to the benchmark's own sshd (``server``)."""
+        if server is not None:
+            names = dict(("ssh%03d" % i, server.host_vars("ssh%03d" % i, self.python)) for i in range(1, hosts + 1))
+            return self._write("inventory-ssh-%d.json" % hosts, {"all": {"hosts": names}})
         names = dict(("host%03d" % i, None) for i in range(1, hosts + 1))
         host_vars = {"ansible_connection": "local", "ansible_python_interpreter": self.python}
         inv = {"all": {"hosts": names, "vars": host_vars}}
         return self._write("inventory-%d.json" % hosts, inv)
+
+    def ssh_arms(self, defs, hosts, server):
+        """{arm: (argv, env)} over SSH: ping, one health_check task, builtins one task per check, the main
+        job; and the same through Mitogen's strategy where Mitogen is installed."""
+        inv = self.inventory(hosts, server)
+        key = "ssh-%d-%d" % (hosts, len(defs))
+
+        def play(name, tasks):
+            return [self.playbook_bin, "-i", inv, self.playbook(name + "-" + key, tasks)]
+
+        plain = {
+            "S7 ping": play("ping", [{"name": "ping", "ansible.builtin.ping": {}}]),
+            "S5 health_check": play("health_check", [{"name": "all checks", "sre.health.health_check":
+                                                      {"checks": defs, "fail_on": "never"}}]),
+            "S2 builtins, task per check": play("builtins", builtin_tasks(defs, False)),
+            "S8 sre.health.check, the main job": self.main_job(inv, defs, key),
+        }
+        arms = dict((arm, (argv, self.env)) for arm, argv in plain.items())
+        strategy = mitogen_strategy()
+        if strategy:
+            env = dict(self.env, ANSIBLE_STRATEGY_PLUGINS=strategy, ANSIBLE_STRATEGY="mitogen_linear")
+            for arm in ("S7 ping", "S5 health_check", "S2 builtins, task per check",
+                        "S8 sre.health.check, the main job"):
+                arms["M" + arm[1:] + " (Mitogen)"] = (plain[arm], env)
+        return arms
+
+    def run_ssh(self, defs, hosts, runs, server, skip=()):
+        """The SSH arms, interleaved (run 1 of every arm, then run 2...), every run from cold connections."""
+        arms = dict((a, v) for a, v in self.ssh_arms(defs, hosts, server).items() if a.split()[0] not in skip)
+        samples = dict((arm, []) for arm in arms)
+        for _r in range(runs):
+            for arm, (argv, env) in arms.items():
+                server.close_masters()
+                samples[arm].append(measure(argv, env, self.workdir))
+        rows = {}
+        for arm, got in samples.items():
+            rows[arm] = {"wall": statistics.median(s[0] for s in got), "cpu": statistics.median(s[1] for s in got),
+                         "runs": runs}
+            print("  SSH N=%-3d K=%-2d %-38s wall %7.2f s  cpu %7.2f s  (%d runs)"
+                  % (hosts, len(defs), arm, rows[arm]["wall"], rows[arm]["cpu"], runs), flush=True)
+        return rows
 
     def playbook(self, name, tasks):
         return self._write(name + ".json", [{"name": name, "hosts": "all", "gather_facts": False, "tasks": tasks}])
@@ -329,11 +384,12 @@ def memory_total():
     return "?"
 
 
-def table(results):
-    lines = ["| N hosts | K checks | arm | wall (median) | controller CPU (median) | runs | wall / arm 5 | CPU / arm 5 |",
+def table(results, reference="5 sre.health health_check", label="arm 5"):
+    lines = ["| N hosts | K checks | arm | wall (median) | controller CPU (median) | runs | wall / %s | CPU / %s |"
+             % (label, label),
              "|---:|---:|---|---:|---:|---:|---:|---:|"]
     for (hosts, k), rows in results:
-        ref = rows.get("5 sre.health health_check")
+        ref = rows.get(reference)
         for arm, row in rows.items():
             ratio = "%.2f" % (row["wall"] / ref["wall"]) if ref else "-"
             cratio = "%.2f" % (row["cpu"] / ref["cpu"]) if ref and ref["cpu"] else "-"
@@ -365,6 +421,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: N=1, K=4, one run of every arm")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--ssh-runs", type=int, default=3, help="runs of each arm over SSH (interleaved)")
     parser.add_argument("--output", help="the Markdown report (default docs/benchmarks.md; --quick: a temp file)")
     parser.add_argument("--collections", required=True, help="ANSIBLE_COLLECTIONS_PATH holding sre.health")
     args = parser.parse_args()
@@ -379,6 +436,7 @@ def main():
     page_rows = []
     costs = {}
     profiles = []
+    ssh_results = []
     kind_rounds = 3 if args.quick else 30
     try:
         if args.quick:
@@ -408,6 +466,19 @@ def main():
             profiles.append(("The main job at N=%d, K=%d" % (hosts, len(defs)),
                              job_profile.tasks(argv, bench.env, workdir, os.path.join(workdir, "times.json")),
                              job_profile.controller(argv, bench.env, workdir, os.path.join(workdir, "cprofile"))))
+        if sshd.available():
+            server = sshd.Sshd(workdir).start()
+            try:
+                ssh_plan = [(1, 4, 1, ("S2", "M2"))] if args.quick else [(10, 16, args.ssh_runs, ()),
+                                                                        (50, 16, args.ssh_runs, ("S2", "M2"))]
+                for hosts, k, runs, skip in ssh_plan:
+                    ssh_results.append(((hosts, k), bench.run_ssh(checks(k, http_port, tcp_ports), hosts, runs,
+                                                                  server, skip)))
+            finally:
+                server.stop()
+        else:
+            print("  no sshd (%s): the arms over SSH are left out (make bench-deps installs openssh-server)"
+                  % sshd.SSHD, flush=True)
         costs = kinds.measure(sys.executable, args.collections, workdir, http_port, tcp_ports[0], PLUGINS, kind_rounds)
         page_rows = pages.measure(sys.executable, args.collections, pages.QUICK if args.quick else pages.CASES)
     finally:
@@ -431,6 +502,14 @@ def main():
             doc.append("- %s: %s: **%s**" % (name, value, "PASS" if ok else "MISS"))
         doc += ["", "The slowest single check (the endpoint that answers after 1 s, fetched alone by a fresh Python "
                 "interpreter) takes %.2f s." % slowest]
+    if ssh_results:
+        doc += ["", "## Over SSH", "",
+                "Every host is an alias of this machine reached over SSH: Debian's sshd started by the benchmark on "
+                "127.0.0.1 with its own port, host key and a key made for the run; each alias has its own "
+                "ControlPersist master (its own ControlPath), pipelining on, and every run starts from cold "
+                "connections. The arms run interleaved (run 1 of each arm, then run 2...). `M` arms are the same "
+                "playbooks under Mitogen for Ansible's `mitogen_linear` strategy.", "",
+                table(ssh_results, reference="S5 health_check", label="S5")]
     doc += ["", "## Where the main job's time goes", ""]
     for label, timing, cprofile in profiles:
         doc += job_profile.section(label, timing, cprofile) + [""]
