@@ -45,8 +45,8 @@ class CallbackModule(CallbackBase):
 
     def _open(self, task):
         self._close()
-        role = task._role.get_name() if task._role else ""
-        self._current = ("%s : %s" % (role, task.get_name()) if role else task.get_name(), time.monotonic())
+        # get_name() already carries the role's name ("role : task")
+        self._current = (task.get_name(), time.monotonic())
 
     def v2_playbook_on_task_start(self, task, is_conditional):
         self._open(task)
