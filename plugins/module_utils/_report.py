@@ -385,6 +385,30 @@ def file_name(basename, fmt, job_id=None):
     return basename + suffix + EXTENSIONS[fmt]
 
 
+# The options of fleet_report, for its module and its action plugin (the action runs on the controller).
+OPTIONS = dict(
+    results=dict(type="list", elements="dict", required=True),
+    hosts=dict(type="list", elements="str", default=[]),
+    dir=dict(type="path", required=True),
+    formats=dict(type="list", elements="str", choices=list(FORMATS), default=list(FORMATS)),
+    basename=dict(type="str", default="fleet-health"),
+    job_id=dict(type="str"),
+    check_only=dict(type="bool", default=False),
+)
+
+
+def run(params):
+    """What fleet_report does with its validated ``params``: ``{files, totals}``. With ``check_only``,
+    the options and the directory are checked and nothing is written. Raises SreHealthError."""
+    if params["check_only"]:
+        check_options(params["formats"], params["dir"], params["basename"])
+        check_directory(params["dir"])
+        return {"files": {}, "totals": totals(normalize(params["results"], params["hosts"]))}
+    files, fleet = write_reports(params["results"], params["dir"], params["formats"], params["basename"],
+                                 hosts=params["hosts"], job_id=params["job_id"])
+    return {"files": files, "totals": fleet}
+
+
 def write_reports(results, directory, formats, basename="fleet-health", hosts=None, job_id=None, now=None):
     """Render every format first, then write each atomically; return (paths by format, totals).
 

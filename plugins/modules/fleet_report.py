@@ -10,8 +10,9 @@ module: fleet_report
 short_description: Write fleet health reports (JSON, JUnit XML, Prometheus textfile, HTML) from every host's result
 version_added: 1.0.0
 description:
-  - Runs on the controller (the C(sre.health.fleet_report) role calls it once per play, delegated to
-    C(localhost)). Takes every host's health result, as the C(sre.health.health_check) role records it in
+  - Runs on the controller, in the process that runs the task (an action plugin of the same name, since
+    1.1.0: no module is sent and no Python is started for it), whatever host the task is for; the
+    C(sre.health.fleet_report) role calls it once per play. Takes every host's health result, as the C(sre.health.health_check) role records it in
     C(health_check_result), and writes one file per format into O(dir).
   - 'V(json): C(<basename>.json), the full results, one object per host (worst first), plus fleet totals
     (C(hosts), C(healthy), C(degraded), C(unhealthy), C(status), C(health), C(checks) by status,
@@ -137,30 +138,14 @@ from ansible_collections.sre.health.plugins.module_utils._errors import SreHealt
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            results=dict(type="list", elements="dict", required=True),
-            hosts=dict(type="list", elements="str", default=[]),
-            dir=dict(type="path", required=True),
-            formats=dict(type="list", elements="str", choices=list(_report.FORMATS), default=list(_report.FORMATS)),
-            basename=dict(type="str", default="fleet-health"),
-            job_id=dict(type="str"),
-            check_only=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
+    # On the controller the action plugin of the same name does this in-process (no module start-up);
+    # the module is what runs when a play sends it to a host.
+    module = AnsibleModule(argument_spec=_report.OPTIONS, supports_check_mode=True)
     try:
-        if params["check_only"]:
-            _report.check_options(params["formats"], params["dir"], params["basename"])
-            _report.check_directory(params["dir"])
-            fleet = _report.totals(_report.normalize(params["results"], params["hosts"]))
-            module.exit_json(changed=False, files={}, totals=fleet)
-        files, fleet = _report.write_reports(params["results"], params["dir"], params["formats"], params["basename"],
-                                             hosts=params["hosts"], job_id=params["job_id"])
+        outcome = _report.run(module.params)
     except SreHealthError as exc:
         module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, files=files, totals=fleet)
+    module.exit_json(changed=False, **outcome)
 
 
 if __name__ == "__main__":
