@@ -469,8 +469,10 @@ def main():
         if sshd.available():
             server = sshd.Sshd(workdir).start()
             try:
-                ssh_plan = [(1, 4, 1, ("S2", "M2"))] if args.quick else [(10, 16, args.ssh_runs, ()),
-                                                                        (50, 16, args.ssh_runs, ("S2", "M2"))]
+                if args.quick:
+                    ssh_plan = [(1, 4, 1, ("S2", "M2"))]
+                else:
+                    ssh_plan = [(10, 16, args.ssh_runs, ()), (50, 16, args.ssh_runs, ("S2", "M2"))]
                 for hosts, k, runs, skip in ssh_plan:
                     ssh_results.append(((hosts, k), bench.run_ssh(checks(k, http_port, tcp_ports), hosts, runs,
                                                                   server, skip)))

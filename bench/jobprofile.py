@@ -58,8 +58,8 @@ def section(label, timing, cprofile):
            "Wall time per task (all hosts together), one run; %.2f s in all." % total, "",
            "| task | wall | share |", "|---|---:|---:|"]
     for row in timing["tasks"]:
-        doc.append("| %s | %.2f s | %.0f%% |" % (row["task"].replace("|", "/"), row["seconds"],
-                                                  100.0 * row["seconds"] / total if total else 0))
+        share = 100.0 * row["seconds"] / total if total else 0
+        doc.append("| %s | %.2f s | %.0f%% |" % (row["task"].replace("|", "/"), row["seconds"], share))
     ctotal, rows = cprofile
     doc += ["", "The controller process under cProfile: %.2f s of own time in all; the top functions:" % ctotal, "",
             "| function | own time | calls |", "|---|---:|---:|"]

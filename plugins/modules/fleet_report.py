@@ -11,7 +11,7 @@ short_description: Write fleet health reports (JSON, JUnit XML, Prometheus textf
 version_added: 1.0.0
 description:
   - Runs on the controller, in the process that runs the task (an action plugin of the same name, since
-    1.1.0: no module is sent and no Python is started for it), whatever host the task is for; the
+    1.1.0, so no module is sent and no Python is started for it), whatever host the task is for; the
     C(sre.health.fleet_report) role calls it once per play. Takes every host's health result, as the C(sre.health.health_check) role records it in
     C(health_check_result), and writes one file per format into O(dir).
   - 'V(json): C(<basename>.json), the full results, one object per host (worst first), plus fleet totals
