@@ -71,11 +71,11 @@ def test_hosts_are_sorted_worst_first_and_missing_hosts_are_unknown():
 
 
 def test_an_unreachable_hosts_reason_is_shown_with_its_secrets_masked():
-    reason = ("unreachable: winrm: https://admin:hunter2@10.1.2.3:5986/wsman?token=abc123 refused; "
+    reason = ("unreachable: winrm: https://admin:hunter2@127.0.0.2:5986/wsman?token=abc123 refused; "
               "sshpass password=letmein failed")
     hosts = _report.normalize([{"host": "win1", "status": "unknown", "summary": reason}], ["win1", "ok1"])
     summary = [h for h in hosts if h["host"] == "win1"][0]["summary"]
-    assert summary == ("unreachable: winrm: https://admin:********@10.1.2.3:5986/wsman?token=******** refused; "
+    assert summary == ("unreachable: winrm: https://admin:********@127.0.0.2:5986/wsman?token=******** refused; "
                        "sshpass password=******** failed")
     for secret in ("hunter2", "abc123", "letmein"):
         assert secret not in summary
