@@ -35,7 +35,7 @@ import time
 
 from ansible_collections.sre.health.plugins.module_utils import _tls
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError, SreHealthError
-from ansible_collections.sre.health.plugins.module_utils._file import Scan, expand, os_reason
+from ansible_collections.sre.health.plugins.module_utils._file import Scan, expand, is_glob, os_reason
 from ansible_collections.sre.health.plugins.module_utils._kind import Config
 from ansible_collections.sre.health.plugins.module_utils._port import check_host, endpoint
 from ansible_collections.sre.health.plugins.module_utils._status import (
@@ -84,7 +84,6 @@ REQUIRES = {"cryptography": _tls.available}
 ISOLATED = True
 
 SERVED_BY_ACCEPTED = "host:port, such as 127.0.0.1:443, www.example.com:8443 or [::1]:443"
-_MAGIC = set("*?[")
 _PEM_BEGIN = b"-----BEGIN CERTIFICATE-----"
 _PEM_END = b"-----END CERTIFICATE-----"
 
@@ -367,7 +366,7 @@ def _files(cfg):
     """``[(path, None)]`` for every certificate file, ``(pattern, Problem)`` for what matched nothing."""
     found = []
     for pattern in cfg.paths:
-        if not _MAGIC & set(pattern):
+        if not is_glob(pattern):
             found.append((pattern, None))
             continue
         scan = Scan(MAX_ENTRIES, True, None)
@@ -402,7 +401,7 @@ def run(config, compiled, name=KIND):
     key, served = _prerequisites(config)
     files = _files(config)
     thresholds = thresholds_as_text(compiled)
-    several = len(files) > 1 or any(_MAGIC & set(p) for p in config.paths)
+    several = len(files) > 1 or any(is_glob(p) for p in config.paths)
     results = []
     for path, problem in files:
         extra = dict(path=path)

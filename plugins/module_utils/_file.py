@@ -99,6 +99,11 @@ _MAGIC = set("*?[")
 _TYPE_WORDS = {"file": "a regular file", "directory": "a directory", "link": "a symbolic link"}
 
 
+def is_glob(pattern):
+    """Whether ``pattern`` has a wildcard (``*``, ``?`` or ``[``)."""
+    return bool(_MAGIC & set(pattern))
+
+
 def _check_paths(paths):
     if not paths:
         raise OptionError("path", paths, "one or more absolute paths or globs")
@@ -223,13 +228,13 @@ def _list_dir(scan, directory, component):
 
 def expand(scan, pattern):
     """The existing paths a glob ``pattern`` names, in order; a plain path is returned as is."""
-    if not _MAGIC & set(pattern):
+    if not is_glob(pattern):
         return [pattern]
     parts = [p for p in pattern.split("/") if p]
     candidates = ["/"]
     for index, component in enumerate(parts):
         last = index == len(parts) - 1
-        if _MAGIC & set(component):
+        if is_glob(component):
             candidates = [path for directory in candidates for path in sorted(_list_dir(scan, directory, component))]
         else:
             candidates = [os.path.join(c, component) for c in candidates]
@@ -411,7 +416,7 @@ def scan_paths(cfg, now=None):
     for pattern in cfg.paths:
         if scan.truncated:
             break
-        if _MAGIC & set(pattern):
+        if is_glob(pattern):
             _globbed(scan, matches, pattern, cfg)
         else:
             _literal(scan, matches, pattern, cfg)
