@@ -30,6 +30,7 @@ import threading
 import time
 
 import kinds
+import mainjob
 import sshd
 import pages
 import jobprofile as job_profile
@@ -39,6 +40,8 @@ ROOT = os.path.dirname(HERE)
 PLUGINS = "/usr/lib/nagios/plugins"
 SLOW_SECONDS = 1.0
 FORKS = 10
+# The arms that cost one module run per host and check (2-4), or N times the slow endpoint (1a, 6).
+SLOW_ARMS = ("1a", "2", "3", "4", "6")
 MARK = "bench/bench.py"  # this process's command line: what the process check looks for
 
 
@@ -342,18 +345,20 @@ class Bench(object):
             "8 sre.health.check, the main job": self.main_job(inv, defs, key),
         }
 
-    def run(self, defs, hosts, runs, skip=()):
+    def run(self, defs, hosts, runs, skip=(), slow_runs=None):
+        """Each arm's median over ``runs`` runs; the slow arms (SLOW_ARMS) over ``slow_runs``."""
         rows = {}
         for arm, argv in self.arms(defs, hosts).items():
             if arm.startswith("6") and not os.path.exists(os.path.join(PLUGINS, "check_http")):
                 continue
             if arm.split()[0] in skip:
                 continue
-            samples = [measure(argv, self.env, self.workdir) for _r in range(runs)]
+            arm_runs = slow_runs if slow_runs and arm.split()[0] in SLOW_ARMS else runs
+            samples = [measure(argv, self.env, self.workdir) for _r in range(arm_runs)]
             rows[arm] = {"wall": statistics.median(s[0] for s in samples),
-                         "cpu": statistics.median(s[1] for s in samples), "runs": runs}
+                         "cpu": statistics.median(s[1] for s in samples), "runs": arm_runs}
             print("  N=%-3d K=%-2d %-38s wall %7.2f s  cpu %7.2f s  (%d runs)"
-                  % (hosts, len(defs), arm, rows[arm]["wall"], rows[arm]["cpu"], runs), flush=True)
+                  % (hosts, len(defs), arm, rows[arm]["wall"], rows[arm]["cpu"], arm_runs), flush=True)
         return rows
 
 
@@ -420,8 +425,13 @@ def targets(results, fleet, slowest):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: N=1, K=4, one run of every arm")
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--ssh-runs", type=int, default=3, help="runs of each arm over SSH (interleaved)")
+    parser.add_argument("--runs", type=int, default=2, help="runs of each arm (interleaved where the doc says so)")
+    parser.add_argument("--slow-runs", type=int, default=1,
+                        help="runs of the arms that cost one module run per check or N seconds (1a, 2-4, 6, S2, M2)")
+    parser.add_argument("--ssh-runs", type=int, default=1, help="runs of each K=16 arm over SSH (interleaved)")
+    parser.add_argument("--full", action="store_true",
+                        help="every arm at every size (K=4 too, arms 3 and 4, the K=16 main job over SSH at N=50, arm "
+                             "5 at N=200): about 35 minutes with the default runs")
     parser.add_argument("--output", help="the Markdown report (default docs/benchmarks.md; --quick: a temp file)")
     parser.add_argument("--collections", required=True, help="ANSIBLE_COLLECTIONS_PATH holding sre.health")
     args = parser.parse_args()
@@ -437,6 +447,8 @@ def main():
     costs = {}
     profiles = []
     ssh_results = []
+    defaults_rows = ([], 0, 0)
+    startup_rows = []
     kind_rounds = 3 if args.quick else 30
     try:
         if args.quick:
@@ -444,43 +456,61 @@ def main():
         else:
             # At N=50, arms 2-4 (one module run per host and check) and the sequential arms (1a, 6: N x 1 s)
             # alone would take most of the 15-minute budget; their cost per host is clear from N=10 (see the doc).
-            slow_arms = ("1a", "2", "3", "4", "6")
-            plan = [(1, 4, args.runs, ()), (1, 16, args.runs, ()), (10, 4, args.runs, ("1a", "6", "6b")),
-                    (10, 16, args.runs, ()),
-                    (50, 4, args.runs, slow_arms + ("6b",)), (50, 16, args.runs, slow_arms)]
+            slow_arms = SLOW_ARMS
+            if args.full:
+                plan = [(1, 4, args.runs, ()), (1, 16, args.runs, ()), (10, 4, args.runs, ("1a", "6", "6b")),
+                        (10, 16, args.runs, ()),
+                        (50, 4, args.runs, slow_arms + ("6b",)), (50, 16, args.runs, slow_arms)]
+            else:
+                # 15 minutes: the one-task-per-check arms once, at N=10 only (their cost per host and check is
+                # linear: --full shows N=1); arms 3 and 4 (looped builtins, standalone modules) with --full only;
+                # N=50 is measured with the role's default checks in the main job's own section below.
+                plan = [(1, 16, args.runs, ("2", "3", "4")), (10, 16, args.runs, ("3", "4"))]
         for hosts, k, runs, skip in plan:
-            results.append(((hosts, k), bench.run(checks(k, http_port, tcp_ports), hosts, runs, skip)))
+            results.append(((hosts, k), bench.run(checks(k, http_port, tcp_ports), hosts, runs, skip,
+                                                  slow_runs=None if args.quick else args.slow_runs)))
         slowest = None
         if not args.quick:
             # the slowest single check, alone, in plain Python: the slow endpoint
             slowest = statistics.median(
                 measure([sys.executable, "-c", "import requests; requests.get(%r, timeout=10)"
                          % ("http://127.0.0.1:%d/slow" % http_port)], bench.env, workdir)[0] for _r in range(3))
-            argv = bench.arms(checks(16, http_port, tcp_ports), 200)["5 sre.health health_check"]
-            fleet = measure(argv, bench.env, workdir)
-            print("  N=200 K=16 arm 5: wall %.1f s, cpu %.1f s" % fleet, flush=True)
+            if args.full:
+                argv = bench.arms(checks(16, http_port, tcp_ports), 200)["5 sre.health health_check"]
+                fleet = measure(argv, bench.env, workdir)
+                print("  N=200 K=16 arm 5: wall %.1f s, cpu %.1f s" % fleet, flush=True)
         profiles = []
-        for hosts in ((1,) if args.quick else (10, 50)):
-            defs = checks(4 if args.quick else 16, http_port, tcp_ports)
-            argv = bench.main_job(bench.inventory(hosts), defs, "profile-%d" % hosts)
-            profiles.append(("The main job at N=%d, K=%d" % (hosts, len(defs)),
+        for hosts in ((1,) if args.quick else (50,)):
+            # what users run: the role's default checks
+            argv = mainjob.arms(bench, mainjob.default_checks(args.collections), bench.inventory(hosts),
+                                "profile-%d" % hosts)["main job"]
+            profiles.append(("The main job at N=%d, the role's default checks" % hosts,
                              job_profile.tasks(argv, bench.env, workdir, os.path.join(workdir, "times.json")),
                              job_profile.controller(argv, bench.env, workdir, os.path.join(workdir, "cprofile"))))
-        if sshd.available():
-            server = sshd.Sshd(workdir).start()
-            try:
+        server = sshd.Sshd(workdir).start() if sshd.available() else None
+        try:
+            sizes = ((1,),) if args.quick else ((10, 50),)
+            defaults_plan = [(transport, n) for transport in ("local", "ssh") for n in sizes[0]]
+            defaults_rows = mainjob.measure(bench, measure, args.collections, defaults_plan,
+                                            1 if args.quick else args.runs, server)
+            if server is not None:
                 if args.quick:
                     ssh_plan = [(1, 4, 1, ("S2", "M2"))]
-                else:
+                elif args.full:
                     ssh_plan = [(10, 16, args.ssh_runs, ()), (50, 16, args.ssh_runs, ("S2", "M2"))]
+                else:
+                    # the main job over SSH is measured with the role's defaults above
+                    ssh_plan = [(10, 16, args.ssh_runs, ("S8", "M8"))]
                 for hosts, k, runs, skip in ssh_plan:
                     ssh_results.append(((hosts, k), bench.run_ssh(checks(k, http_port, tcp_ports), hosts, runs,
                                                                   server, skip)))
-            finally:
+        finally:
+            if server is not None:
                 server.stop()
-        else:
+        if server is None:
             print("  no sshd (%s): the arms over SSH are left out (make bench-deps installs openssh-server)"
                   % sshd.SSHD, flush=True)
+        startup_rows = mainjob.startup(bench, args.collections, workdir)
         costs = kinds.measure(sys.executable, args.collections, workdir, http_port, tcp_ports[0], PLUGINS, kind_rounds)
         page_rows = pages.measure(sys.executable, args.collections, pages.QUICK if args.quick else pages.CASES)
     finally:
@@ -497,6 +527,10 @@ def main():
            "and the same Python as the controller. Wall and CPU are medians over the runs; CPU is user + "
            "system time of the arm's process and all its children (the controller and every module it started: "
            "with the local connection the hosts' work is on this machine too)." % FORKS, ""]
+    doc += mainjob.section(defaults_rows) + [""] + mainjob.startup_section(startup_rows) + [
+        "", "## Every arm", "",
+        "The same K checks on every host, done each way (see \"What the arms do\" below); local connections. "
+        "Without `--full`, the arms that cost one module run per host and check run once, at N=10.", ""]
     doc.append(table(results))
     if not args.quick:
         doc += ["", "## Targets", ""]

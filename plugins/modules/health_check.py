@@ -70,6 +70,23 @@ options:
   thresholds:
     description:
       - Not used at this level; give C(thresholds) inside each entry of O(checks).
+  result_fact:
+    description:
+      - Also record the host's result as this host fact, in the same task - C({host, status, health, summary,
+        checks, counts}), where C(host) is the inventory name. The sre.health.health_check role records
+        C(health_check_result) this way.
+      - With it, a host that cannot be reached does not leave the play - its fact is C(unknown) and
+        C(unhealthy), with the summary C(unreachable) and the connection's error - so that a report built from
+        the facts says why.
+      - Handled on the controller (an action plugin); not set for a task run with C(async).
+    type: str
+    version_added: 1.1.0
+  result_note:
+    description:
+      - Text appended to the summary of the fact O(result_fact) (after C(; )). The role says there why a
+        library the checks lacked was not installed.
+    type: str
+    version_added: 1.1.0
 notes:
   - A check stuck in a system call (a hung NFS mount) cannot be interrupted; its thread is
     abandoned at the deadline and the module returns anyway.
@@ -255,6 +272,9 @@ def main():
         max_workers=dict(type="int", default=8),
         check_timeout=dict(type="float", default=30),
         timeout=dict(type="float", default=60),
+        # Handled by the action plugin on the controller (plugins/action/health_check.py).
+        result_fact=dict(type="str"),
+        result_note=dict(type="str"),
     )
     argument_spec.update(COMMON_OPTIONS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)

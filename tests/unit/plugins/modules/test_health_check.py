@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
 
+from ansible_collections.sre.health.tests.unit.plugins.module_utils.servers import refused_port
 from ansible_collections.sre.health.tests.unit.utils import ansible_env, fill, run_module
 
 # The machine is shared with every other test and CI job: its load average, and the mounts other tests
@@ -248,3 +250,82 @@ def test_playbook_fails_the_unhealthy_hosts_at_the_end(tmp_path, extra_args, ext
     assert "bad is unhealthy: 1 of 4 checks not ok: CRITICAL: /no-such-process-xyz/: no process running" in proc.stdout
     recap = proc.stdout[proc.stdout.index("PLAY RECAP"):]
     assert [line.split()[0] for line in recap.splitlines()[1:] if "failed=1" in line] == ["bad"]
+
+
+RECORDING_PLAYBOOK = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - sre.health.health_check:
+        checks:
+          - {name: memory, kind: memory, thresholds: {used_percent: {warning: '', critical: ''}}}
+          - {name: ghost, kind: process, pattern: no-such-process-xyz, interval: 0}
+        fail_on: never
+        result_fact: my_result
+        result_note: "{{ note }}"
+      register: run
+    - ansible.builtin.copy:
+        content: "{{ {'fact': my_result, 'registered_status': run.status | default(none)} | to_json }}"
+        dest: "{{ out_dir }}/{{ inventory_hostname }}.json"
+        mode: "0600"
+      delegate_to: localhost
+"""
+
+
+@pytest.mark.skipif(not shutil.which("ssh"), reason="needs the OpenSSH client")
+def test_result_fact_records_every_host_in_the_same_task_even_unreachable_ones(tmp_path):
+    sock, port = refused_port()
+    try:
+        inventory = tmp_path / "hosts.yml"
+        inventory.write_text(
+            "all:\n  hosts:\n    here:\n      ansible_connection: local\n      ansible_python_interpreter: %s\n"
+            "    gone:\n      ansible_host: 127.0.0.1\n      ansible_port: %d\n      ansible_user: nobody\n"
+            "      ansible_ssh_common_args: -o BatchMode=yes -o ConnectTimeout=5\n" % (sys.executable, port))
+        playbook = tmp_path / "play.yml"
+        playbook.write_text(RECORDING_PLAYBOOK)
+        out = tmp_path / "out"
+        out.mkdir()
+        proc = subprocess.run([sys.executable, "-m", "ansible.cli.playbook", "-i", str(inventory), str(playbook),
+                               "-e", "out_dir=%s" % out, "-e", "note=noted"], env=ansible_env(), capture_output=True,
+                              text=True, timeout=300, check=False)
+    finally:
+        sock.close()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    here = json.loads((out / "here.json").read_text())
+    fact = here["fact"]
+    assert fact["host"] == "here" and fact["status"] == "critical" and fact["health"] == "unhealthy"
+    assert here["registered_status"] == "critical"
+    assert [c["name"] for c in fact["checks"]] == ["memory", "ghost"] and fact["counts"]["critical"] == 1
+    assert fact["summary"].startswith("1 of 2 checks not ok: CRITICAL: /no-such-process-xyz/: no process running")
+    assert fact["summary"].endswith("; noted")
+    # The unreachable host stayed in the play (its next task ran) with its connection error as its result.
+    gone = json.loads((out / "gone.json").read_text())["fact"]
+    assert gone["host"] == "gone" and gone["status"] == "unknown" and gone["health"] == "unhealthy"
+    assert gone["summary"].startswith("unreachable: Failed to connect to the host via ssh"), gone
+    assert "Connection refused" in gone["summary"] and gone["summary"].endswith("; noted")
+    assert gone["checks"] == [] and gone["counts"] == {}
+
+
+@pytest.mark.parametrize("value, message", [
+    ("1x", "option result_fact: '1x' is invalid; accepted: a variable name"),
+    ("my-result", "option result_fact: 'my-result' is invalid; accepted: a variable name"),
+    (["a"], "option result_fact: ['a'] is invalid; accepted: a string"),
+])
+def test_a_bad_result_fact_is_a_clear_error(value, message):
+    run = run_module("health_check", {"checks": [{"name": "memory", "kind": "memory"}], "result_fact": value})
+    assert run.failed and message in run.result["msg"], run.result
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+def test_without_result_fact_an_unreachable_host_is_unreachable(tmp_path):
+    sock, port = refused_port()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "ansible.cli.adhoc", "gone", "-i", "gone,", "-m", "sre.health.health_check",
+             "-a", json.dumps({"checks": [{"name": "memory", "kind": "memory"}]}),
+             "-e", "ansible_host=127.0.0.1 ansible_port=%d ansible_user=nobody" % port,
+             "-e", "ansible_ssh_common_args='-o BatchMode=yes -o ConnectTimeout=5'"],
+            env=ansible_env(), capture_output=True, text=True, timeout=120, check=False)
+    finally:
+        sock.close()
+    assert proc.returncode == 4 and "UNREACHABLE!" in proc.stdout, proc.stdout + proc.stderr

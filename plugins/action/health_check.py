@@ -1,0 +1,95 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sre.health contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""health_check runs its module on the host as any module runs; with ``result_fact`` it also records
+the host's result as that fact, in the same task.
+
+The health_check role used to follow the module with a ``set_fact`` task to record the result: one
+more task, so one more worker fork and result round on the controller for every host of every run
+(about 60 ms of controller time per host, the biggest of the role's per-host costs after the run
+itself). Recording here costs nothing on the host and little on the controller.
+
+With ``result_fact``, a host that cannot be reached is recorded too (status ``unknown``, the
+summary ``unreachable: <the connection's error>``) and the task does not end the host's play, so that
+the fleet reports say why; the role judges it at the end like any other host.
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleConnectionFailure
+from ansible.plugins.action import ActionBase
+
+MODULE = "sre.health.health_check"
+# The options handled here, on the controller; the module accepts and ignores them.
+CONTROLLER_OPTIONS = ("result_fact", "result_note")
+# Ansible's prefix on a connection error's message, which says nothing to a reader of a report.
+_TASK_FAILED = "Task failed: "
+
+
+def _text(value):
+    return value if isinstance(value, str) else ""
+
+
+def _strip_prefix(message):
+    message = _text(message)
+    return message[len(_TASK_FAILED):] if message.startswith(_TASK_FAILED) else message
+
+
+def record(host, result, note=""):
+    """The ``health_check_result`` fact of ``host`` from a module result (or an unreachable one).
+
+    ``{host, status, health, summary, checks, counts}``: a run that failed before checking (a bad
+    definition) or a host that was not reached is ``unknown``/``unhealthy`` with the reason as
+    its summary. ``note`` is appended to the summary (the role says there why a missing library
+    was not installed).
+    """
+    if result.get("unreachable"):
+        summary = "unreachable: " + _strip_prefix(result.get("msg"))
+    else:
+        summary = _text(result.get("summary")) or _text(result.get("msg")) or "health_check did not run"
+    return {
+        "host": host,
+        "status": _text(result.get("status")) or "unknown",
+        "health": _text(result.get("health")) or "unhealthy",
+        "summary": summary + (_text(note) and "; " + note),
+        "checks": result.get("checks") if isinstance(result.get("checks"), list) else [],
+        "counts": result.get("counts") if isinstance(result.get("counts"), dict) else {},
+    }
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+
+    def run(self, tmp=None, task_vars=None):
+        self._supports_async = True
+        task_vars = task_vars or {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        args = dict(self._task.args)
+        fact = args.pop("result_fact", None)
+        note = args.pop("result_note", None)
+        for option, value in (("result_fact", fact), ("result_note", note)):
+            if value is not None and not isinstance(value, str):
+                result.update(failed=True, msg="option %s: %r is invalid; accepted: a string" % (option, value))
+                return result
+        if fact is not None and not fact.isidentifier():
+            result.update(failed=True, msg="option result_fact: %r is invalid; accepted: a variable name (letters, "
+                                           "digits and underscores, not starting with a digit)" % (fact,))
+            return result
+        wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
+        try:
+            result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars,
+                                               wrap_async=wrap_async))
+        except AnsibleConnectionFailure as exc:
+            if not fact:
+                raise
+            # Recorded, not raised: the host stays in the play, and the reports say why it is unknown.
+            unreachable = {"unreachable": True, "msg": str(exc)}
+            result.update(changed=False, msg="unreachable: " + _strip_prefix(str(exc)),
+                          ansible_facts={fact: record(task_vars.get("inventory_hostname"), unreachable, note)})
+            return result
+        if not wrap_async:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+            if fact:
+                result["ansible_facts"] = {fact: record(task_vars.get("inventory_hostname"), result, note)}
+        return result
