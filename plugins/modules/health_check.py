@@ -175,7 +175,8 @@ missing_libraries:
   sample: ["psutil"]
   version_added: 1.1.0
 missing_packages:
-  description: The OS packages that provide RV(missing_libraries) (C(python3-psutil)...), in the same order.
+  description: The OS packages that provide RV(missing_libraries) (C(python3-psutil)...), in the same order; dnspython
+    is C(python3-dnspython) where dpkg manages the packages, C(python3-dns) where rpm does.
   returned: success
   type: list
   elements: str
@@ -229,7 +230,7 @@ from ansible_collections.sre.health.plugins.module_utils._checks import (
     run_checks,
 )
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
-from ansible_collections.sre.health.plugins.module_utils._kind import OS_PACKAGES, missing_imports
+from ansible_collections.sre.health.plugins.module_utils._kind import missing_imports, os_packages
 from ansible_collections.sre.health.plugins.module_utils._module import COMMON_OPTIONS, exit_results, fail
 from ansible_collections.sre.health.plugins.module_utils._status import check_timeout, summarize
 
@@ -274,7 +275,7 @@ def main():
     missing = missing_imports((check["kind"], check["config"]) for check in prepared)
     exit_results(module, results, params["fail_on"], info=info, counts=info["counts"],
                  duration_ms=round(elapsed * 1000.0, 3), missing_libraries=missing,
-                 missing_packages=[OS_PACKAGES.get(lib, "python3-" + lib) for lib in missing], uid=os.getuid())
+                 missing_packages=os_packages(missing), uid=os.getuid())
 
 
 if __name__ == "__main__":
