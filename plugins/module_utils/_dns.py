@@ -218,7 +218,7 @@ def parse_expected(rdtype, value):
         numbers = {"MX": 1, "SRV": 3, "SOA": 5}[rdtype]
         if len(fields) == 1:
             names = _expect_names(fields)
-            return (None,) * numbers + names if rdtype != "SOA" else names + (None,) * numbers
+            return (None,) * numbers + names if rdtype != "SOA" else names + (None,) * 6
         if rdtype == "SOA" and len(fields) == 7:
             return _expect_names(fields[:2]) + tuple(_int_field(f) for f in fields[2:])
         if rdtype != "SOA" and len(fields) == numbers + 1:
@@ -551,9 +551,14 @@ def _answered(cfg, response, where, extra, metrics):
     metrics["answers"] = len(records)
     extra["records"] = [expected_text(r) for r in records[:MAX_LISTED]]
     extra["ttl"] = rrset.ttl if rrset is not None else None
-    if not records:
-        return True, "no %s record (NOERROR without an answer: the name exists, without a record of this type)%s %s" \
+    if not records and cnames and (len(set(cnames)) < len(cnames) or cnames[-1] == cfg.qname):
+        return True, "no %s record: the aliases loop (%s -> %s) %s" % (cfg.type, cfg.qname, " -> ".join(cnames), where), []
+    if not records and cnames:
+        return True, "no %s record: the answer ends at an alias, without its records (NOERROR)%s %s" \
             % (cfg.type, via, where), []
+    if not records:
+        return True, "no %s record (NOERROR without an answer: the name exists, without a record of this type) %s" \
+            % (cfg.type, where), []
     missing, unexpected = _compare(cfg, records)
     extra["missing"] = missing
     extra["unexpected"] = unexpected
