@@ -169,7 +169,9 @@ summary:
   description: One line naming every check that is not ok.
   returned: always
   type: str
-  sample: SAMPLE_SUMMARY
+  sample: "1 of 1 checks not ok: CRITICAL: test MX: 10 mail.test, 20 mail2.test in 7 ms from 127.0.0.1:5353
+    (critical: expected 30 mail3.test, not among the answers; critical: answered 20 mail2.test, not expected
+    (exact))"
 checks:
   description: One result, for the query.
   returned: always
@@ -179,7 +181,7 @@ checks:
     name:
       description: C(dns:) followed by the name asked for and O(type).
       type: str
-      sample: SAMPLE_NAME
+      sample: "dns:test/MX"
     kind:
       description: Always C(dns).
       type: str
@@ -192,11 +194,12 @@ checks:
       description: One human line - the name and type, the answers (or what came instead), how long it took and
         from which server, and in parentheses what is wrong.
       type: str
-      sample: SAMPLE_CHECK_SUMMARY
+      sample: "test MX: 10 mail.test, 20 mail2.test in 7 ms from 127.0.0.1:5353 (critical: expected 30 mail3.test,
+        not among the answers; critical: answered 20 mail2.test, not expected (exact))"
     metrics:
       description: V(resolve_time_ms) and V(answers); both null when no answer came.
       type: dict
-      sample: SAMPLE_METRICS
+      sample: {"answers": 2, "resolve_time_ms": 6.995}
     thresholds:
       description: The effective thresholds.
       type: dict
@@ -204,12 +207,12 @@ checks:
     duration_ms:
       description: How long the check took.
       type: float
-      sample: 1.9
+      sample: 7.316
     query:
       description: The name asked for (the reverse name of a PTR query for an address), lower case, without the
         final dot.
       type: str
-      sample: SAMPLE_QUERY
+      sample: test
     type:
       description: O(type).
       type: str
@@ -217,12 +220,12 @@ checks:
     server:
       description: The server whose answer was used, null when none answered.
       type: str
-      sample: SAMPLE_SERVER
+      sample: "127.0.0.1:5353"
     servers:
       description: The servers that could be asked, in order (O(server), or those of C(/etc/resolv.conf)).
       type: list
       elements: str
-      sample: SAMPLE_SERVERS
+      sample: ["127.0.0.1:5353"]
     rcode:
       description: The answer's response code (C(NOERROR), C(NXDOMAIN)), null when no server gave a usable answer.
       type: str
@@ -239,27 +242,28 @@ checks:
       description: The first 50 answers, normalized and sorted (see O(expect) for their form).
       type: list
       elements: str
-      sample: SAMPLE_RECORDS
+      sample: ["10 mail.test", "20 mail2.test"]
     ttl:
       description: The answers' time to live in seconds, null without answers.
       type: int
-      sample: 3600
+      sample: 600
     cnames:
       description: The aliases followed from O(name) to the answers (a CNAME chain), in order.
       type: list
       elements: str
       sample: []
     failures:
-      description: The servers that gave no usable answer before it (or at all), with the reason.
+      description: The servers that gave no usable answer before it (or at all), with the reason (this sample from
+        another run, against a closed port).
       type: list
       elements: dict
-      sample: SAMPLE_FAILURES
+      sample: [{"error": "connection refused (nothing listens on that port)", "server": "127.0.0.1:1"}]
     expect:
       description: The O(expect) values, normalized, as compared.
       returned: with O(expect)
       type: list
       elements: str
-      sample: SAMPLE_EXPECT
+      sample: ["10 mail.test", "30 mail3.test"]
     exact:
       description: O(exact).
       returned: with O(expect)
@@ -270,13 +274,13 @@ checks:
       returned: with O(expect)
       type: list
       elements: str
-      sample: SAMPLE_MISSING
+      sample: ["30 mail3.test"]
     unexpected:
       description: With O(exact), the answers that were not expected.
       returned: with O(expect)
       type: list
       elements: str
-      sample: SAMPLE_UNEXPECTED
+      sample: ["20 mail2.test"]
 """
 
 from ansible_collections.sre.health.plugins.module_utils import _dns
