@@ -11,9 +11,8 @@ short_description: Check that a DNS name resolves, to the expected values, in ti
 version_added: 1.1.0
 description:
   - Sends one DNS query - O(name), of O(type) - to O(server) or to the host's own nameservers, and measures how
-    long the answer took (RV(checks[].metrics.resolve_time_ms)) and how many records of that type it holds
-    (RV(checks[].metrics.answers)). With O(expect), the answers must include these values (with O(exact), be
-    exactly them).
+    long the answer took (metric C(resolve_time_ms)) and how many records of that type it holds (metric
+    C(answers)). With O(expect), the answers must include these values (with O(exact), be exactly them).
   - 'C(critical), with the reason in the summary: NXDOMAIN (the name does not exist); no record of O(type)
     (NOERROR without an answer: the name exists, the record does not); SERVFAIL, REFUSED or any other error
     code; no answer before O(timeout) (C(timed out after N s)); a server that refuses the connection (an ICMP
@@ -32,7 +31,7 @@ description:
     appended, as with C(dig), so the check means one name on every host.
   - Only reads; never changes the host, so it runs the same in check mode. Needs the dnspython library on the
     host (Debian and Ubuntu package C(python3-dnspython), RHEL and Fedora C(python3-dns), or
-    C(pip install dnspython)); the M(sre.health.health_check) role installs it when a host lacks it.
+    C(pip install dnspython)); the C(sre.health.health_check) role installs it when a host lacks it.
 author:
   - sre.health developers (!UNKNOWN)
 extends_documentation_fragment:
@@ -97,11 +96,12 @@ options:
         query or waits on a struggling upstream, which users feel; the critical bound is O(timeout). For a
         resolver on the host itself (a cache such as systemd-resolved), C({critical: 200ms}) is more telling.'
 notes:
-  - RV(checks[].records) lists at most 50 answers; the summary shows 5. RV(checks[].metrics.answers) counts them
+  - RV(checks[].records) lists at most 50 answers; the summary shows 5. RV(checks[].metrics) C(answers) counts them
     all.
   - The answer's size is bounded by DNS itself (64 KiB); the whole exchange is bounded by O(timeout). The check
-    runs in a thread stopped at O(check_timeout), not in a child process - it only waits on a socket, and what
-    a server sends is parsed by dnspython, never by a pattern.
+    runs in a thread, not in a child process - it only waits on a socket, and what a server sends is parsed by
+    dnspython, never by a pattern; when O(check_timeout) is shorter than O(timeout), the result is C(unknown)
+    at O(check_timeout) and the thread ends by itself at O(timeout).
 seealso:
   - module: sre.health.health_check
   - module: sre.health.port_check

@@ -427,8 +427,8 @@ def test_without_server_the_nameservers_of_resolv_conf_are_asked_in_turn(port53,
     result = check(name="www.test", expect=["127.0.0.10"])
     assert result["status"] == "ok", result["summary"]
     assert result["servers"] == ["127.0.0.78:53", "127.0.0.77:53"] and result["server"] == "127.0.0.77:53"
-    assert result["failures"] == [{"server": "127.0.0.78:53", "error": "connection refused (nothing listens on "
-                                                                      "that port)"}]
+    refused = "connection refused (nothing listens on that port)"
+    assert result["failures"] == [{"server": "127.0.0.78:53", "error": refused}]
     assert "from 127.0.0.77:53, after 127.0.0.78:53: connection refused" in result["summary"]
 
 

@@ -51,8 +51,8 @@ def test_dns_check_ok(zone, check_mode):
     (result,) = run.result["checks"]
     assert RESULT_KEYS | {"expect", "exact", "missing", "unexpected"} <= set(result)
     assert result["name"] == "dns:test/MX" and result["kind"] == "dns"
-    assert result["records"] == ["10 mail.test", "20 mail2.test"] and result["expect"] == ["10 mail.test",
-                                                                                            "mail2.test"]
+    assert result["records"] == ["10 mail.test", "20 mail2.test"]
+    assert result["expect"] == ["10 mail.test", "mail2.test"]
     assert result["metrics"]["answers"] == 2 and result["metrics"]["resolve_time_ms"] > 0
     assert result["thresholds"] == {"resolve_time_ms": {"warning": "1s"}}
 
