@@ -37,7 +37,7 @@ import socket
 import struct
 import time
 
-from ansible_collections.sre.health.plugins.module_utils._errors import OptionError
+from ansible_collections.sre.health.plugins.module_utils._errors import OptionError, SreHealthError
 from ansible_collections.sre.health.plugins.module_utils._kind import Config
 from ansible_collections.sre.health.plugins.module_utils._status import (
     CRITICAL,
@@ -322,8 +322,9 @@ class Server(object):
         return info[0][0], info[0][4]
 
 
-class Failure(Exception):
-    """A server's failure to give an answer; ``retry`` when asking it again may help (a timeout)."""
+class Failure(SreHealthError):
+    """A server's failure to give an answer, as the result says it; ``retry`` when asking it again
+    may help (a timeout). Caught within ``ask``."""
 
     def __init__(self, reason, retry=False):
         super(Failure, self).__init__(reason)
