@@ -353,11 +353,19 @@ def _parse(query, data):
     return response if query.is_response(response) else None
 
 
+def _socket(server, socktype):
+    """``(socket, address)`` to reach ``server`` (an address it cannot have is a Failure)."""
+    try:
+        family, sockaddr = server.addresses(socktype)
+        return socket.socket(family, socktype), sockaddr
+    except OSError as exc:
+        raise _socket_error(exc)
+
+
 def _exchange_udp(query, server, deadline):
     """Send ``query`` once over UDP and wait for its answer until the server's try ends or the deadline."""
     end = min(deadline, time.monotonic() + server.per_try)
-    family, sockaddr = server.addresses(socket.SOCK_DGRAM)
-    sock = socket.socket(family, socket.SOCK_DGRAM)
+    sock, sockaddr = _socket(server, socket.SOCK_DGRAM)
     try:
         # Connected: only this server's datagrams reach us, and its ICMP errors do too.
         sock.connect(sockaddr)
@@ -385,27 +393,28 @@ def _recv_exactly(sock, size, deadline):
         sock.settimeout(remaining)
         chunk = sock.recv(size - len(data))
         if not chunk:
-            raise Failure("connection closed by the server before its answer over TCP")
+            raise Failure("connection closed by the server before its answer")
         data += chunk
     return data
 
 
 def _exchange_tcp(query, server, deadline):
     """The same query over TCP (the answer came truncated): one connection, within the deadline."""
-    family, sockaddr = server.addresses(socket.SOCK_STREAM)
-    sock = socket.socket(family, socket.SOCK_STREAM)
     try:
-        sock.settimeout(max(0.001, deadline - time.monotonic()))
-        sock.connect(sockaddr)
-        wire = query.to_wire()
-        sock.sendall(struct.pack("!H", len(wire)) + wire)
-        (size,) = struct.unpack("!H", _recv_exactly(sock, 2, deadline))
-        response = _parse(query, _recv_exactly(sock, size, deadline))
-    except OSError as exc:
-        failure = _socket_error(exc)
-        raise Failure("over TCP (the UDP answer was truncated): " + failure.reason)
-    finally:
-        sock.close()
+        sock, sockaddr = _socket(server, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(max(0.001, deadline - time.monotonic()))
+            sock.connect(sockaddr)
+            wire = query.to_wire()
+            sock.sendall(struct.pack("!H", len(wire)) + wire)
+            (size,) = struct.unpack("!H", _recv_exactly(sock, 2, deadline))
+            response = _parse(query, _recv_exactly(sock, size, deadline))
+        except OSError as exc:
+            raise _socket_error(exc)
+        finally:
+            sock.close()
+    except Failure as exc:
+        raise Failure("over TCP (the UDP answer was truncated): " + exc.reason)
     if response is None:
         raise Failure("over TCP (the UDP answer was truncated): the answer is for another query")
     return response
@@ -574,6 +583,8 @@ def _answered(cfg, response, where, extra, metrics):
 def _no_answer(cfg, failures, tries, note):
     """The summary's end when no server answered: from which servers, and why."""
     reasons = set(f["error"] for f in failures)
+    if not failures:
+        return "no answer: the timeout (%s s) ran out before a query could be sent" % ("%g" % cfg.timeout)
     if len(reasons) == 1:
         reason = failures[0]["error"]
         if reason == "timed out":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import struct
+import threading
 import time
 
 import pytest
@@ -317,6 +318,31 @@ def test_a_truncated_answer_without_tcp(peer):
     result = check(name="www.test", server=udp_only.server(), timeout=3)
     assert result["status"] == "critical"
     assert "over TCP (the UDP answer was truncated): connection refused" in result["summary"]
+
+
+def test_a_truncated_answer_whose_tcp_server_hangs_up(peer):
+    def truncated(query):
+        response = dns_message.make_response(dns_message.from_wire(query))
+        response.flags |= 0x0200  # TC
+        return response.to_wire()
+    udp = peer(truncated)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listener.bind(("127.0.0.1", udp.port))
+        listener.listen(1)
+        def read_then_close():
+            conn = listener.accept()[0]
+            conn.recv(65535)  # the query read: the close is a FIN, not a reset
+            conn.close()
+        hang_up = threading.Thread(target=read_then_close, daemon=True)
+        hang_up.start()
+        result = check(name="www.test", server=udp.server(), timeout=3)
+        hang_up.join(3)
+    finally:
+        listener.close()
+    assert result["status"] == "critical"
+    assert result["summary"] == "www.test A: no answer from %s: over TCP (the UDP answer was truncated): connection " \
+        "closed by the server before its answer" % udp.server()
 
 
 def test_a_flood_of_stray_datagrams_does_not_hold_the_check(peer):
