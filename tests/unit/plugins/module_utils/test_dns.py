@@ -330,6 +330,7 @@ def test_a_truncated_answer_whose_tcp_server_hangs_up(peer):
     try:
         listener.bind(("127.0.0.1", udp.port))
         listener.listen(1)
+
         def read_then_close():
             conn = listener.accept()[0]
             conn.recv(65535)  # the query read: the close is a FIN, not a reset
