@@ -28,14 +28,16 @@ def assert_no_traceback(run):
         assert 'File "' not in text
 
 
-@pytest.fixture(scope="module")
+# Function scope: ansible-test units runs each test in a forked child, which never tears down a
+# module-scoped fixture, so a dnsmasq started there would outlive the run.
+@pytest.fixture
 def zone(tmp_path_factory):
     server = D.zone_server(tmp_path_factory.mktemp("zone"))
     yield server
     server.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def resolver(zone, tmp_path_factory):
     server = D.validating_resolver(tmp_path_factory.mktemp("resolver"), zone.port, D.closed_udp_port())
     yield server
