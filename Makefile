@@ -41,7 +41,8 @@ $(VENV)/.installed: requirements-dev.txt | $(BIN)/activate
 venv: $(VENV)/.installed
 
 # Root-only test fixtures: FUSE (a frozen mount), loop-mounted ext4; a real browser for the HTML report;
-# an SSH client (unreachable hosts); Debian's monitoring-plugins (the command kind runs them).
+# an SSH client (unreachable hosts); Debian's monitoring-plugins (the command kind runs them); dnsmasq
+# (dnsmasq-base: the binary without a service; the dns tests start their own on 127.0.0.1 and ::1).
 system-deps:
 	@missing=""; \
 	command -v bindfs >/dev/null || missing="$$missing bindfs fuse3"; \
@@ -50,6 +51,7 @@ system-deps:
 	command -v losetup >/dev/null || missing="$$missing util-linux"; \
 	command -v ssh >/dev/null || missing="$$missing openssh-client"; \
 	[ -x /usr/lib/nagios/plugins/check_procs ] || missing="$$missing monitoring-plugins-basic monitoring-plugins-standard"; \
+	[ -x /usr/sbin/dnsmasq ] || missing="$$missing dnsmasq-base"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$(ROOT)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing$$missing"; \

@@ -56,6 +56,8 @@ def _import(name):
         from ansible_collections.sre.health.plugins.module_utils import _file as kind
     elif name == "certificate":
         from ansible_collections.sre.health.plugins.module_utils import _certificate as kind
+    elif name == "dns":
+        from ansible_collections.sre.health.plugins.module_utils import _dns as kind
     else:
         from ansible_collections.sre.health.plugins.module_utils import _logscan as kind
     return kind
@@ -78,14 +80,15 @@ class _Registry(dict):
 # Every check kind, by the name health_check entries use.
 KINDS = _Registry((name, None) for name in (
     "disk", "memory", "load", "process", "service", "http", "port", "metrics", "log", "command", "file",
-    "certificate"))
+    "certificate", "dns"))
 
 # Keys of a check entry that belong to the check itself, not to its kind.
 RESERVED = ("name", "kind", "thresholds", "check_timeout")
 
 # A kind option called ``name`` collides with the check's name: write it under this key instead.
-# When it is not given, the check's name is used (``{name: nginx, kind: process}`` looks for nginx).
-NAME_KEYS = {"process": "process_name", "service": "units"}
+# When it is not given, the check's name is used (``{name: nginx, kind: process}`` looks for nginx,
+# ``{name: www.example.com, kind: dns}`` resolves www.example.com).
+NAME_KEYS = {"process": "process_name", "service": "units", "dns": "query"}
 
 MAX_WORKERS_LIMIT = 64
 

@@ -41,6 +41,7 @@ steps here, so a kind is written once. Pure logic, no ``AnsibleModule``.
 from __future__ import annotations
 
 import importlib.util
+import os
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
@@ -59,17 +60,34 @@ PACKAGES = {
     "prometheus_client": "prometheus_client (Debian/Ubuntu package python3-prometheus-client, or pip install "
                          "prometheus-client)",
     "cryptography": "cryptography (Debian/Ubuntu package python3-cryptography, or pip install cryptography)",
+    "dns": "dnspython (Debian/Ubuntu package python3-dnspython, RHEL python3-dns, or pip install dnspython)",
 }
 
 
 # Python library import name -> the OS package that provides it (Debian, Ubuntu, RHEL and Fedora
-# name them alike), for the health_check role, which installs only what a host's checks lacked.
+# name them alike, except as in RPM_PACKAGES), for the health_check role, which installs only what a
+# host's checks lacked.
 OS_PACKAGES = {
     "psutil": "python3-psutil",
     "requests": "python3-requests",
     "prometheus_client": "python3-prometheus-client",
     "cryptography": "python3-cryptography",
+    "dns": "python3-dnspython",
 }
+
+# Where RHEL and Fedora name the package otherwise.
+RPM_PACKAGES = {
+    "dns": "python3-dns",
+}
+
+
+def os_packages(libraries, rpm=None):
+    """The OS packages providing ``libraries`` (import names) on this host: RPM_PACKAGES' names
+    where rpm, not dpkg, manages the packages (``rpm`` forces the choice)."""
+    if rpm is None:
+        rpm = os.path.exists("/usr/bin/rpm") and not os.path.exists("/usr/bin/dpkg")
+    names = dict(OS_PACKAGES, **RPM_PACKAGES) if rpm else OS_PACKAGES
+    return [names.get(lib, "python3-" + lib) for lib in libraries]
 
 
 class Config(object):

@@ -40,12 +40,13 @@ options:
         V(http) (M(sre.health.http_check)), V(port) (M(sre.health.port_check)),
         V(metrics) (M(sre.health.metrics_check)), V(log) (M(sre.health.log_scan)),
         V(command) (M(sre.health.command_check)), V(file) (M(sre.health.file_check)),
-        V(certificate) (M(sre.health.certificate_check)).'
+        V(certificate) (M(sre.health.certificate_check)), V(dns) (M(sre.health.dns_check)).'
       - The process kind's own C(name) option is written C(process_name) here, since C(name) names the
-        check; likewise the service kind's unit list is written C(units). When no process selector
-        (C(process_name), C(pattern), C(user)) is given, the check's name is the process name, and when
-        no C(units) are given, the check's name is the unit, so C(name=nginx) with C(kind=process)
-        checks the nginx process and with C(kind=service) the nginx.service unit.
+        check; likewise the service kind's unit list is written C(units) and the dns kind's name to resolve
+        C(query). When no process selector (C(process_name), C(pattern), C(user)) is given, the check's name
+        is the process name, when no C(units) are given, the check's name is the unit, and when no C(query)
+        is given, the check's name is the name resolved, so C(name=nginx) with C(kind=process) checks the
+        nginx process and with C(kind=service) the nginx.service unit.
     type: list
     elements: dict
     required: true
@@ -192,7 +193,8 @@ missing_libraries:
   sample: ["psutil"]
   version_added: 1.1.0
 missing_packages:
-  description: The OS packages that provide RV(missing_libraries) (C(python3-psutil)...), in the same order.
+  description: The OS packages that provide RV(missing_libraries) (C(python3-psutil)...), in the same order; dnspython
+    is C(python3-dnspython) where dpkg manages the packages, C(python3-dns) where rpm does.
   returned: success
   type: list
   elements: str
@@ -246,7 +248,7 @@ from ansible_collections.sre.health.plugins.module_utils._checks import (
     run_checks,
 )
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
-from ansible_collections.sre.health.plugins.module_utils._kind import OS_PACKAGES, missing_imports
+from ansible_collections.sre.health.plugins.module_utils._kind import missing_imports, os_packages
 from ansible_collections.sre.health.plugins.module_utils._module import COMMON_OPTIONS, exit_results, fail
 from ansible_collections.sre.health.plugins.module_utils._status import check_timeout, summarize
 
@@ -294,7 +296,7 @@ def main():
     missing = missing_imports((check["kind"], check["config"]) for check in prepared)
     exit_results(module, results, params["fail_on"], info=info, counts=info["counts"],
                  duration_ms=round(elapsed * 1000.0, 3), missing_libraries=missing,
-                 missing_packages=[OS_PACKAGES.get(lib, "python3-" + lib) for lib in missing], uid=os.getuid())
+                 missing_packages=os_packages(missing), uid=os.getuid())
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import yaml
 
 from ansible_collections.sre.health.tests.unit.utils import ansible_env, collections_path
 
-PYTHON_REQS = ("psutil", "requests", "prometheus-client", "cryptography")
+PYTHON_REQS = ("psutil", "requests", "prometheus-client", "cryptography", "dnspython")
 COLLECTION = os.path.join(collections_path(), "ansible_collections", "sre", "health")
 
 

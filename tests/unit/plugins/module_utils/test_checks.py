@@ -59,7 +59,7 @@ def gate_kind(monkeypatch):
     ([{"kind": "disk"}], "checks[0]: option name: None is invalid"),
     ([{"name": "d", "kind": ["disk"]}], "checks[0] (d): option kind: ['disk'] is invalid; accepted: "),
     ([{"name": "d", "kind": "dsik"}],
-     "checks[0] (d): option kind: 'dsik' is invalid; accepted: certificate, command, disk, file, http, load, log, memory, "
+     "checks[0] (d): option kind: 'dsik' is invalid; accepted: certificate, command, disk, dns, file, http, load, log, memory, "
      "metrics, port, process, service"),
     ([{"name": "d", "kind": "disk"}, {"name": "d", "kind": "memory"}],
      "checks[1] (d): option name: 'd' is already used by checks[0]"),
