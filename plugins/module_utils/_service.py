@@ -304,7 +304,7 @@ def match_blocks(units, blocks):
     return matched
 
 
-def _uint(text, unset_is_none=True):
+def uint_property(text, unset_is_none=True):
     """A systemd integer property, or None for missing, empty, "[not set]", "infinity" or UINT64_MAX."""
     if text is None:
         return None
@@ -334,16 +334,16 @@ def unit_metrics(props, now_monotonic):
     if active:
         # ActiveEnterTimestampMonotonic is CLOCK_MONOTONIC in microseconds, the clock of
         # time.monotonic(): immune to wall-clock jumps, unlike the formatted timestamp.
-        entered = _uint(props.get("ActiveEnterTimestampMonotonic"))
+        entered = uint_property(props.get("ActiveEnterTimestampMonotonic"))
         if entered:
             seconds = now_monotonic - entered / 1e6
             # a future timestamp means another clock (a time namespace): better none than nonsense
             uptime = round(seconds, 1) if seconds >= 0 else None
     return {
         "active": active,
-        "restarts": _uint(props.get("NRestarts")),
+        "restarts": uint_property(props.get("NRestarts")),
         "uptime_seconds": uptime,
-        "memory_bytes": _uint(props.get("MemoryCurrent")),
+        "memory_bytes": uint_property(props.get("MemoryCurrent")),
     }
 
 
@@ -377,7 +377,7 @@ def _fields(unit, props, expect, enabled, metrics):
         "unit_file_state": file_state or None,
         "enabled": None if load_state == "not-found" else is_enabled(file_state),
         "unit_result": props.get("Result", "") or None,
-        "main_pid": (_uint(props.get("MainPID")) or None) if metrics["active"] else None,
+        "main_pid": (uint_property(props.get("MainPID")) or None) if metrics["active"] else None,
         "active_since": _timestamp(props.get("ActiveEnterTimestamp")) if metrics["active"] else None,
         "expected": {"state": expect, "enabled": enabled},
     }
