@@ -210,10 +210,12 @@ def validate(params):
         if timer not in timers:
             timers.append(timer)
     max_age = params.get("max_age")
+    max_age_text = None
     if max_age is not None:
         if not timers:
             raise OptionError("max_age", max_age, "max_age only with timers: the longest a timer may go without "
                               "triggering")
+        max_age_text = str(max_age).strip()
         max_age = parse_duration("max_age", max_age, MAX_AGE_ACCEPTED, inclusive=False)
     if not (failed_units or system_state or timers):
         raise OptionError("failed_units/system_state/timers", "false/false/[]",
@@ -221,7 +223,8 @@ def validate(params):
     timeout = params.get("timeout")
     timeout = check_timeout("timeout", DEFAULT_TIMEOUT if timeout is None else timeout, allow_none=False)
     return Config(failed_units=failed_units, ignore=list(ignore), system_state=system_state,
-                  degraded_status=degraded, timers=timers, max_age=max_age, timeout=timeout)
+                  degraded_status=degraded, timers=timers, max_age=max_age, max_age_text=max_age_text,
+                  timeout=timeout)
 
 
 # --- parsing ------------------------------------------------------------------------------------
@@ -380,8 +383,9 @@ def _next_elapse(timer, now, now_monotonic):
     return min(candidates) if candidates else None
 
 
-def timer_problems(timer, age, active_for, max_age):
-    """``[(level, text)]`` of the timer itself (not its service, not the thresholds)."""
+def timer_problems(timer, age, active_for, max_age, max_age_text=None):
+    """``[(level, text)]`` of the timer itself (not its service, not the thresholds); ``age`` and
+    ``active_for`` in seconds (None: never triggered, not active), ``max_age`` seconds or None."""
     problems = []
     load_state = timer.get("LoadState", "")
     state = timer.get("ActiveState", "")
@@ -395,11 +399,13 @@ def timer_problems(timer, age, active_for, max_age):
         problems.append((CRITICAL, "timer result %s" % timer["Result"]))
     if max_age is None:
         return problems
+    shown = max_age_text or format_duration(max_age)
     if age is not None and age > max_age:
-        problems.append((CRITICAL, "not triggered within max_age %s" % format_duration(max_age)))
-    elif age is None and (active_for is None or active_for > max_age):
-        since = "" if active_for is None else " in the %s it has been active" % format_duration(active_for, True)
-        problems.append((CRITICAL, "never triggered%s (max_age %s)" % (since, format_duration(max_age))))
+        problems.append((CRITICAL, "not triggered within max_age %s" % shown))
+    elif age is None and active_for is not None and active_for > max_age:
+        # a timer that is not active is critical already; one that just started has time left
+        problems.append((CRITICAL, "never triggered in the %s it has been active (max_age %s)"
+                         % (format_duration(active_for, approximate=True), shown)))
     return problems
 
 
@@ -416,7 +422,7 @@ def _timer_fields(timer, service, pattern, config, last, nxt):
         unit_file_state=timer.get("UnitFileState") or None,
         last_trigger=None if last is None else format_timestamp(last),
         next_elapse=None if nxt is None else format_timestamp(nxt),
-        max_age=None if config.max_age is None else format_duration(config.max_age),
+        max_age=config.max_age_text,
         service=timer.get("Unit") or None,
         service_active_state=service.get("ActiveState") or None,
         service_result=service.get("Result") or None,
@@ -441,7 +447,7 @@ def judge_timer(timer, service, pattern, config, compiled, now, now_monotonic, n
     metrics = {"last_trigger_age_seconds": age}
     own = dict((m, compiled[m]) for m in TIMER_METRICS if m in compiled)
     threshold_status, breaches = evaluate(metrics, own, METRICS)
-    problems = timer_problems(timer, age, active_for, config.max_age)
+    problems = timer_problems(timer, age, active_for, config.max_age, config.max_age_text)
     if last is None:
         headline = "never triggered"
     else:
