@@ -457,7 +457,7 @@ def judge_timer(timer, service, pattern, config, compiled, now, now_monotonic, n
         headline += ", %s" % outcome
         if status != OK:
             found = service is not None and service.get("LoadState") != "not-found"
-            problems.append((status, "last run failed" if found else "the unit it starts is not found"))
+            problems.insert(0, (status, "last run failed" if found else "the unit it starts is not found"))
     headline += "; next %s" % format_timestamp(nxt) if nxt is not None else "; no next trigger"
     texts = ["%s: %s" % (level, text) for level, text in sorted(problems, key=lambda p: p[0] != CRITICAL)]
     if breaches:
