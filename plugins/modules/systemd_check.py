@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: systemd_check
 short_description: Check the host's systemd as a whole - its state, failed units, timers and their last runs
-version_added: 1.2.0
+version_added: 1.1.0
 description:
   - 'Checks systemd itself rather than named units (M(sre.health.service_state) does those): the system
     state that C(systemctl is-system-running) prints, the units in the C(failed) state, and timers - when
