@@ -212,11 +212,11 @@ def run_systemctl_show(units, timeout):
     return run_systemctl(show_command("systemctl", units)[1:], timeout)
 
 
-def run_systemctl(args, timeout):
+def run_systemctl(args, timeout, environment=None):
     """Run ``systemctl ARGS`` and return its standard output; raise SystemctlError on failure."""
-    rc, stdout, stderr = call_systemctl(args, timeout)
+    rc, stdout, stderr = call_systemctl(args, timeout, environment)
     if rc != 0:
-        raise SystemctlError("systemctl %s failed (rc %d): %s" % (args[0], rc, error_text(stderr)))
+        raise SystemctlError("systemctl %s failed (rc %s): %s" % (args[0], rc, error_text(stderr)))
     return stdout
 
 

@@ -479,28 +479,26 @@ def no_timer(pattern, compiled, name=KIND, duration_ms=0.0):
 
 # --- systemctl ----------------------------------------------------------------------------------
 
-def _call(args, deadline):
-    """``(rc, stdout, stderr)`` of ``systemctl ARGS`` within what is left until ``deadline``."""
+def _remaining(command, deadline):
     remaining = deadline - _monotonic()
     if remaining <= 0:
-        raise SystemctlError("no time left for systemctl %s within the check's timeout" % args[0])
-    return _service.call_systemctl(list(args), remaining, SYSTEMCTL_ENVIRONMENT)
+        raise SystemctlError("no time left for systemctl %s within the check's timeout" % command)
+    return remaining
 
 
 def _checked(args, deadline):
-    rc, stdout, stderr = _call(args, deadline)
-    if rc != 0:
-        raise SystemctlError("systemctl %s failed (rc %d): %s" % (args[0], rc, _service.error_text(stderr)))
-    return stdout
+    """The standard output of ``systemctl ARGS`` (exit code 0) within what is left until ``deadline``."""
+    return _service.run_systemctl(list(args), _remaining(args[0], deadline), SYSTEMCTL_ENVIRONMENT)
 
 
 def read_system_state(deadline):
     """The state from ``systemctl is-system-running`` (judged by its output: it exits 1 unless running).
     Raises SystemctlError when systemd is not there to ask."""
-    rc, stdout, stderr = _call(("is-system-running",), deadline)
+    rc, stdout, stderr = _service.call_systemctl(["is-system-running"], _remaining("is-system-running", deadline),
+                                                 SYSTEMCTL_ENVIRONMENT)
     state = parse_system_state(stdout)
     if state is None:
-        raise SystemctlError("systemctl is-system-running printed no state (rc %d): %s"
+        raise SystemctlError("systemctl is-system-running printed no state (rc %s): %s"
                              % (rc, _service.error_text(stderr)))
     if state in NO_SYSTEMD_STATES:
         raise SystemctlError("systemctl is-system-running: %s: %s" % (state, STATE_MEANING[state]))

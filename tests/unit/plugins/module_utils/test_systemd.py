@@ -420,8 +420,8 @@ def test_a_flood_of_output_is_cut_and_unknown(standin):
 
 def test_parse_failed_on_real_output():
     units = _systemd.parse_failed(captured("degraded", "list-units"))
-    assert [u["unit"] for u in units] == ["backup-db.service", "backup-web.service", "broken.service",
-                                         "user-cleanup@x.service"]
+    assert [u["unit"] for u in units] == [
+        "backup-db.service", "backup-web.service", "broken.service", "user-cleanup@x.service"]
     assert units[3] == {"unit": "user-cleanup@x.service", "load_state": "loaded", "active_state": "failed",
                         "sub_state": "failed", "description": "Instance that fails"}
     assert _systemd.parse_failed(captured("running", "list-units")) == []
