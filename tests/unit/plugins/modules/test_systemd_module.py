@@ -19,6 +19,7 @@ import pytest
 
 from ansible_collections.sre.health.tests.unit.plugins.module_utils.test_systemd import calls, fixture, replay
 from ansible_collections.sre.health.tests.unit.plugins.modules.conftest import python_with_path
+from ansible_collections.sre.health.tests.unit.plugins.modules.test_service_module import assert_no_traceback
 from ansible_collections.sre.health.tests.unit.utils import run_module
 
 RESULT_KEYS = {"name", "kind", "status", "summary", "metrics", "thresholds", "duration_ms"}
@@ -37,12 +38,6 @@ def degraded(tmp_path):
     bindir = str(tmp_path / "bin")
     record = replay(bindir, "degraded")
     return python_with_path(str(tmp_path), bindir), record
-
-
-def assert_no_traceback(run):
-    for text in (run.stdout, run.stderr, str(run.result)):
-        assert "Traceback" not in text
-        assert 'File "' not in text
 
 
 def test_standalone_degraded_host(degraded):
