@@ -183,6 +183,8 @@ def _patterns(option, values, accepted):
 
 def normalize_timer(pattern):
     """``logrotate`` -> ``logrotate.timer``, ``backup-*`` -> ``backup-*.timer``; another unit type is an error."""
+    if pattern == ".timer":
+        raise OptionError("timers", pattern, TIMERS_ACCEPTED)
     if pattern.endswith(".timer"):
         return pattern
     if _TYPE_SUFFIX_RE.search(pattern):
@@ -242,7 +244,7 @@ def parse_failed(stdout):
         fields = line.split(None, 4)
         if len(fields) < 4:
             continue
-        # systemd before --plain existed in every path marks failed units with a bullet
+        # a bullet marks a failed unit wherever --plain leaves it in (older systemctl, no --plain)
         if fields[0] in (u"\u25cf", "*"):
             fields = line.split(None, 5)[1:]
         units.append({"unit": fields[0], "load_state": fields[1], "active_state": fields[2], "sub_state": fields[3],

@@ -559,6 +559,7 @@ def test_service_of_a_timer_not_printed_is_critical(standin):
                                      "units", "logrotate.timer"]),
     ({"timers": ["back up"]}, ["option timers: 'back up' is invalid; accepted: timer names or globs"]),
     ({"timers": ["x" * 300]}, ["at most 255 characters"]),
+    ({"timers": [".timer"]}, ["option timers: '.timer' is invalid; accepted: timer names or globs"]),
     ({"ignore": ["user @*"]}, ["option ignore: 'user @*' is invalid; accepted: unit names or globs"]),
     ({"ignore": ["x"], "failed_units": False}, ["option ignore: ['x'] is invalid; accepted: ignore only with "
                                                 "failed_units true"]),
