@@ -58,6 +58,8 @@ def _import(name):
         from ansible_collections.sre.health.plugins.module_utils import _certificate as kind
     elif name == "dns":
         from ansible_collections.sre.health.plugins.module_utils import _dns as kind
+    elif name == "systemd":
+        from ansible_collections.sre.health.plugins.module_utils import _systemd as kind
     else:
         from ansible_collections.sre.health.plugins.module_utils import _logscan as kind
     return kind
@@ -80,7 +82,7 @@ class _Registry(dict):
 # Every check kind, by the name health_check entries use.
 KINDS = _Registry((name, None) for name in (
     "disk", "memory", "load", "process", "service", "http", "port", "metrics", "log", "command", "file",
-    "certificate", "dns"))
+    "certificate", "dns", "systemd"))
 
 # Keys of a check entry that belong to the check itself, not to its kind.
 RESERVED = ("name", "kind", "thresholds", "check_timeout")

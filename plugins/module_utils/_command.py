@@ -306,7 +306,8 @@ class _Reader(object):
     """Both output pipes, read without blocking: the first MAX_KEPT bytes of each kept. A pidfd
     (Linux 5.3+) wakes the wait when the process ends; without it the end is polled."""
 
-    def __init__(self, proc):
+    def __init__(self, proc, limit=MAX_KEPT):
+        self.limit = limit
         self.streams = {proc.stdout.fileno(): "stdout", proc.stderr.fileno(): "stderr"}
         self.kept = {"stdout": [], "stderr": []}
         self.sizes = {"stdout": 0, "stderr": 0}
@@ -336,7 +337,7 @@ class _Reader(object):
             self.open.discard(fd)
             return
         name = self.streams[fd]
-        room = MAX_KEPT - self.sizes[name]
+        room = self.limit - self.sizes[name]
         if room > 0:
             self.kept[name].append(chunk[:room])
         self.sizes[name] += len(chunk)
@@ -382,11 +383,11 @@ def _popen(argv, config, env):
                             env=env, cwd=config.chdir, close_fds=True, start_new_session=True)
 
 
-def _watch(proc, deadline, outcome):
+def _watch(proc, deadline, outcome, limit=MAX_KEPT):
     """Read the output of the started ``proc`` until it ends or ``deadline``, kill its whole group
     (its leader unreaped until then, so the group's id cannot be reused meanwhile), reap it."""
     watch_fd, watchdog = _start_watchdog(proc.pid)
-    reader = _Reader(proc)
+    reader = _Reader(proc, limit)
     ended = False
     try:
         ended = _pump_until_exit(proc, reader, deadline)
@@ -407,7 +408,8 @@ def _watch(proc, deadline, outcome):
 
 def execute(config):
     """Run the command of ``config`` with its bounds; return an Outcome (never raises for the command's
-    own failures: a missing program or directory is ``outcome.error``)."""
+    own failures: a missing program or directory is ``outcome.error``). ``config.max_output``, when
+    set, replaces MAX_KEPT as the bytes kept of each stream (systemctl's answers are larger)."""
     env = _environ(config)
     argv, error = _resolve(config, env)
     outcome = Outcome(argv or ([config.plugin] + config.argv if config.plugin else config.argv))
@@ -422,7 +424,7 @@ def execute(config):
     except OSError as exc:
         outcome.error = "cannot run %s: %s" % (argv[0], exc.strerror or exc)
         return outcome
-    _watch(proc, deadline, outcome)
+    _watch(proc, deadline, outcome, getattr(config, "max_output", MAX_KEPT))
     return outcome
 
 

@@ -423,7 +423,8 @@ def scan_paths(cfg, now=None):
     return matches, scan
 
 
-def _named(items, total, separator=", "):
+def named(items, total, separator=", "):
+    """The first NAMED_IN_SUMMARY of ``items``, then "and N more" up to ``total``."""
     shown = separator.join(items[:NAMED_IN_SUMMARY])
     return shown + (" and %d more" % (total - NAMED_IN_SUMMARY) if total > NAMED_IN_SUMMARY else "")
 
@@ -432,10 +433,10 @@ def _problems(cfg, matches, scan):
     """Every (level, text) the scan gives, beyond the thresholds."""
     problems = list(matches.problems)
     if cfg.state == "absent" and matches.count:
-        problems.append((CRITICAL, "expected absent, found %s" % _named(matches.shown, matches.count)))
+        problems.append((CRITICAL, "expected absent, found %s" % named(matches.shown, matches.count)))
     if matches.mismatch_count:
         texts = ["%s has %s" % (m["path"], ", ".join(m["problems"])) for m in matches.mismatches]
-        problems.append((CRITICAL, _named(texts, matches.mismatch_count, "; ")))
+        problems.append((CRITICAL, named(texts, matches.mismatch_count, "; ")))
     if scan.truncated and not matches.count:
         problems.append((UNKNOWN, "nothing matched in the first %d entries: raise max_entries" % cfg.max_entries))
     for path, reason in scan.errors[:NAMED_IN_SUMMARY]:

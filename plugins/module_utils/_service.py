@@ -27,14 +27,12 @@ Status rules (documented in the service_state module):
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
 import time
 
 from ansible.module_utils.common.process import get_bin_path
 
+from ansible_collections.sre.health.plugins.module_utils import _command
 from ansible_collections.sre.health.plugins.module_utils._duration import format_duration
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError, SreHealthError
 from ansible_collections.sre.health.plugins.module_utils._kind import Config
@@ -140,6 +138,13 @@ BROKEN_LOAD_STATES = frozenset(("bad-setting", "error"))
 _UINT64_MAX = 2 ** 64 - 1
 
 
+# The most one systemctl call may print: far more than any real answer (a show of a hundred units
+# is some 100 KB), little enough that a runaway answer cannot fill the module's memory.
+MAX_OUTPUT = 4 * 1024 * 1024
+
+# Output meant for a parser: the C locale, no pager, no colors.
+SYSTEMCTL_ENVIRONMENT = {"LC_ALL": "C", "SYSTEMD_PAGER": "", "SYSTEMD_COLORS": "0"}
+
 # The clock of ActiveEnterTimestampMonotonic; a name of its own so tests can pin "now".
 _clock = time.monotonic
 
@@ -207,52 +212,49 @@ def run_systemctl_show(units, timeout):
     return run_systemctl(show_command("systemctl", units)[1:], timeout)
 
 
-def run_systemctl(args, timeout):
-    """Run ``systemctl ARGS`` and return its standard output; raise SystemctlError on failure.
+def run_systemctl(args, timeout, environment=None):
+    """Run ``systemctl ARGS`` and return its standard output; raise SystemctlError on failure."""
+    rc, stdout, stderr = call_systemctl(args, timeout, environment)
+    if rc != 0:
+        raise SystemctlError("systemctl %s failed (rc %s): %s" % (args[0], rc, error_text(stderr)))
+    return stdout
 
-    subprocess rather than AnsibleModule.run_command: this runs inside pure module_utils code
-    that health_check calls from worker threads without a module object, and subprocess with a
-    private environment is thread-safe. The child gets its own session so that a timeout kills
-    it and anything it started (a pager, a polkit agent) instead of leaving them behind.
+
+def call_systemctl(args, timeout, environment=None):
+    """Run ``systemctl ARGS`` within ``timeout`` seconds; return ``(rc, stdout, stderr)``.
+
+    Raises SystemctlError when systemctl is missing or cannot start, does not answer in time, or
+    prints more than MAX_OUTPUT. It runs as the command kind runs a program (``_command.execute``):
+    without a shell, in a session of its own whose whole process group (a pager, a polkit agent)
+    is killed at the deadline, each output stream read up to a bound. That is thread-safe, so it
+    runs inside pure module_utils code that health_check calls from worker threads without a
+    module object. ``environment`` adds variables to the C locale and the disabled pager.
     """
     try:
         systemctl = get_bin_path("systemctl")
     except ValueError:
         raise SystemctlError("systemctl not found in PATH or /sbin, /usr/sbin, /usr/local/sbin (not a systemd host?)")
-    env = dict(os.environ, LC_ALL="C", SYSTEMD_PAGER="", SYSTEMD_COLORS="0")
-    env.pop("LANGUAGE", None)
-    argv = [systemctl] + list(args)
-    try:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env=env, start_new_session=True)
-    except OSError as exc:
-        raise SystemctlError("cannot run %s: %s" % (systemctl, exc.strerror or exc))
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        try:
-            # a grandchild that left the session could still hold the pipes: do not wait on it
-            proc.communicate(timeout=2)
-        except subprocess.TimeoutExpired:
-            pass
+    env = dict(SYSTEMCTL_ENVIRONMENT)
+    env.update(environment or {})
+    outcome = _command.execute(Config(argv=[systemctl] + list(args), plugin=None, chdir=None, timeout=timeout,
+                                      environment=env, max_output=MAX_OUTPUT))
+    if outcome.error is not None:
+        raise SystemctlError(outcome.error)
+    if outcome.timed_out:
         raise SystemctlError("systemctl %s did not answer within %s s (systemd or D-Bus hung?)"
                              % (args[0], format_quantity(timeout, COUNT)))
-    stdout = out.decode("utf-8", "replace")
-    stderr = err.decode("utf-8", "replace")
-    if proc.returncode != 0:
-        message = "; ".join(line.strip() for line in stderr.splitlines() if line.strip()) or "no error message"
-        if len(message) > 500:
-            message = message[:500] + "..."
-        raise SystemctlError("systemctl %s failed (rc %d): %s" % (args[0], proc.returncode, message))
-    return stdout
+    if outcome.sizes["stdout"] > MAX_OUTPUT:
+        raise SystemctlError("systemctl %s printed more than %s (%s read): not a plausible answer"
+                             % (args[0], format_quantity(MAX_OUTPUT, BYTES), format_quantity(outcome.sizes["stdout"], BYTES)))
+    return outcome.rc, outcome.stdout, outcome.stderr
 
 
-def _kill_group(proc):
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except OSError:
-        proc.kill()
+def error_text(stderr):
+    """systemctl's error output as one line of at most 500 characters."""
+    message = "; ".join(line.strip() for line in stderr.splitlines() if line.strip()) or "no error message"
+    if len(message) > 500:
+        message = message[:500] + "..."
+    return _command.clean(message)
 
 
 # --- parsing ------------------------------------------------------------------------------------
@@ -279,13 +281,20 @@ def _names(block):
     return set(block.get("Names", "").split()) | {block.get("Id", "")}
 
 
-def match_blocks(units, blocks):
-    """Map each requested unit to its block: by position (systemctl keeps argument order) when
-    the block names the unit, else by Id/Names; None when systemctl printed nothing for it."""
+def index_blocks(blocks):
+    """``{name: block}`` for every Id and alias (Names) of the blocks; the first block wins."""
     by_name = {}
     for block in blocks:
         for alias in _names(block):
-            by_name.setdefault(alias, block)
+            if alias:
+                by_name.setdefault(alias, block)
+    return by_name
+
+
+def match_blocks(units, blocks):
+    """Map each requested unit to its block: by position (systemctl keeps argument order) when
+    the block names the unit, else by Id/Names; None when systemctl printed nothing for it."""
+    by_name = index_blocks(blocks)
     matched = {}
     for index, unit in enumerate(units):
         if index < len(blocks) and unit in _names(blocks[index]):
@@ -295,7 +304,7 @@ def match_blocks(units, blocks):
     return matched
 
 
-def _uint(text, unset_is_none=True):
+def uint_property(text, unset_is_none=True):
     """A systemd integer property, or None for missing, empty, "[not set]", "infinity" or UINT64_MAX."""
     if text is None:
         return None
@@ -325,16 +334,16 @@ def unit_metrics(props, now_monotonic):
     if active:
         # ActiveEnterTimestampMonotonic is CLOCK_MONOTONIC in microseconds, the clock of
         # time.monotonic(): immune to wall-clock jumps, unlike the formatted timestamp.
-        entered = _uint(props.get("ActiveEnterTimestampMonotonic"))
+        entered = uint_property(props.get("ActiveEnterTimestampMonotonic"))
         if entered:
             seconds = now_monotonic - entered / 1e6
             # a future timestamp means another clock (a time namespace): better none than nonsense
             uptime = round(seconds, 1) if seconds >= 0 else None
     return {
         "active": active,
-        "restarts": _uint(props.get("NRestarts")),
+        "restarts": uint_property(props.get("NRestarts")),
         "uptime_seconds": uptime,
-        "memory_bytes": _uint(props.get("MemoryCurrent")),
+        "memory_bytes": uint_property(props.get("MemoryCurrent")),
     }
 
 
@@ -368,7 +377,7 @@ def _fields(unit, props, expect, enabled, metrics):
         "unit_file_state": file_state or None,
         "enabled": None if load_state == "not-found" else is_enabled(file_state),
         "unit_result": props.get("Result", "") or None,
-        "main_pid": (_uint(props.get("MainPID")) or None) if metrics["active"] else None,
+        "main_pid": (uint_property(props.get("MainPID")) or None) if metrics["active"] else None,
         "active_since": _timestamp(props.get("ActiveEnterTimestamp")) if metrics["active"] else None,
         "expected": {"state": expect, "enabled": enabled},
     }

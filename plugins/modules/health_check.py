@@ -40,7 +40,8 @@ options:
         V(http) (M(sre.health.http_check)), V(port) (M(sre.health.port_check)),
         V(metrics) (M(sre.health.metrics_check)), V(log) (M(sre.health.log_scan)),
         V(command) (M(sre.health.command_check)), V(file) (M(sre.health.file_check)),
-        V(certificate) (M(sre.health.certificate_check)), V(dns) (M(sre.health.dns_check)).'
+        V(certificate) (M(sre.health.certificate_check)), V(dns) (M(sre.health.dns_check)),
+        V(systemd) (M(sre.health.systemd_check)).'
       - The process kind's own C(name) option is written C(process_name) here, since C(name) names the
         check; likewise the service kind's unit list is written C(units) and the dns kind's name to resolve
         C(query). When no process selector (C(process_name), C(pattern), C(user)) is given, the check's name
