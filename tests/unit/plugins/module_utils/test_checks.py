@@ -60,7 +60,7 @@ def gate_kind(monkeypatch):
     ([{"name": "d", "kind": ["disk"]}], "checks[0] (d): option kind: ['disk'] is invalid; accepted: "),
     ([{"name": "d", "kind": "dsik"}],
      "checks[0] (d): option kind: 'dsik' is invalid; accepted: certificate, command, disk, dns, file, http, load, log, memory, "
-     "metrics, port, process, service"),
+     "metrics, port, process, service, systemd"),
     ([{"name": "d", "kind": "disk"}, {"name": "d", "kind": "memory"}],
      "checks[1] (d): option name: 'd' is already used by checks[0]"),
     ([{"name": "d", "kind": "disk", "mountpoints": ["/"]}],
