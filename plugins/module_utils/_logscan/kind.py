@@ -24,13 +24,7 @@ from ansible_collections.sre.health.plugins.module_utils._errors import OptionEr
 from ansible_collections.sre.health.plugins.module_utils._kind import Config
 from ansible_collections.sre.health.plugins.module_utils._logscan import journal
 from ansible_collections.sre.health.plugins.module_utils._logscan.patterns import PATTERN_OPTIONS, parse_patterns
-from ansible_collections.sre.health.plugins.module_utils._logscan.reader import (
-    MAX_LINE_BYTES,
-    Tally,
-    bump,
-    expand,
-    scan_file_chain,
-)
+from ansible_collections.sre.health.plugins.module_utils._logscan.reader import Tally, bump, expand, scan_file_chain
 from ansible_collections.sre.health.plugins.module_utils._status import (
     UNKNOWN,
     judge,
@@ -38,7 +32,7 @@ from ansible_collections.sre.health.plugins.module_utils._status import (
     thresholds_as_text,
     worst,
 )
-from ansible_collections.sre.health.plugins.module_utils._units import BYTES, COUNT, format_quantity
+from ansible_collections.sre.health.plugins.module_utils._units import BYTES, COUNT
 
 KIND = "log"
 
@@ -303,14 +297,10 @@ def _run_journal(config, compiled, name):
         back_to = _iso_utc(scan.oldest) if scan.oldest is not None else "the window start"
         problems.insert(0, "%s: the counts cover the newest entries, back to %s (narrow the journal filters or "
                            "raise journal.max_entries)" % (scan.stop_reason, back_to))
-    if scan.cut_entries:
-        problems.append("%d entr%s longer than %s matched on %s beginning" % (
-            scan.cut_entries, "y" if scan.cut_entries == 1 else "ies", format_quantity(MAX_LINE_BYTES, BYTES),
-            "its" if scan.cut_entries == 1 else "their"))
     view = _JournalView(scan, problems, (time.monotonic() - started) * 1000.0)
     counted = _Counted("entries", "entry", lambda text: journal.describe(source, text))
     extra = dict(journal=journal.shown_options(source), since=config.since_text, window_start=_iso_utc(cutoff),
-                 command=" ".join(argv), truncated=truncated)
+                 command=" ".join(argv), truncated=truncated, entries_cut=scan.cut_entries)
     unreadable = None if fatal is None else "cannot read the journal: %s" % fatal
     return _results(config, compiled, name, view, (counted, "journal", extra, unreadable,
                                                   {"entries": None, "bytes_read": scan.bytes}))
