@@ -13,10 +13,11 @@ counted at once, so memory holds one entry at a time. Reading stops at ``max_ent
 at ``MAX_BYTES`` bytes or at ``timeout`` seconds, whichever comes first: journalctl is killed,
 the counts cover the newest part of the window, and the result says it was truncated.
 
-An entry is matched as the file path matches a JSON line, JSON first: ``field`` patterns look in
-the entry's fields (``PRIORITY``, ``_SYSTEMD_UNIT``, ...), then in the fields of MESSAGE when
-MESSAGE is itself a JSON object (an application logging JSON to stdout); ``regex`` patterns
-search the MESSAGE text. journalctl prints a value that is not UTF-8 text as an array of byte
+An entry is matched as the file path matches a line, JSON first: ``field`` patterns look in the
+entry's fields (``PRIORITY``, ``_SYSTEMD_UNIT``, ...), then in the fields of MESSAGE when MESSAGE
+is itself a JSON object (an application logging JSON to stdout); ``regex`` patterns search the
+MESSAGE text, and are the fallback of a ``field`` that an entry with a plain-text MESSAGE lacks
+(a mixed log's text lines). journalctl prints a value that is not UTF-8 text as an array of byte
 values: it is decoded (invalid bytes replaced); a field given several times is a list of values.
 
 Before reading, ``journalctl -n 0`` (no entry printed, plain output) tells whether there are
@@ -257,21 +258,23 @@ def _message_object(text):
 
 
 def entry_of(raw, cut):
-    """``(text, fields, when)`` of one line of ``journalctl -o json``: the MESSAGE text searched by
-    regexes, the fields (MESSAGE's own JSON fields added), the entry's time in epoch seconds.
+    """``(text, fields, when, text_line)`` of one line of ``journalctl -o json``: the MESSAGE text
+    searched by regexes, the fields (MESSAGE's own JSON fields added), the entry's time in epoch
+    seconds, and whether the message is a text line (not a JSON object: a field that the entry
+    lacks then falls back to the regex, as on a text line of a mixed log file).
 
     A line cut at MAX_LINE_BYTES (``cut``) is not JSON any more: its beginning is the text, as
     the file path does with an overlong line, and it has no fields.
     """
     text = raw.decode("utf-8", "replace")
     if cut:
-        return text, None, None
+        return text, None, None, True
     try:
         obj = json.loads(text)
     except ValueError:
-        return text, None, None
+        return text, None, None, True
     if not isinstance(obj, dict):
-        return text, None, None
+        return text, None, None, True
     fields = dict((key, _value(value)) for key, value in obj.items())
     message = fields.get("MESSAGE")
     if message is None:
@@ -282,7 +285,7 @@ def entry_of(raw, cut):
         text = "\n".join(m if isinstance(m, str) else json.dumps(m) for m in message) \
             if isinstance(message, list) else json.dumps(message)
     inner = _message_object(text) if text else None
-    if inner:
+    if inner is not None:
         for key, value in inner.items():
             fields.setdefault(key, value)
     when = None
@@ -290,7 +293,7 @@ def entry_of(raw, cut):
         when = int(fields.get("__REALTIME_TIMESTAMP")) / 1e6
     except (TypeError, ValueError):
         pass
-    return text, fields, when
+    return text, fields, when, inner is None
 
 
 class JournalScan(object):
@@ -343,10 +346,10 @@ class JournalScan(object):
             # journalctl was asked for one entry more than max_entries: the window holds more.
             self.stop_reason = "read stopped at journal.max_entries=%d" % self.max_entries
             return
-        text, fields, when = entry_of(raw, cut)
+        text, fields, when, text_line = entry_of(raw, cut)
         if cut:
             self.cut_entries += 1
-        self.tally.add(text, fields, self.patterns, when)
+        self.tally.add(text, fields, self.patterns, when, text_line)
         if when is not None:
             self.oldest = when if self.oldest is None else min(self.oldest, when)
 

@@ -171,15 +171,36 @@ def test_byte_array_null_and_repeated_fields(tmp_path):
 
 
 def test_message_field_printed_as_a_byte_array_and_null():
-    text, fields, when = journal.entry_of(
+    text, fields, when, text_line = journal.entry_of(
         b'{"MESSAGE":[65,255,66],"PRIORITY":"3","__REALTIME_TIMESTAMP":"1700000000250000","X":null}', False)
-    assert (text, fields["MESSAGE"], fields["X"], when) == (u"A\ufffdB", u"A\ufffdB", None, 1700000000.25)
-    text, fields, _when = journal.entry_of(b'{"MESSAGE":null,"PRIORITY":"3"}', False)
-    assert text == "" and fields["MESSAGE"] is None
-    text, fields, _when = journal.entry_of(b'{"MESSAGE":["one",[116,119,111]]}', False)
+    assert (text, fields["MESSAGE"], fields["X"], when, text_line) == (u"A\ufffdB", u"A\ufffdB", None, 1700000000.25,
+                                                                      True)
+    text, fields, _when, text_line = journal.entry_of(b'{"MESSAGE":null,"PRIORITY":"3"}', False)
+    assert text == "" and fields["MESSAGE"] is None and text_line
+    text, fields, _when, _text_line = journal.entry_of(b'{"MESSAGE":["one",[116,119,111]]}', False)
     assert text == "one\ntwo" and fields["MESSAGE"] == ["one", "two"]
-    text, fields, when = journal.entry_of(b'{"MESSAGE":"cut', True)
-    assert (text, fields, when) == ('{"MESSAGE":"cut', None, None)
+    text, fields, _when, text_line = journal.entry_of(b'{"MESSAGE":"{\\"level\\": \\"error\\"}","PRIORITY":"6"}', False)
+    assert fields["level"] == "error" and fields["PRIORITY"] == "6" and not text_line
+    assert journal.entry_of(b'{"MESSAGE":"cut', True) == ('{"MESSAGE":"cut', None, None, True)
+
+
+def test_a_service_logging_json_and_text_is_matched_json_first_then_by_regex(tmp_path):
+    directory = write_journal(tmp_path / "j", [
+        (50, entry('{"level": "error", "msg": "payment declined"}', 6, "shop.service")),
+        (40, entry('{"level": "info", "msg": "ERROR in a field that is not level"}', 6, "shop.service")),
+        (30, entry("Traceback: ERROR at start-up", 6, "shop.service")),
+        (20, entry("plain text, all fine", 6, "shop.service")),
+        (10, entry('{"level": "error", "msg": "stock gone"}', 6, "shop.service")),
+    ])
+    results = by_pattern(scan(directory, "1h", [
+        {"name": "errors", "field": "level", "equals": "error", "regex": r"\bERROR\b", "group_by": "_SYSTEMD_UNIT"},
+        {"name": "json-only", "field": "level", "equals": "error"},
+        {"name": "journal-field", "field": "PRIORITY", "equals": 6, "regex": "never used"},
+    ]))
+    assert results["errors"]["metrics"]["matches"] == 3  # two JSON errors, one text line by regex
+    assert results["errors"]["groups"] == {"shop.service": 3}
+    assert results["json-only"]["metrics"]["matches"] == 2
+    assert results["journal-field"]["metrics"]["matches"] == 5
 
 
 # --- bounds: huge entries, many entries, the deadline -------------------------------------------
