@@ -258,7 +258,7 @@ EXAMPLES = r"""
         warning: 0
         critical: 20
 
-- name: Kernel and sshd messages of the last hour, matched on the message and on journal fields
+- name: OOM kills and failed logins in the kernel's and sshd's messages of the last hour
   sre.health.log_scan:
     journal:
       identifiers: [kernel, sshd]
@@ -312,13 +312,13 @@ summary:
   sample: "1 of 2 checks not ok: CRITICAL: errors: 3 matches in the last 5m of /var/log/app/app.log (7 lines)
     [by logger: db 2, (none) 1] (critical > 0)"
 checks:
-  description: One result per pattern (one for the files when O(patterns) is empty).
+  description: One result per pattern (one for the files or the journal when O(patterns) is empty).
   returned: always
   type: list
   elements: dict
   contains:
     name:
-      description: C(log:) followed by the pattern name (or the paths, without patterns).
+      description: C(log:) followed by the pattern name (or the paths, or C(journal), without patterns).
       type: str
       sample: "log:errors"
     kind:
@@ -330,11 +330,16 @@ checks:
       type: str
       sample: critical
     summary:
-      description: One human line; with O(group_by), the three largest groups in brackets.
+      description:
+        - One human line; with O(group_by), the three largest groups in brackets.
+        - 'With O(journal), for example: V(db errors: 2 matches in the last 30m of the journal in /tmp/hjournal/sample
+          (3 entries; units app-api.service, app-worker@*.service; priority err and above)
+          [by _SYSTEMD_UNIT: app-worker@1.service 1, app-worker@2.service 1] (critical > 1\)).'
       type: str
       sample: "errors: 3 matches in the last 5m of /var/log/app/app.log (7 lines) [by logger: db 2, (none) 1] (critical > 0)"
     metrics:
-      description: V(matches) (null when nothing could be read), V(lines_scanned), V(bytes_read).
+      description: V(matches) (null when nothing could be read), V(lines_scanned) (with O(path)) or V(entries) (with
+        O(journal); null when the journal could not be read), V(bytes_read).
       type: dict
       sample: {"matches": 3, "lines_scanned": 7, "bytes_read": 597}
     thresholds:
@@ -349,6 +354,7 @@ checks:
       description: O(path) as given.
       type: list
       elements: str
+      returned: with O(path)
       sample: ["/var/log/app/app.log"]
     since:
       description: O(since) as given (C(s) added to a plain number).
@@ -364,7 +370,32 @@ checks:
         and, when it was not read, V(skipped) or V(error) saying why.
       type: list
       elements: dict
+      returned: with O(path)
       sample: [{"path": "/var/log/app/app.log", "bytes_read": 597, "lines_read": 8, "rotated": false}]
+    journal:
+      description: O(journal) as used (V(priority) by its name).
+      type: dict
+      returned: with O(journal)
+      sample: {"directory": "/tmp/hjournal/sample", "identifiers": [], "max_entries": 100000, "priority": "err",
+               "units": ["app-api.service", "app-worker@*.service"]}
+    command:
+      description: The journalctl command line that listed the entries (run without a shell, with C(LC_ALL=C)).
+      type: str
+      returned: with O(journal)
+      sample: "/usr/bin/journalctl --no-pager --directory=/tmp/hjournal/sample --output=json --all --reverse
+        --since=@1795669567.900833 --lines=100001 --output-fields=MESSAGE,_SYSTEMD_UNIT --priority=3
+        --unit=app-api.service --unit=app-worker@*.service"
+    truncated:
+      description: Whether reading stopped at O(journal.max_entries), 128 MiB or O(journal.timeout) before the start of
+        the window; the summary then says how far back the counts go.
+      type: bool
+      returned: with O(journal)
+      sample: false
+    entries_cut:
+      description: How many entries were longer than 1 MiB of JSON, matched as text on their first 1 MiB.
+      type: int
+      returned: with O(journal)
+      sample: 0
     pattern:
       description: The pattern's name.
       type: str
