@@ -384,4 +384,3 @@ def scan_journal(source, cutoff, patterns):
     if failure is not None:
         problems.append(failure)
     return scan, argv, problems, None
-

@@ -199,13 +199,23 @@ def _unreadable(result_name, label, pattern, reason, metrics, effective, duratio
                        **item_extra)
 
 
-class _Counted(object):
-    """How a source names and counts what it read: lines of files, or journal entries."""
+class _Source(object):
+    """What the results say of where the lines came from: files or the journal.
 
-    def __init__(self, metric, word, where):
+    ``metric`` and ``word`` name what was counted (``lines_scanned``, ``line``); ``where(counted)``
+    describes the source, with ``counted`` (``7 lines``) in brackets when given; ``label`` names the
+    result without patterns; ``extra`` is added to every result; ``unreadable`` says why nothing could
+    be read (None when something was), and ``unread_metrics`` are the metrics then.
+    """
+
+    def __init__(self, metric, word, where, label, extra, unreadable=None, unread_metrics=None):
         self.metric = metric
         self.word = word
-        self.where = where  # where(counted text or None) -> "/var/log/x (7 lines)" / "the journal (7 entries; ...)"
+        self.where = where
+        self.label = label
+        self.extra = extra
+        self.unreadable = unreadable
+        self.unread_metrics = unread_metrics
 
     def text(self, count):
         plural = "ies" if self.word.endswith("y") else "s"
@@ -235,22 +245,20 @@ def _pattern_values(i, pattern, scan, config, counted, item_extra):
 
 
 def _results(config, compiled, name, scan, source):
-    """One result per pattern (one without patterns); ``source`` is ``(counted, default label, extra,
-    reason nothing could be read or None, metrics then)``."""
-    counted, default_label, extra, unreadable, unread_metrics = source
+    """One result per pattern (one without patterns) of ``scan``, read from ``source``."""
     results = []
     for i, pattern in enumerate(config.patterns or [None]):
         effective = _effective(compiled, pattern)
-        label = pattern.name if pattern is not None else default_label
+        label = pattern.name if pattern is not None else source.label
         result_name = "%s:%s" % (name, label)
-        item_extra = dict(extra)
+        item_extra = dict(source.extra)
         if pattern is not None:
             item_extra["pattern"] = pattern.name
-        if unreadable is not None:
-            results.append(_unreadable(result_name, label, pattern, unreadable, unread_metrics, effective,
-                                       scan.duration_ms, item_extra))
+        if source.unreadable is not None:
+            results.append(_unreadable(result_name, label, pattern, source.unreadable, source.unread_metrics,
+                                       effective, scan.duration_ms, item_extra))
             continue
-        values, headline, subject, primary = _pattern_values(i, pattern, scan, config, counted, item_extra)
+        values, headline, subject, primary = _pattern_values(i, pattern, scan, config, source, item_extra)
         result = judge(result_name, KIND, subject, headline, values, effective, METRICS, primary=primary,
                        duration_ms=scan.duration_ms, **item_extra)
         if scan.problems:
@@ -267,13 +275,13 @@ def _run_files(config, compiled, name):
     scan = _Scan(config, cutoff, datetime.datetime.fromtimestamp(now))
     scan.duration_ms = (time.monotonic() - started) * 1000.0
     where = _describe_files(scan.primaries, scan.files) if scan.primaries else ", ".join(config.paths)
-    counted = _Counted("lines_scanned", "line", lambda lines: "%s (%s)" % (where, lines) if lines else where)
-    extra = dict(path=config.paths, since=config.since_text, window_start=_iso_utc(cutoff), files=scan.files)
-    unreadable = None
+    source = _Source("lines_scanned", "line", lambda lines: "%s (%s)" % (where, lines) if lines else where,
+                     ",".join(config.paths),
+                     dict(path=config.paths, since=config.since_text, window_start=_iso_utc(cutoff), files=scan.files))
     if scan.nothing_read:
-        unreadable = "cannot scan: %s" % ("; ".join(scan.problems) or "nothing to read")
-    return _results(config, compiled, name, scan, (counted, ",".join(config.paths), extra, unreadable,
-                                                  {"lines_scanned": 0, "bytes_read": scan.bytes_read}))
+        source.unreadable = "cannot scan: %s" % ("; ".join(scan.problems) or "nothing to read")
+        source.unread_metrics = {"lines_scanned": 0, "bytes_read": scan.bytes_read}
+    return _results(config, compiled, name, scan, source)
 
 
 class _JournalView(object):
@@ -298,12 +306,13 @@ def _run_journal(config, compiled, name):
         problems.insert(0, "%s: the counts cover the newest entries, back to %s (narrow the journal filters or "
                            "raise journal.max_entries)" % (scan.stop_reason, back_to))
     view = _JournalView(scan, problems, (time.monotonic() - started) * 1000.0)
-    counted = _Counted("entries", "entry", lambda text: journal.describe(source, text))
-    extra = dict(journal=journal.shown_options(source), since=config.since_text, window_start=_iso_utc(cutoff),
-                 command=" ".join(argv), truncated=truncated, entries_cut=scan.cut_entries)
-    unreadable = None if fatal is None else "cannot read the journal: %s" % fatal
-    return _results(config, compiled, name, view, (counted, "journal", extra, unreadable,
-                                                  {"entries": None, "bytes_read": scan.bytes}))
+    shown = _Source("entries", "entry", lambda counted: journal.describe(source, counted), "journal",
+                    dict(journal=journal.shown_options(source), since=config.since_text, window_start=_iso_utc(cutoff),
+                         command=" ".join(argv), truncated=truncated, entries_cut=scan.cut_entries))
+    if fatal is not None:
+        shown.unreadable = "cannot read the journal: %s" % fatal
+        shown.unread_metrics = {"entries": None, "bytes_read": scan.bytes}
+    return _results(config, compiled, name, view, shown)
 
 
 def run(config, compiled, name=KIND):
