@@ -227,9 +227,10 @@ def busy(tmp_path_factory):
 
 
 def test_many_entries_stop_at_max_entries_newest_first(busy):
-    result = only(scan(busy, "1h", [ERRORS], max_entries=1000))
+    result = only(scan(busy, "1h", [ERRORS], max_entries=1000, return_last_match=True))
     assert result["truncated"] is True
     assert result["metrics"]["entries"] == 1000 and result["metrics"]["matches"] == 100
+    assert result["last_match"] == "request 39990 ERROR"
     # below any range the counts cannot tell: unknown; the summary says how far back they go
     assert result["status"] == "unknown"
     assert "incomplete: read stopped at journal.max_entries=1000: the counts cover the newest entries, back to " \
@@ -245,6 +246,18 @@ def test_all_entries_within_the_bounds(busy):
     result = only(scan(busy, "1h", [ERRORS], priority="err"))
     assert result["truncated"] is False and result["status"] == "ok"
     assert result["metrics"]["entries"] == 4000 and result["metrics"]["matches"] == 4000
+
+
+def test_reading_stops_at_the_byte_bound(busy, monkeypatch):
+    monkeypatch.setattr(journal, "MAX_BYTES", 256 * 1024)
+    result = only(scan(busy, "1h", [ERRORS]))
+    assert result["truncated"] is True and result["status"] == "unknown"
+    assert "incomplete: read stopped after 256 KiB of journalctl output: the counts cover the newest entries" \
+        in result["summary"]
+    # the bound is checked after each chunk of at most 64 KiB read from the pipe
+    assert 256 * 1024 <= result["metrics"]["bytes_read"] <= (256 + 64) * 1024
+    assert 0 < result["metrics"]["entries"] < 40000
+    assert not journalctl_processes(busy)
 
 
 def test_reading_stops_at_the_journal_timeout_and_journalctl_is_killed(busy):
@@ -300,6 +313,19 @@ def test_without_journalctl_the_check_is_unknown(services, monkeypatch, tmp_path
     assert result["status"] == "unknown" and result["metrics"]["matches"] is None
     assert result["summary"] == ("errors: cannot read the journal: command journalctl not found in PATH (%s): the "
                                  "systemd journal cannot be read on this host" % tmp_path)
+
+
+def test_a_host_without_a_journal_is_unknown():
+    """The system's journal (no journal.directory) on a host where no journald ever wrote one (this test machine)."""
+    found = [os.path.join(root, name) for base in ("/var/log/journal", "/run/log/journal")
+             for root, _dirs, names in os.walk(base) for name in names if name.endswith(".journal")]
+    if found:
+        pytest.skip("this host has a journal (%s)" % found[0])
+    result = only(_kind.check(_logscan, {"journal": {"priority": "err"}, "since": "1h", "patterns": [ERRORS]}))
+    assert result["status"] == "unknown" and result["metrics"]["matches"] is None
+    assert result["summary"] == ("errors: cannot read the journal: no journal files in /var/log/journal or "
+                                 "/run/log/journal (journalctl: No journal files were found.); is systemd-journald "
+                                 "running?")
 
 
 def test_a_directory_that_does_not_exist_is_unknown(tmp_path):
