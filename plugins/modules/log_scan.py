@@ -215,6 +215,8 @@ notes:
     characters.
   - A journal entry whose JSON is longer than 1 MiB is matched, as text, on its first 1 MiB, and has no fields
     (RV(checks[].entries_cut) counts them). journalctl runs with C(LC_ALL=C).
+  - O(journal) needs the journalctl of systemd 236 or later (C(--output-fields)): Debian 10, Ubuntu 18.04, RHEL 8 and
+    later. An older one makes the check C(unknown) with journalctl's own error.
 seealso:
   - module: sre.health.health_check
 """
@@ -332,9 +334,9 @@ checks:
     summary:
       description:
         - One human line; with O(group_by), the three largest groups in brackets.
-        - 'With O(journal), for example: V(db errors: 2 matches in the last 30m of the journal in /tmp/hjournal/sample
+        - 'With O(journal), for example "db errors: 2 matches in the last 30m of the journal in /tmp/hjournal/sample
           (3 entries; units app-api.service, app-worker@*.service; priority err and above)
-          [by _SYSTEMD_UNIT: app-worker@1.service 1, app-worker@2.service 1] (critical > 1\)).'
+          [by _SYSTEMD_UNIT: app-worker@1.service 1, app-worker@2.service 1] (critical > 1)".'
       type: str
       sample: "errors: 3 matches in the last 5m of /var/log/app/app.log (7 lines) [by logger: db 2, (none) 1] (critical > 0)"
     metrics:
