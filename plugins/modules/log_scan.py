@@ -215,8 +215,8 @@ notes:
     characters.
   - A journal entry whose JSON is longer than 1 MiB is matched, as text, on its first 1 MiB, and has no fields
     (RV(checks[].entries_cut) counts them). journalctl runs with C(LC_ALL=C).
-  - O(journal) needs the journalctl of systemd 236 or later (C(--output-fields)): Debian 10, Ubuntu 18.04, RHEL 8 and
-    later. An older one makes the check C(unknown) with journalctl's own error.
+  - O(journal) needs the journalctl of systemd 236 or later (for C(--output-fields)), as in Debian 10, Ubuntu 18.04,
+    RHEL 8 and later. An older one makes the check C(unknown) with journalctl's own error.
 seealso:
   - module: sre.health.health_check
 """
