@@ -67,8 +67,6 @@ _UNIT_RE = re.compile(r"^[A-Za-z0-9:_.\\@*?\[\]-]+$")
 _IDENTIFIER_RE = re.compile(r"^[^\x00-\x20\x7f=]+$")
 # A journal field name (journalctl --output-fields): the others are looked up inside MESSAGE.
 _FIELD_RE = re.compile(r"^[A-Z0-9_]+$")
-# The fields always printed by journalctl -o json whatever --output-fields says.
-ALWAYS_PRINTED = ("__CURSOR", "__REALTIME_TIMESTAMP", "__MONOTONIC_TIMESTAMP", "_BOOT_ID")
 
 NO_FILES = "No journal files were found"
 NO_ACCESS = "insufficient permissions"

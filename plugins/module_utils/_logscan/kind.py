@@ -304,7 +304,7 @@ def _run_journal(config, compiled, name):
     if truncated:
         back_to = _iso_utc(scan.oldest) if scan.oldest is not None else "the window start"
         problems.insert(0, "%s: the counts cover the newest entries, back to %s (narrow the journal filters or "
-                           "raise journal.max_entries)" % (scan.stop_reason, back_to))
+                           "raise that bound)" % (scan.stop_reason, back_to))
     view = _JournalView(scan, problems, (time.monotonic() - started) * 1000.0)
     shown = _Source("entries", "entry", lambda counted: journal.describe(source, counted), "journal",
                     dict(journal=journal.shown_options(source), since=config.since_text, window_start=_iso_utc(cutoff),
