@@ -42,7 +42,9 @@ venv: $(VENV)/.installed
 
 # Root-only test fixtures: FUSE (a frozen mount), loop-mounted ext4; a real browser for the HTML report;
 # an SSH client (unreachable hosts); Debian's monitoring-plugins (the command kind runs them); dnsmasq
-# (dnsmasq-base: the binary without a service; the dns tests start their own on 127.0.0.1 and ::1).
+# (dnsmasq-base: the binary without a service; the dns tests start their own on 127.0.0.1 and ::1);
+# systemd-journal-remote (writes the real journal files the log kind's journal tests read; its
+# services are never started: policy-rc.d says no while it installs).
 system-deps:
 	@missing=""; \
 	command -v bindfs >/dev/null || missing="$$missing bindfs fuse3"; \
@@ -52,11 +54,18 @@ system-deps:
 	command -v ssh >/dev/null || missing="$$missing openssh-client"; \
 	[ -x /usr/lib/nagios/plugins/check_procs ] || missing="$$missing monitoring-plugins-basic monitoring-plugins-standard"; \
 	[ -x /usr/sbin/dnsmasq ] || missing="$$missing dnsmasq-base"; \
+	[ -x /lib/systemd/systemd-journal-remote ] || [ -x /usr/lib/systemd/systemd-journal-remote ] || \
+	  missing="$$missing systemd-journal-remote"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$(ROOT)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing$$missing"; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null 2>&1 || \
+	    echo "installing$$missing (no service is started)"; \
+	    guard=""; if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; \
+	      chmod +x /usr/sbin/policy-rc.d; guard=1; fi; \
+	    if DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null 2>&1 || \
 	      { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; }; \
+	    then rc=0; else rc=1; fi; \
+	    [ -z "$$guard" ] || rm -f /usr/sbin/policy-rc.d; \
+	    [ $$rc = 0 ] || { echo "system-deps: could not install$$missing" >&2; exit 1; }; \
 	  else echo "not root: the tests that need$$missing (and mounting) will be skipped" >&2; fi; \
 	fi
 

@@ -220,9 +220,10 @@ def validate(params):
 
 
 class Outcome(object):
-    """What running the command gave: ``rc`` (negative: killed by that signal; None: not run or timed
-    out), ``stdout``/``stderr`` (text, at most MAX_KEPT bytes each), ``sizes`` (bytes read of each),
-    ``timed_out``, ``error`` (why it could not run), ``argv`` (as run)."""
+    """What running the command gave: ``rc`` (negative: killed by that signal; None: not run, timed
+    out or stopped), ``stdout``/``stderr`` (text, at most MAX_KEPT bytes each), ``sizes`` (bytes read of
+    each), ``timed_out``, ``stopped`` (the stdout sink asked to stop), ``error`` (why it could not run),
+    ``argv`` (as run)."""
 
     def __init__(self, argv):
         self.argv = argv
@@ -230,6 +231,7 @@ class Outcome(object):
         self.stdout = self.stderr = ""
         self.sizes = {"stdout": 0, "stderr": 0}
         self.timed_out = False
+        self.stopped = False
         self.error = None
 
 
@@ -303,15 +305,18 @@ def _kill_group(pgid):
 
 
 class _Reader(object):
-    """Both output pipes, read without blocking: the first MAX_KEPT bytes of each kept. A pidfd
+    """Both output pipes, read without blocking: the first MAX_KEPT bytes of each kept, or stdout
+    handed to ``sink`` chunk by chunk (kept nowhere) until it returns False (``stopped``). A pidfd
     (Linux 5.3+) wakes the wait when the process ends; without it the end is polled."""
 
-    def __init__(self, proc, limit=MAX_KEPT):
+    def __init__(self, proc, limit=MAX_KEPT, sink=None):
         self.limit = limit
         self.streams = {proc.stdout.fileno(): "stdout", proc.stderr.fileno(): "stderr"}
         self.kept = {"stdout": [], "stderr": []}
         self.sizes = {"stdout": 0, "stderr": 0}
         self.open = set(self.streams)
+        self.sink = sink
+        self.stopped = False
         try:
             self.pidfd = os.pidfd_open(proc.pid)
         except (AttributeError, OSError):
@@ -337,9 +342,13 @@ class _Reader(object):
             self.open.discard(fd)
             return
         name = self.streams[fd]
-        room = self.limit - self.sizes[name]
-        if room > 0:
-            self.kept[name].append(chunk[:room])
+        if name == "stdout" and self.sink is not None:
+            if not self.stopped and self.sink(chunk) is False:
+                self.stopped = True
+        else:
+            room = self.limit - self.sizes[name]
+            if room > 0:
+                self.kept[name].append(chunk[:room])
         self.sizes[name] += len(chunk)
 
     def drain(self):
@@ -358,8 +367,10 @@ class _Reader(object):
 
 
 def _pump_until_exit(proc, reader, deadline):
-    """Read output until the process ends or ``deadline``; True when it ended."""
+    """Read output until the process ends, ``deadline`` or the sink stops; True when it ended."""
     while True:
+        if reader.stopped:
+            return False
         if _exited(proc.pid):
             return True
         remaining = deadline - time.monotonic()
@@ -383,11 +394,11 @@ def _popen(argv, config, env):
                             env=env, cwd=config.chdir, close_fds=True, start_new_session=True)
 
 
-def _watch(proc, deadline, outcome, limit=MAX_KEPT):
-    """Read the output of the started ``proc`` until it ends or ``deadline``, kill its whole group
-    (its leader unreaped until then, so the group's id cannot be reused meanwhile), reap it."""
+def _watch(proc, deadline, outcome, limit=MAX_KEPT, sink=None):
+    """Read the output of the started ``proc`` until it ends, ``deadline`` or ``sink`` stops, kill its
+    whole group (its leader unreaped until then, so the group's id cannot be reused meanwhile), reap it."""
     watch_fd, watchdog = _start_watchdog(proc.pid)
-    reader = _Reader(proc, limit)
+    reader = _Reader(proc, limit, sink)
     ended = False
     try:
         ended = _pump_until_exit(proc, reader, deadline)
@@ -401,15 +412,21 @@ def _watch(proc, deadline, outcome, limit=MAX_KEPT):
         proc.stdout.close()
         proc.stderr.close()
     outcome.rc = rc if ended else None
-    outcome.timed_out = not ended
+    outcome.stopped = reader.stopped
+    outcome.timed_out = not ended and not reader.stopped
     outcome.stdout, outcome.stderr = reader.text("stdout"), reader.text("stderr")
     outcome.sizes = dict(reader.sizes)
 
 
-def execute(config):
+def execute(config, sink=None):
     """Run the command of ``config`` with its bounds; return an Outcome (never raises for the command's
     own failures: a missing program or directory is ``outcome.error``). ``config.max_output``, when
-    set, replaces MAX_KEPT as the bytes kept of each stream (systemctl's answers are larger)."""
+    set, replaces MAX_KEPT as the bytes kept of each stream (systemctl's answers are larger).
+
+    With ``sink``, the standard output is handed to ``sink(chunk)`` as it comes (a reader of a
+    stream larger than memory: journalctl) instead of being kept; when ``sink`` returns False the
+    process group is killed and ``outcome.stopped`` is set.
+    """
     env = _environ(config)
     argv, error = _resolve(config, env)
     outcome = Outcome(argv or ([config.plugin] + config.argv if config.plugin else config.argv))
@@ -424,7 +441,7 @@ def execute(config):
     except OSError as exc:
         outcome.error = "cannot run %s: %s" % (argv[0], exc.strerror or exc)
         return outcome
-    _watch(proc, deadline, outcome, getattr(config, "max_output", MAX_KEPT))
+    _watch(proc, deadline, outcome, getattr(config, "max_output", MAX_KEPT), sink)
     return outcome
 
 

@@ -38,7 +38,7 @@ options:
         V(load) (M(sre.health.cpu_load)), V(process) (M(sre.health.process_check)),
         V(service) (M(sre.health.service_state), checking only: remediation options are not accepted here),
         V(http) (M(sre.health.http_check)), V(port) (M(sre.health.port_check)),
-        V(metrics) (M(sre.health.metrics_check)), V(log) (M(sre.health.log_scan)),
+        V(metrics) (M(sre.health.metrics_check)), V(log) (M(sre.health.log_scan), log files or the systemd journal),
         V(command) (M(sre.health.command_check)), V(file) (M(sre.health.file_check)),
         V(certificate) (M(sre.health.certificate_check)), V(dns) (M(sre.health.dns_check)),
         V(systemd) (M(sre.health.systemd_check)).'

@@ -69,19 +69,23 @@ class Pattern(object):
         self.group_by = group_by
         self.levels = levels
 
-    def match(self, text, obj):
-        """``(matched, group)``: whether the line matches, and its group_by value."""
+    def match(self, text, obj, text_line=False):
+        """``(matched, group)``: whether the line matches, and its group_by value.
+
+        ``text_line``: ``obj`` holds fields that come with a text line (a journal entry whose message
+        is not JSON); a field it lacks falls back to the regex, as on a text line of a mixed log.
+        """
         found = None
-        if self.field is not None and obj is not None:
-            present, value = lookup(obj, self.field)
-            if not present:
-                return False, None
+        present, value = lookup(obj, self.field) if self.field is not None and obj is not None else (False, None)
+        if present:
             if self.equals is not None and not any(_equal(value, e) for e in self.equals):
                 return False, None
             if self.field_regex is not None:
                 found = self.field_regex.search(value_text(value))
                 if not found:
                     return False, None
+        elif self.field is not None and obj is not None and not text_line:
+            return False, None
         else:
             if self.regex is None:
                 return False, None

@@ -77,10 +77,10 @@ class Tally(object):
         self.groups = [{} for _i in range(count)]
         self.last = [None] * count  # (epoch or None, text)
 
-    def add(self, text, obj, patterns, when):
+    def add(self, text, obj, patterns, when, text_line=False):
         self.lines += 1
         for i, pattern in enumerate(patterns):
-            hit, group = pattern.match(text, obj)
+            hit, group = pattern.match(text, obj, text_line)
             if not hit:
                 continue
             self.matches[i] += 1
