@@ -305,7 +305,7 @@ def _kill_group(pgid):
 
 
 class _Reader(object):
-    """Both output pipes, read without blocking: the first MAX_KEPT bytes of each kept, or stdout
+    """Both output pipes, read without blocking: the first ``limit`` bytes of each kept, or stdout
     handed to ``sink`` chunk by chunk (kept nowhere) until it returns False (``stopped``). A pidfd
     (Linux 5.3+) wakes the wait when the process ends; without it the end is polled."""
 
