@@ -107,7 +107,8 @@ run: venv copy
 	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED) $(BIN)/ansible-galaxy collection install --force -p $(INSTALLED) $(BUILD)/sre-health-*.tar.gz >/dev/null
 	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED) $(ANSIBLE_ENV) $(BIN)/ansible-playbook sre.health.check
 
-# The monitoring-plugins are one arm of the benchmark, openssh-server's sshd serves the arms over SSH
+# The monitoring-plugins are one arm of the benchmark, dnsmasq and systemd-journal-remote serve the dns and
+# journal checks of the per-kind costs, openssh-server's sshd serves the arms over SSH
 # (the benchmark starts its own on 127.0.0.1; the package's service is never started: policy-rc.d
 # says no while it installs), Mitogen for Ansible is one more strategy (Debian's packages; root
 # installs them).
@@ -115,6 +116,9 @@ bench-deps: venv
 	@missing=""; \
 	[ -x /usr/lib/nagios/plugins/check_http ] || missing="$$missing monitoring-plugins-basic monitoring-plugins-standard"; \
 	[ -x /usr/sbin/sshd ] || missing="$$missing openssh-server"; \
+	[ -x /usr/sbin/dnsmasq ] || missing="$$missing dnsmasq-base"; \
+	[ -x /lib/systemd/systemd-journal-remote ] || [ -x /usr/lib/systemd/systemd-journal-remote ] || \
+	  missing="$$missing systemd-journal-remote"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$(ROOT)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing$$missing (no service is started)"; \

@@ -4,8 +4,10 @@
 
 """What one check of each kind costs inside health_check's engine (validate, run, and the forked
 child for the kinds that need one), in one interpreter, against targets on this machine: the
-benchmark's HTTP server and TCP listeners, a file, a certificate and a log written here, and a
-monitoring-plugins command.
+benchmark's HTTP server and TCP listeners, a file, a certificate and a log written here, a
+monitoring-plugins command, Debian's dnsmasq on 127.0.0.1 (the dns kind), a journal file written
+by systemd-journal-remote (the log kind's journal source) and systemctl (the systemd kind: on a
+machine without systemd as PID 1 it measures the path to "unknown").
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import socket
 import subprocess
+import time
 
 CHILD = r"""
 import json, statistics, sys, time
@@ -27,7 +31,8 @@ for d in defs:
         started = time.monotonic()
         results, _a, _e = _checks.run_checks(_checks.prepare([d], 30), 1, 60)
         times.append((time.monotonic() - started) * 1000.0)
-    out[d["kind"]] = {"ms": statistics.median(times), "status": results[0]["status"]}
+    label = d["kind"] + (" (journal)" if "journal" in d else "")
+    out[label] = {"ms": statistics.median(times), "status": results[0]["status"]}
 print(json.dumps(out))
 """
 
@@ -47,7 +52,53 @@ def _certificate(path):
         handle.write(cert.public_bytes(serialization.Encoding.PEM))
 
 
-def definitions(workdir, http_port, tcp_port, plugins):
+DNSMASQ = "/usr/sbin/dnsmasq"
+JOURNAL_REMOTE = next((p for p in ("/lib/systemd/systemd-journal-remote", "/usr/lib/systemd/systemd-journal-remote")
+                       if os.access(p, os.X_OK)), None)
+
+
+def _free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_dns():
+    """Debian's dnsmasq, authoritative for the zone ``test`` on 127.0.0.1 only: (process, port), or None."""
+    if not os.access(DNSMASQ, os.X_OK):
+        return None
+    port = _free_udp_port()
+    proc = subprocess.Popen([DNSMASQ, "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+                             "--bind-interfaces", "--listen-address=127.0.0.1", "--port=%d" % port, "--user=nobody",
+                             "--pid-file=", "--auth-server=ns.test,127.0.0.1", "--auth-zone=test,127.0.0.0/8",
+                             "--auth-soa=2024010101,hostmaster.test", "--host-record=www.test,127.0.0.10"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.3)
+    if proc.poll() is not None:
+        return None
+    return proc, port
+
+
+def write_journal(directory, count):
+    """A real journal file of ``count`` entries of the last hour (one in ten an error), written by
+    systemd-journal-remote from the journal export format; the directory, or None without the tool."""
+    if JOURNAL_REMOTE is None:
+        return None
+    os.makedirs(directory, exist_ok=True)
+    now = time.time()
+    entries = []
+    for i in range(count):
+        realtime = int((now - 3000 + i * 3000.0 / count) * 1e6)
+        priority = 3 if i % 10 == 0 else 6
+        entries.append(b"__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=0123456789abcdef0123456789abcdef\n"
+                       b"_SYSTEMD_UNIT=app.service\nPRIORITY=%d\nMESSAGE=request %d %s\n\n"
+                       % (realtime, 10 ** 9 + i, priority, i, b"failed" if priority == 3 else b"ok"))
+    proc = subprocess.run([JOURNAL_REMOTE, "--output=" + os.path.join(directory, "bench.journal"), "--split-mode=none",
+                           "-"], input=b"".join(entries), capture_output=True, timeout=300, check=False)
+    return directory if proc.returncode == 0 else None
+
+
+def definitions(workdir, http_port, tcp_port, plugins, dns_port=None):
     """One check of every kind, each expected ok on this machine."""
     backups = os.path.join(workdir, "backups")
     os.makedirs(backups, exist_ok=True)
@@ -73,14 +124,29 @@ def definitions(workdir, http_port, tcp_port, plugins):
     ]
     if os.path.exists(os.path.join(plugins, "check_dummy")):
         defs.append({"name": "command", "kind": "command", "plugin": "check_dummy", "args": ["0", "fine"]})
+    if dns_port is not None:
+        defs.append({"name": "dns", "kind": "dns", "query": "www.test", "server": "127.0.0.1:%d" % dns_port,
+                     "expect": ["127.0.0.10"]})
+    journal = write_journal(os.path.join(workdir, "journal"), 5000)
+    if journal is not None:
+        # the "log" key is taken by the file log check: this row is "log (journal)"
+        defs.append({"name": "journal", "kind": "log", "journal": {"directory": journal, "priority": "err"},
+                     "since": "1h", "patterns": [{"name": "failed", "regex": "failed"}]})
+    defs.append({"name": "systemd", "kind": "systemd"})
     return defs
 
 
 def measure(python, collections, workdir, http_port, tcp_port, plugins, rounds):
-    defs = definitions(workdir, http_port, tcp_port, plugins)
-    env = dict(os.environ, PYTHONPATH=collections)
-    proc = subprocess.run([python, "-c", CHILD, json.dumps(defs), str(rounds)], env=env, capture_output=True,
-                          text=True, check=False, timeout=600)
+    dns = start_dns()
+    try:
+        defs = definitions(workdir, http_port, tcp_port, plugins, dns[1] if dns else None)
+        env = dict(os.environ, PYTHONPATH=collections)
+        proc = subprocess.run([python, "-c", CHILD, json.dumps(defs), str(rounds)], env=env, capture_output=True,
+                              text=True, check=False, timeout=600)
+    finally:
+        if dns:
+            dns[0].terminate()
+            dns[0].wait()
     if proc.returncode != 0:
         raise SystemExit("bench: the per-kind costs failed:\n%s" % proc.stderr[-3000:])
     costs = json.loads(proc.stdout)
@@ -94,8 +160,10 @@ def section(costs, rounds):
            "One check alone through health_check's engine (`_checks.prepare` + `run_checks`: validation, the "
            "run, and for the kinds that run in a forked child the fork), in one warm interpreter; median of "
            "%d. The `load` check is measured with `interval: 0` (its CPU sample, 0.5 s by default, is a "
-           "wait, not a cost). Added to a host's `health_check` task the checks run concurrently, so a "
-           "host pays about the slowest, not the sum." % rounds, "",
+           "wait, not a cost). The `dns` check asks a dnsmasq on 127.0.0.1; `log (journal)` reads a journal file of "
+           "5000 entries of the last hour (systemd-journal-remote wrote it) through journalctl; `systemd` on a "
+           "machine without systemd as PID 1 measures its path to `unknown`. Added to a host's `health_check` "
+           "task the checks run concurrently, so a host pays about the slowest, not the sum." % rounds, "",
            "| kind | median | status |", "|---|---:|---|"]
     for kind, row in costs.items():
         doc.append("| %s | %.2f ms | %s |" % (kind, row["ms"], row["status"]))
