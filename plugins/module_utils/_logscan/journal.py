@@ -36,7 +36,7 @@ import time
 from ansible_collections.sre.health.plugins.module_utils._command import clean, execute
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError
 from ansible_collections.sre.health.plugins.module_utils._kind import Config
-from ansible_collections.sre.health.plugins.module_utils._logscan.reader import MAX_LINE_BYTES, Tally
+from ansible_collections.sre.health.plugins.module_utils._logscan.reader import MAX_LINE_BYTES, Tally, json_object
 from ansible_collections.sre.health.plugins.module_utils._status import check_timeout
 from ansible_collections.sre.health.plugins.module_utils._units import BYTES, format_quantity
 
@@ -244,17 +244,6 @@ def _value(value):
     return value
 
 
-def _message_object(text):
-    stripped = text.lstrip()
-    if not stripped.startswith("{"):
-        return None
-    try:
-        obj = json.loads(stripped)
-    except ValueError:
-        return None
-    return obj if isinstance(obj, dict) else None
-
-
 def entry_of(raw, cut):
     """``(text, fields, when, text_line)`` of one line of ``journalctl -o json``: the MESSAGE text
     searched by regexes, the fields (MESSAGE's own JSON fields added), the entry's time in epoch
@@ -282,7 +271,7 @@ def entry_of(raw, cut):
     else:
         text = "\n".join(m if isinstance(m, str) else json.dumps(m) for m in message) \
             if isinstance(message, list) else json.dumps(message)
-    inner = _message_object(text) if text else None
+    inner = json_object(text) if text else None
     if inner is not None:
         for key, value in inner.items():
             fields.setdefault(key, value)

@@ -113,7 +113,8 @@ def _decode(raw):
     return raw.decode("utf-8", "replace")
 
 
-def _json_object(text):
+def json_object(text):
+    """The JSON object ``text`` holds (leading blanks allowed), or None: a log line, a journal MESSAGE."""
     stripped = text.lstrip()
     if not stripped.startswith("{"):
         return None
@@ -178,7 +179,7 @@ class _Chain(object):
             if not text.strip():
                 continue
             info["lines_read"] += 1
-            obj = _json_object(text)
+            obj = json_object(text)
             when = line_time(text, obj, self.now_local)
             if when is None:
                 self.pending.add(text, obj, self.patterns, None)
