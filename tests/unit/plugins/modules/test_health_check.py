@@ -250,6 +250,10 @@ def test_playbook_fails_the_unhealthy_hosts_at_the_end(tmp_path, extra_args, ext
     assert "bad is unhealthy: 1 of 4 checks not ok: CRITICAL: /no-such-process-xyz/: no process running" in proc.stdout
     recap = proc.stdout[proc.stdout.index("PLAY RECAP"):]
     assert [line.split()[0] for line in recap.splitlines()[1:] if "failed=1" in line] == ["bad"]
+    # Under the free strategy too, the fleet report is written once, after every host was checked.
+    assert proc.stdout.count("TASK [sre.health.fleet_report : Write the fleet reports]") == 1
+    document = json.loads((tmp_path / "health-reports" / "fleet-health.json").read_text())
+    assert sorted(h["host"] for h in document["hosts"]) == ["bad", "good"]
 
 
 RECORDING_PLAYBOOK = """
