@@ -184,7 +184,7 @@ def _address(text):
 
 def query_name(value, rdtype):
     """The name to ask for, as text (see ``normalize_name``): ``value``, or for PTR an address's
-    reverse name (``10.0.0.127.in-addr.arpa``)."""
+    reverse name (``127.0.0.127.in-addr.arpa``)."""
     if isinstance(value, str) and rdtype == "PTR" and _address(value.strip()) is not None:
         return _address(value.strip()).reverse_pointer
     return normalize_name("name", value, NAME_ACCEPTED)

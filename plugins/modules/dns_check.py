@@ -41,8 +41,8 @@ options:
   name:
     description:
       - The name to resolve, such as V(www.example.com) (international names are sent in their ASCII form).
-      - With O(type=PTR), an IPv4 or IPv6 address is turned into its reverse name (V(127.0.0.10) asks for
-        C(10.0.0.127.in-addr.arpa)); a name is asked as it is.
+      - With O(type=PTR), an IPv4 or IPv6 address is turned into its reverse name (V(127.0.0.127) asks for
+        C(127.0.0.127.in-addr.arpa)); a name is asked as it is.
       - In M(sre.health.health_check) entries, where C(name) names the check, this option is written C(query);
         without C(query), the check's name is the name resolved.
     type: str

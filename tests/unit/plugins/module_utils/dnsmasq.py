@@ -54,7 +54,7 @@ ZONE = [
     "--txt-record=big.test,%s,%s,%s" % (LONG, LONG, LONG),
     "--txt-record=big.test,%s,%s,%s" % (OTHER, OTHER, OTHER),
     "--srv-host=_http._tcp.test,www.test,80,1,5",
-    "--ptr-record=10.0.0.127.in-addr.arpa,www.test",
+    "--host-record=rev.test,127.0.0.127",
 ]
 
 # The root zone's key-signing key (KSK-2017) as a DS record, the usual DNSSEC trust anchor: a

@@ -124,15 +124,15 @@ def test_dns_check_without_dnspython(python_without_psutil):
 def test_dns_kind_in_health_check(zone, python_without_psutil):
     checks = [
         {"name": "www.test", "kind": "dns", "server": zone.server(), "expect": ["127.0.0.10"]},
-        {"name": "reverse", "kind": "dns", "query": "127.0.0.10", "type": "PTR", "server": zone.server(),
-         "expect": ["www.test"]},
+        {"name": "reverse", "kind": "dns", "query": "127.0.0.127", "type": "PTR", "server": zone.server(),
+         "expect": ["rev.test"]},
         {"name": "gone", "kind": "dns", "query": "nope.test", "server": zone.server()},
         {"name": "hosts", "kind": "file", "path": "/etc/hosts"},
     ]
     run = run_module("health_check", {"checks": checks, "fail_on": "never"})
     by_name = dict((c["name"], c) for c in run.result["checks"])
     assert by_name["www.test"]["status"] == "ok" and by_name["www.test"]["query"] == "www.test"
-    assert by_name["reverse"]["status"] == "ok" and by_name["reverse"]["query"] == "10.0.0.127.in-addr.arpa"
+    assert by_name["reverse"]["status"] == "ok" and by_name["reverse"]["query"] == "127.0.0.127.in-addr.arpa"
     assert by_name["gone"]["status"] == "critical" and "NXDOMAIN" in by_name["gone"]["summary"]
     assert run.result["missing_libraries"] == [] and run.result["missing_packages"] == []
     # without dnspython: unknown, naming the package; the role installs python3-dnspython; the rest runs
