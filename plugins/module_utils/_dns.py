@@ -38,7 +38,7 @@ import struct
 import time
 
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError, SreHealthError
-from ansible_collections.sre.health.plugins.module_utils._kind import Config
+from ansible_collections.sre.health.plugins.module_utils._kind import Config, param
 from ansible_collections.sre.health.plugins.module_utils._status import (
     CRITICAL,
     UNKNOWN,
@@ -132,13 +132,6 @@ EXPECT_ACCEPTED = {
     "TXT": "the record's text, its strings joined without separator and without quotes",
 }
 _BLANK_RE = re.compile(r"\s")
-
-
-def _get(params, key):
-    value = params.get(key)
-    if value is None:
-        return OPTIONS[key].get("default")
-    return value
 
 
 # --- names and values (stdlib only: options are validated before the library is looked for) ---
@@ -274,14 +267,14 @@ def parse_server(value):
         if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
             raise OptionError("server", value, SERVER_ACCEPTED + "; the port from 1 to 65535")
         port = int(port_text)
-    if not _address(host) is not None:
+    if _address(host) is None:
         raise OptionError("server", value, SERVER_ACCEPTED)
     return host, port
 
 
 def validate(params):
     """Check every option once; return a Config. Raises OptionError naming option, value and what is accepted."""
-    rdtype = _get(params, "type")
+    rdtype = param(OPTIONS, params, "type")
     if rdtype not in TYPES:
         raise OptionError("type", rdtype, ", ".join(TYPES))
     name = params.get("name")
@@ -289,7 +282,7 @@ def validate(params):
     server = params.get("server")
     host_port = parse_server(server) if server is not None else None
     expect = params.get("expect")
-    exact = bool(_get(params, "exact"))
+    exact = bool(param(OPTIONS, params, "exact"))
     if expect is not None:
         if not isinstance(expect, list) or not expect:
             raise OptionError("expect", expect, "a non-empty list of values (leave expect out to accept any answer)")
@@ -302,7 +295,7 @@ def validate(params):
         expected = None
         if exact:
             raise OptionError("exact", True, "true only with expect (the values the answers must be exactly)")
-    timeout = check_timeout("timeout", _get(params, "timeout"), allow_none=False)
+    timeout = check_timeout("timeout", param(OPTIONS, params, "timeout"), allow_none=False)
     return Config(name=name.strip(), qname=qname, type=rdtype, server=host_port, expected=expected, exact=exact,
                   timeout=timeout)
 

@@ -29,7 +29,7 @@ import time
 
 from ansible_collections.sre.health.plugins.module_utils import _jsonpath, _tls
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError
-from ansible_collections.sre.health.plugins.module_utils._kind import Config
+from ansible_collections.sre.health.plugins.module_utils._kind import Config, param
 from ansible_collections.sre.health.plugins.module_utils._pattern import compile_regex
 from ansible_collections.sre.health.plugins.module_utils._status import (
     CRITICAL,
@@ -122,15 +122,8 @@ _CHARSET_RE = re.compile(r"charset\s*=\s*\"?([A-Za-z0-9._:-]+)", re.I)
 
 # --- options -----------------------------------------------------------------------------
 
-def _get(params, key):
-    value = params.get(key)
-    if value is None:
-        return OPTIONS[key].get("default")
-    return value
-
-
 def _seconds(params, option, accepted, allow_none=False):
-    value = params.get(option) if allow_none else _get(params, option)
+    value = params.get(option) if allow_none else param(OPTIONS, params, option)
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_TIMEOUT:
@@ -140,11 +133,11 @@ def _seconds(params, option, accepted, allow_none=False):
 
 def _timing(params):
     """timeout, retries, retry_delay and wait_timeout."""
-    retries = _get(params, "retries")
+    retries = param(OPTIONS, params, "retries")
     if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= client.MAX_RETRIES:
         raise OptionError("retries", retries, "a whole number from 0 to %d" % client.MAX_RETRIES)
     return dict(
-        timeout=check_timeout("timeout", _get(params, "timeout"), allow_none=False),
+        timeout=check_timeout("timeout", param(OPTIONS, params, "timeout"), allow_none=False),
         retries=retries,
         retry_delay=_seconds(params, "retry_delay", "a number of seconds from 0"),
         wait_timeout=_seconds(params, "wait_timeout", "a number of seconds from 0 (0 or unset: probe once)",
@@ -206,7 +199,7 @@ def validate(params):
                               (params.get("url_password"),))
     scrub = Scrubber(secrets)
     url = check_url(params.get("url"))
-    method = _get(params, "method")
+    method = param(OPTIONS, params, "method")
     if not isinstance(method, str) or method.upper() not in METHODS:
         raise OptionError("method", method, ", ".join(METHODS))
     method = method.upper()
@@ -218,8 +211,8 @@ def validate(params):
     data = _body(params, headers)
     client.check_prepared(method, url, headers, scrub)
     config = Config(url=url, shown_url=redact_url(url), method=method, headers=headers, data=data,
-                    validate_certs=bool(_get(params, "validate_certs")),
-                    follow_redirects=bool(_get(params, "follow_redirects")), scrub=scrub, **values)
+                    validate_certs=bool(param(OPTIONS, params, "validate_certs")),
+                    follow_redirects=bool(param(OPTIONS, params, "follow_redirects")), scrub=scrub, **values)
     config.secrets = tuple(sorted(secrets))
     # Only a body judged by the user's pattern or JSON paths needs a child process; the exchange
     # itself is bounded by the client's deadline in a thread.

@@ -114,6 +114,15 @@ class Config(object):
         return "Config(%s)" % ", ".join(shown)
 
 
+def param(options, params, key):
+    """``params[key]``, or the option's default from the spec ``options`` when it is missing or None
+    (a kind's ``validate()`` may be given parameters that no spec filled in)."""
+    value = params.get(key)
+    if value is None:
+        return options[key].get("default")
+    return value
+
+
 def isolated(kind, config):
     """Whether this check runs in a child process (its config decides, else its kind)."""
     return kind.ISOLATED if config.isolated is None else bool(config.isolated)

@@ -30,7 +30,7 @@ import time
 
 from ansible_collections.sre.health.plugins.module_utils import _tls
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError
-from ansible_collections.sre.health.plugins.module_utils._kind import Config
+from ansible_collections.sre.health.plugins.module_utils._kind import Config, param
 from ansible_collections.sre.health.plugins.module_utils._pattern import compile_regex
 from ansible_collections.sre.health.plugins.module_utils._status import (
     CRITICAL,
@@ -90,13 +90,6 @@ HOST_ACCEPTED = "a host name, an IPv4 address or an IPv6 address (brackets optio
 _HOST_RE = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
-def _get(params, key):
-    value = params.get(key)
-    if value is None:
-        return OPTIONS[key].get("default")
-    return value
-
-
 def check_host(host):
     """Validate ``host``; return it without IPv6 brackets."""
     if not isinstance(host, str) or not host.strip():
@@ -123,20 +116,20 @@ def _tls_options(params, tls):
     server_name = params.get("server_name")
     if server_name is not None and (not isinstance(server_name, str) or not _HOST_RE.match(server_name)):
         raise OptionError("server_name", server_name, "a DNS name, as in the certificate")
-    return dict(validate_certs=bool(_get(params, "validate_certs")), ca_path=ca_path, server_name=server_name)
+    return dict(validate_certs=bool(param(OPTIONS, params, "validate_certs")), ca_path=ca_path, server_name=server_name)
 
 
 def validate(params):
     """Check every option once; return a Config. Raises OptionError naming option, value and what is accepted."""
-    host = check_host(_get(params, "host"))
+    host = check_host(param(OPTIONS, params, "host"))
     port = params.get("port")
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
         raise OptionError("port", port, "a TCP port number from 1 to 65535")
-    state = _get(params, "state")
+    state = param(OPTIONS, params, "state")
     if state not in STATES:
         raise OptionError("state", state, ", ".join(STATES))
-    timeout = check_timeout("timeout", _get(params, "timeout"), allow_none=False)
-    tls = bool(_get(params, "tls"))
+    timeout = check_timeout("timeout", param(OPTIONS, params, "timeout"), allow_none=False)
+    tls = bool(param(OPTIONS, params, "tls"))
     send = params.get("send")
     if send is not None and (not isinstance(send, str) or send == ""):
         raise OptionError("send", send, "a non-empty string")
