@@ -90,6 +90,11 @@ class ActionModule(ActionBase):
             return result
         if not wrap_async:
             self._remove_tmp_path(self._connection._shell.tmpdir)
+            missing = result.get("missing_libraries")
+            if missing and isinstance(missing, list) and not result.get("msg"):
+                # What a play that fails this task on purpose (the role does, to install them) shows.
+                result["msg"] = "the checks lack Python libraries on this host: %s (OS packages: %s)" % (
+                    ", ".join(map(str, missing)), ", ".join(map(str, result.get("missing_packages") or [])))
             if fact:
                 result["ansible_facts"] = {fact: record(task_vars.get("inventory_hostname"), result, note)}
         return result
