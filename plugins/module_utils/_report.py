@@ -20,6 +20,7 @@ import re
 import tempfile
 import xml.etree.ElementTree as ET
 
+from ansible_collections.sre.health.plugins.module_utils import _textfile
 from ansible_collections.sre.health.plugins.module_utils._atomic import write_atomically
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
 from ansible_collections.sre.health.plugins.module_utils._status import (
@@ -37,7 +38,6 @@ from ansible_collections.sre.health.plugins.module_utils._web.redact import reda
 FORMATS = ("json", "junit", "prometheus", "html")
 EXTENSIONS = {"json": ".json", "junit": ".junit.xml", "prometheus": ".prom", "html": ".html"}
 
-STATUS_VALUE = {OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3}
 # Worst first, in the collection's order of severity.
 # Hosts worst first, by health: unhealthy (critical, then unknown: unreachable or unmeasured), degraded, healthy.
 SEVERITY_ORDER = {CRITICAL: 0, UNKNOWN: 1, WARNING: 2, OK: 3}
@@ -227,60 +227,11 @@ def render_junit(hosts, fleet, generated, context):
 
 # --- Prometheus textfile ------------------------------------------------------------------------
 
-def _label_value(value):
-    return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _labels(**labels):
-    return "{%s}" % ",".join('%s="%s"' % (k, _label_value(v)) for k, v in labels.items())
-
-
-def _sample_value(value):
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    return repr(float(value)) if isinstance(value, float) else str(int(value))
-
-
-FAMILIES = (
-    ("sre_health_host_status", "Worst check status of the host: 0 ok, 1 warning, 2 critical, 3 unknown."),
-    ("sre_health_check_status", "Status of one check: 0 ok, 1 warning, 2 critical, 3 unknown."),
-    ("sre_health_check_value", "A metric measured by a check, in the metric's base unit (bytes, seconds, "
-                               "milliseconds, percent, days or count, as its name says)."),
-    ("sre_health_check_duration_seconds", "How long the check took."),
-    ("sre_health_report_timestamp_seconds", "When this report was written (Unix time)."),
-)
-
-
-def render_prometheus(hosts, fleet, generated_epoch, context):
-    """node_exporter textfile collector format: every family once with HELP and TYPE, series unique."""
-    samples = dict((name, []) for name, _help in FAMILIES)
-    seen = set()
-
-    def add(family, labels, value):
-        key = (family, labels)
-        if key not in seen:
-            seen.add(key)
-            samples[family].append("%s%s %s" % (family, labels, value))
-
-    for host in hosts:
-        add("sre_health_host_status", _labels(host=host["host"]), STATUS_VALUE[host["status"]])
-        for check in host["checks"]:
-            base = dict(host=host["host"], check=check["name"], kind=check["kind"])
-            add("sre_health_check_status", _labels(**base), STATUS_VALUE[check["status"]])
-            if check.get("duration_ms") is not None:
-                add("sre_health_check_duration_seconds", _labels(**base), repr(check["duration_ms"] / 1000.0))
-            for metric in sorted(check["metrics"]):
-                value = check["metrics"][metric]
-                if _is_number(value) or isinstance(value, bool):
-                    add("sre_health_check_value", _labels(**dict(base, metric=metric)), _sample_value(value))
-    add("sre_health_report_timestamp_seconds", "", repr(float(generated_epoch)))
-    lines = []
-    for family, text in FAMILIES:
-        if samples[family]:
-            lines.append("# HELP %s %s" % (family, text))
-            lines.append("# TYPE %s gauge" % family)
-            lines.extend(samples[family])
-    return ("\n".join(lines) + "\n").encode("utf-8")
+def render_prometheus(hosts, generated_epoch, basename, job_id=None):
+    """node_exporter textfile collector format, by the renderer health_check's host textfile uses too:
+    every series carries ``report`` (the basename) and ``job_id`` (an AWX job's), so the files of several
+    jobs or slices in one directory never hold the same series."""
+    return _textfile.render(hosts, generated_epoch, basename, job_id)
 
 
 # --- HTML ---------------------------------------------------------------------------------------
@@ -424,7 +375,7 @@ def write_reports(results, directory, formats, basename="fleet-health", hosts=No
     rendered = {}
     for fmt in formats:
         if fmt == "prometheus":
-            rendered[fmt] = render_prometheus(normalized, fleet, moment.timestamp(), context)
+            rendered[fmt] = render_prometheus(normalized, moment.timestamp(), basename, context["job_id"])
         else:
             rendered[fmt] = RENDERERS[fmt](normalized, fleet, generated, context)
     paths = {}
