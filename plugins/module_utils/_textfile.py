@@ -51,17 +51,21 @@ class TextfileError(SreHealthError):
     """A bad textfile option; the message names the option, the value and what is accepted."""
 
 
-def label_value(value):
-    """``value`` as an escaped label value: valid UTF-8, at most MAX_LABEL characters (a cut says so)."""
+def label_value(value, redact=None):
+    """``value`` as an escaped label value: valid UTF-8, ``redact``-ed, at most MAX_LABEL characters (a cut
+    says so)."""
     text = safe_text(value if isinstance(value, str) else str(value))
+    if redact is not None:
+        text = redact(text)
     if len(text) > MAX_LABEL:
         text = "%s... (cut: %d more characters)" % (text[:MAX_LABEL], len(text) - MAX_LABEL)
     return text.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
-def labels(pairs):
+def labels(pairs, redact=None):
     """``{a="x",b="y"}`` from (name, value) pairs; pairs whose value is None are left out."""
-    return "{%s}" % ",".join('%s="%s"' % (name, label_value(value)) for name, value in pairs if value is not None)
+    return "{%s}" % ",".join('%s="%s"' % (name, label_value(value, redact)) for name, value in pairs
+                             if value is not None)
 
 
 def sample_value(value):
@@ -100,19 +104,19 @@ def _text(value, default):
     return value if isinstance(value, str) and value else default
 
 
-def render(hosts, timestamp, report, job_id=None):
+def render(hosts, timestamp, report, job_id=None, redact=None):
     """The textfile of ``hosts`` (each ``{host, status, checks: [{name, kind, status, metrics,
     duration_ms}]}``), written at ``timestamp`` (Unix time) as ``report`` (and AWX ``job_id``).
 
     Every family once with HELP and TYPE (all gauges), every series once: a later duplicate (two checks
-    whose names are the same once cut) is left out.
+    whose names are the same once cut) is left out. ``redact`` (text -> text) masks secrets in label values.
     """
     source = (("report", report), ("job_id", None if job_id in (None, "") else str(job_id)))
     samples = dict((name, []) for name, _help in FAMILIES)
     seen = set()
 
     def add(family, pairs, value):
-        text = labels(tuple(pairs) + source)
+        text = labels(tuple(pairs) + source, redact)
         if (family, text) not in seen:
             seen.add((family, text))
             samples[family].append("%s%s %s" % (family, text, value))
@@ -169,7 +173,7 @@ def report_name(name):
     return name[:-len(".prom")] if name.endswith(".prom") else name
 
 
-def write_host_textfile(directory, name, hosts, timestamp, check_mode=False):
+def write_host_textfile(directory, name, hosts, timestamp, check_mode=False, redact=None):
     """Write the host textfile; never raises for what the host's file system does.
 
     Returns ``{path, written, reason}``: ``reason`` says why nothing was written (check mode, no
@@ -189,7 +193,7 @@ def write_host_textfile(directory, name, hosts, timestamp, check_mode=False):
         return {"path": path, "written": False,
                 "reason": "the directory %s does not exist (node_exporter's --collector.textfile.directory)"
                           % directory}
-    data = render(hosts, timestamp, report_name(name))
+    data = render(hosts, timestamp, report_name(name), redact=redact)
     try:
         # node_exporter runs as its own user: the file is readable by all, like the directory's others
         write_atomically(path, data, 0o644)
