@@ -112,7 +112,7 @@ options:
     version_added: 1.1.0
   textfile_name:
     description:
-      - The textfile's name in O(textfile_dir), ending in C(.prom); C(report) label of its series is this name
+      - The textfile's name in O(textfile_dir), ending in C(.prom); the C(report) label of its series is this name
         without C(.prom). Give each health_check task that writes a textfile on the same host its own name.
     type: str
     default: sre_health.prom
@@ -190,6 +190,19 @@ EXAMPLES = r"""
         key_path: /etc/letsencrypt/live/www.example.com/privkey.pem
         served_by: 127.0.0.1:443
         server_name: www.example.com
+
+- name: Check, and leave the results for node_exporter's textfile collector on the host, in the same round trip
+  sre.health.health_check:
+    checks:
+      - name: disk
+        kind: disk
+      - name: nginx
+        kind: service
+    textfile_dir: auto   # /var/lib/prometheus/node-exporter on Debian, /var/lib/node_exporter/textfile_collector on RHEL
+    fail_on: never
+  # The file, /var/lib/prometheus/node-exporter/sre_health.prom, holds lines such as
+  #   sre_health_check_status{host="web1",check="nginx",kind="service",report="sre_health"} 2
+  #   sre_health_check_value{host="web1",check="disk:/",kind="disk",metric="used_percent",report="sre_health"} 24.51
 """
 
 RETURN = r"""
@@ -241,6 +254,14 @@ uid:
   returned: success
   type: int
   sample: 0
+  version_added: 1.1.0
+textfile:
+  description:
+    - The Prometheus textfile of O(textfile_dir) - C(path) (null when V(auto) found no directory), C(written), and
+      C(reason), why it was not written (check mode, no directory, cannot write), null when it was.
+  returned: when O(textfile_dir) is set
+  type: dict
+  sample: {"path": "/var/lib/prometheus/node-exporter/sre_health.prom", "written": true, "reason": null}
   version_added: 1.1.0
 checks:
   description:
