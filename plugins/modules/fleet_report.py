@@ -26,7 +26,7 @@ description:
     C(sre_health_check_status{host,check,kind}) (0 ok, 1 warning, 2 critical, 3 unknown),
     C(sre_health_check_value{host,check,kind,metric}) for every numeric metric (null ones are left out),
     C(sre_health_check_duration_seconds) and C(sre_health_report_timestamp_seconds); all gauges, each family once
-    with HELP and TYPE, label values escaped. The same series as M(sre.health.health_check)'s host textfile
+    with HELP and TYPE, label values escaped. The same series as M(sre.health.health_check)''s host textfile
     (O(sre.health.health_check#module:textfile_dir)), by the same code.'
   - 'Every series of the textfile carries C(report) (O(basename)) and, with O(job_id), C(job_id), so that the files of
     several AWX jobs or slices in one node_exporter directory never hold the same series. After writing it, the

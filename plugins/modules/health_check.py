@@ -256,13 +256,28 @@ uid:
   sample: 0
   version_added: 1.1.0
 textfile:
-  description:
-    - The Prometheus textfile of O(textfile_dir) - C(path) (null when V(auto) found no directory), C(written), and
-      C(reason), why it was not written (check mode, no directory, cannot write), null when it was.
+  description: The Prometheus textfile of O(textfile_dir).
   returned: when O(textfile_dir) is set
   type: dict
   sample: {"path": "/var/lib/prometheus/node-exporter/sre_health.prom", "written": true, "reason": null}
   version_added: 1.1.0
+  contains:
+    path:
+      description: The file's path; null when O(textfile_dir=auto) found no directory.
+      type: str
+      returned: always
+      sample: /var/lib/prometheus/node-exporter/sre_health.prom
+    written:
+      description: Whether the file was written by this run.
+      type: bool
+      returned: always
+      sample: true
+    reason:
+      description: Why it was not written (check mode, no directory, cannot write); null when it was.
+      type: str
+      returned: always
+      sample: "the directory /var/lib/node_exporter/textfile_collector does not exist (node_exporter's
+        --collector.textfile.directory)"
 checks:
   description:
     - One result per check; a disk check gives one per filesystem, named C(<name>:<mount>).
