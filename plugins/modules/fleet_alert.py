@@ -264,7 +264,8 @@ from ansible_collections.sre.health.plugins.module_utils._web import client
 
 
 def main():
-    module = AnsibleModule(argument_spec=options.OPTIONS, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=options.OPTIONS, supports_check_mode=True,
+                           mutually_exclusive=options.MUTUALLY_EXCLUSIVE, required_one_of=options.REQUIRED_ONE_OF)
     if not client.available():
         module.fail_json(msg=missing_required_lib(PACKAGES["requests"]))
     try:

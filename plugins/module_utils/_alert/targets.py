@@ -57,6 +57,7 @@ class Endpoint(object):
         self.type = None
         self.target = None
         self.url = None
+        self.given_url = None
         self.headers = {}
         self.routing_key = None
         self.validate_certs = True
@@ -188,9 +189,8 @@ def parse_target(entry, index, option="targets", defaults=None):
                   validate_certs=_bool(where, "validate_certs", entry.get("validate_certs"),
                                        defaults.get("validate_certs", True)),
                   ca_path=ca_path, generator_url=_generator_url(where, kind, entry.get("generator_url")))
-    if kind == ALERTMANAGER:
-        urls = [alertmanager_api(url) for url in urls]
-    return name, [Endpoint(url=url, **common) for url in urls]
+    api = alertmanager_api if kind == ALERTMANAGER else (lambda u: u)
+    return name, [Endpoint(url=api(url), given_url=url, **common) for url in urls]
 
 
 def parse_targets(value, option="targets", defaults=None):
@@ -239,6 +239,7 @@ def endpoint_secrets(endpoints):
     found = set()
     for endpoint in endpoints:
         found.update(url_secrets(endpoint.url))
+        found.update(url_secrets(endpoint.given_url or endpoint.url))
         if endpoint.routing_key:
             found.add(endpoint.routing_key)
         for value in endpoint.headers.values():
