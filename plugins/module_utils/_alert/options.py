@@ -165,7 +165,7 @@ def _url_endpoint(params):
                             ca_path=params.get("ca_path"))
 
 
-def _endpoints(params, names):
+def _endpoints(params, names, required=True):
     has_url = params.get("url") not in (None, "")
     has_targets = params.get("targets") not in (None, [])
     if has_url and has_targets:
@@ -183,6 +183,8 @@ def _endpoints(params, names):
         except targets.TargetError as exc:
             raise AlertError(str(exc))
     if params.get("url") is None and params.get("targets") is None:
+        if not required:
+            return []
         raise AlertError("one of the options url or targets is required; accepted: url (one webhook) or targets (a "
                          "list of targets {type, url, ...} with type one of %s)" % ", ".join(targets.TYPES))
     if not has_url and params.get("targets") is not None:
@@ -198,15 +200,16 @@ def _origin(params):
     return origin
 
 
-def validate(params, names=None):
+def validate(params, names=None, targets_required=True):
     """The options, checked once; returns a Config whose ``secrets`` are every target's URL parts, routing key
     and header values.
 
     ``names`` maps an option to the name the user wrote it under (a role variable, such as
-    ``fleet_report_alert_targets`` for ``targets``), for the messages.
+    ``fleet_report_alert_targets`` for ``targets``), for the messages. Without ``targets_required``, no url
+    and no targets is no endpoint (the roles' checks of their settings before any work).
     """
     names = names or {}
-    endpoints = _endpoints(params, names)
+    endpoints = _endpoints(params, names, targets_required)
     secrets = targets.endpoint_secrets(endpoints)
     try:
         silences = _silences.parse_silences(params.get("silences"), names.get("silences", "silences"))
