@@ -24,7 +24,9 @@ options:
     type: dict
     required: true
   names:
-    description: The names to use in the message for the options, such as C({targets: fleet_report_alert_targets}).
+    description:
+      - The names to use in the message for the options, a dict such as one mapping C(targets) to
+        C(fleet_report_alert_targets).
     type: dict
     default: {}
 """

@@ -91,9 +91,9 @@ options:
       - The hosts' results, as the C(sre.health.health_check) role records them in C(health_check_result), one
         dict per host with C(host), C(status), C(summary) and C(checks) (each C({name, kind, status, summary,
         ...})); other keys (C(health), C(counts), C(metrics), C(thresholds)) are ignored.
-      - With O(origin=remediation), the C(service_guard_result) facts of C(sre.health.service_guard), C({host,
-        units}): each unit whose C(outcome) is C(still_failing) or C(skipped_flap_guard) is a critical key
-        C(<host>/<unit>) whose summary says what was tried; the other units are ok.
+      - With O(origin=remediation), the C(service_guard_result) facts of C(sre.health.service_guard), each
+        C({host, units}), where each unit whose C(outcome) is C(still_failing) or C(skipped_flap_guard) is a
+        critical key C(<host>/<unit>) whose summary says what was tried, and the other units are ok.
       - A missing C(status) counts as C(unknown). An entry without C(host), or a check without C(name), fails the
         task with a message naming the entry.
     type: list
@@ -377,7 +377,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 sent:
-  description: The C(firing) and C(reminder) notices delivered by this run (in check mode, that would be sent).
+  description: The C(firing) and C(reminder) notices delivered by this run (in check mode, that would be sent), one per
+    key and target.
   returned: always
   type: list
   elements: dict
@@ -389,29 +390,46 @@ sent:
       description: The inventory host.
       type: str
     check:
-      description: The check's name; null for a host-level alert.
+      description: The check's name (with O(origin=remediation), the unit's); null for a host-level alert.
       type: str
     event:
-      description: C(firing), C(reminder) or C(resolved).
+      description: C(firing), C(reminder), C(resolved) or (Alertmanager) C(refresh).
       type: str
     status:
-      description: The key's status in this run.
+      description: The key's status in this run (while it waits for O(recover_after) clean runs, the problem it had).
       type: str
     summary:
       description: The check's (or host's) summary line.
       type: str
     since:
-      description: When the key started alerting (UTC, ISO 8601).
+      description: The first run of the key's episode (UTC, ISO 8601).
+      type: str
+    target:
+      description: The target's name (C(<name>#<n>) for the n-th of its O(targets[].urls)).
       type: str
   sample: [{"key": "web1/disk:/var", "host": "web1", "check": "disk:/var", "event": "firing", "status": "critical",
-            "summary": "/var 91.2% used, 88 MiB free of 1.0 GiB (critical > 90%)", "since": "2026-11-22T16:05:11Z"}]
+            "summary": "/var 91.2% used, 88 MiB free of 1.0 GiB (critical > 90%)", "since": "2026-11-26T08:26:35Z",
+            "target": "alertmanager"},
+           {"key": "db1", "host": "db1", "check": null, "event": "firing", "status": "unknown",
+            "summary": "unreachable: Failed to connect to the host via ssh", "since": "2026-11-26T08:26:35Z",
+            "target": "pagerduty"}]
 recovered:
   description: The C(resolved) notices delivered by this run (in check mode, that would be sent). Same keys as RV(sent).
   returned: always
   type: list
   elements: dict
-  sample: [{"key": "db1", "host": "db1", "check": null, "event": "resolved", "status": "ok",
-            "summary": "db1 reports its checks again", "since": "2026-11-22T14:00:03Z"}]
+  sample: [{"key": "web2/nginx", "host": "web2", "check": "nginx", "event": "resolved", "status": "ok",
+            "summary": "nginx: 2 processes", "since": "2026-11-26T08:26:35Z", "target": "pagerduty"}]
+refreshed:
+  description: The firing alerts sent again to Alertmanager targets, as Alertmanager expects on every run; not a
+    change. Same keys as RV(sent).
+  returned: always
+  type: list
+  elements: dict
+  version_added: 1.1.0
+  sample: [{"key": "web1/disk:/var", "host": "web1", "check": "disk:/var", "event": "refresh", "status": "critical",
+            "summary": "/var 91.2% used, 88 MiB free of 1.0 GiB (critical > 90%)", "since": "2026-11-26T08:26:35Z",
+            "target": "alertmanager"}]
 suppressed:
   description: Keys alerting again within O(cooldown) of their last C(resolved) notice, not sent; RV(sent)'s keys
     and C(reason).
@@ -420,8 +438,28 @@ suppressed:
   elements: dict
   sample: [{"key": "web2/nginx", "host": "web2", "check": "nginx", "status": "critical",
             "summary": "nginx: no process running (critical < 1)", "since": "2026-11-22T16:10:00Z",
-            "reason": "alerting again 2m after its resolved notice, within the cooldown of 15m; sent if still
-              alerting after 2026-11-22T16:23:00Z"}]
+            "target": "webhook", "reason": "alerting again 2m after its resolved notice, within the cooldown of 15m;
+              sent if still alerting after 2026-11-22T16:23:00Z"}]
+silenced:
+  description: Keys that alert (or count toward O(alert_after)) but that an active entry of O(silences) holds back
+    from every target, with the silence's C(until) and C(reason).
+  returned: always
+  type: list
+  elements: dict
+  version_added: 1.1.0
+  sample: [{"key": "web3/http:api", "host": "web3", "check": "http:api", "status": "critical",
+            "summary": "http://127.0.0.1:8080/health: HTTP 503 (critical: expected 200)",
+            "until": "2026-11-26T10:26:29Z", "reason": "CHG-1234 api migration"}]
+pending:
+  description: Keys alerting on fewer consecutive runs than O(alert_after), not sent yet, with C(runs) (so far) and
+    C(needed).
+  returned: always
+  type: list
+  elements: dict
+  version_added: 1.1.0
+  sample: [{"key": "web1/disk:/var", "host": "web1", "check": "disk:/var", "status": "critical",
+            "summary": "/var 91.2% used, 88 MiB free of 1.0 GiB (critical > 90%)", "since": "2026-11-26T08:26:43Z",
+            "runs": 1, "needed": 2}]
 undelivered:
   description:
     - Notices that could not be delivered; sent again on the next run. RV(sent)'s keys, C(reason) (never showing the
@@ -432,19 +470,19 @@ undelivered:
   type: list
   elements: dict
   sample: [{"key": "web1/disk:/var", "host": "web1", "check": "disk:/var", "event": "firing", "status": "critical",
-            "summary": "/var 91.2% used (critical > 90%)", "since": "2026-11-22T16:05:11Z",
-            "reason": "HTTP 500 Internal Server Error", "attempts": 3}]
+            "summary": "/var 91.2% used, 88 MiB free of 1.0 GiB (critical > 90%)", "since": "2026-11-26T08:26:35Z",
+            "target": "chat", "reason": "connection refused", "attempts": 1}]
 active:
-  description: Every key alerting after this run, sent or not (hosts outside this run included).
+  description: Every confirmed key after this run, sent or not (silenced ones and hosts outside this run included).
   returned: always
   type: list
   elements: str
-  sample: ["web1/disk:/var", "web2/nginx"]
+  sample: ["db1", "web1/disk:/var", "web3/http:api"]
 fleet:
-  description: Totals over O(results), as sent in every payload.
+  description: Totals over O(results), as sent in every generic payload; C(firing) counts the confirmed keys.
   returned: always
   type: dict
-  sample: {"hosts": 3, "healthy": 1, "degraded": 1, "unhealthy": 1, "status": "critical", "firing": 2}
+  sample: {"hosts": 4, "healthy": 1, "degraded": 0, "unhealthy": 3, "status": "critical", "firing": 3}
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib

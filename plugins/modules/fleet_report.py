@@ -91,8 +91,8 @@ options:
         C(check) shell-style patterns (at least one of them; the other defaults to C(*)), C(until) an ISO 8601
         time with its UTC offset, C(reason) a text. Expired ones are ignored.'
       - Every check that is not ok and that an active silence covers, and every host whose host-level alert one
-        covers (check pattern C(*)), is marked in the reports, its status unchanged. JSON gets
-        C(silenced: {until, reason}); the HTML page shows C(CRITICAL (silenced)) with a dashed outline and
+        covers (check pattern C(*)), is marked in the reports, its status unchanged. JSON gets a C(silenced)
+        dict with C(until) and C(reason); the HTML page shows C(CRITICAL (silenced)) with a dashed outline and
         C(silenced until <time> (<reason>)); JUnit adds C([silenced until <time> (<reason>)]) to the message.
     type: list
     elements: dict

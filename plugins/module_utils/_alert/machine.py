@@ -20,7 +20,7 @@ Pure logic with an injectable clock (``now``), tested directly.
 from __future__ import annotations
 
 from ansible_collections.sre.health.plugins.module_utils._alert import silences as _silences
-from ansible_collections.sre.health.plugins.module_utils._alert.options import AlertError
+from ansible_collections.sre.health.plugins.module_utils._alert.options import MAX_RUNS, AlertError
 from ansible_collections.sre.health.plugins.module_utils._alert.payloads import am_severity as severity
 from ansible_collections.sre.health.plugins.module_utils._alert.payloads import shorten
 from ansible_collections.sre.health.plugins.module_utils._status import CRITICAL, OK, STATUSES, UNKNOWN, worst
@@ -165,13 +165,15 @@ def count(record, obs, now, cfg):
         alert_status=None, alert_summary=None)
     record.update(status=obs["status"], summary=obs["summary"], kind=obs["kind"] or record.get("kind"))
     if obs["alerting"]:
-        record.update(bad=record["bad"] + 1, good=0, alert_status=obs["status"], alert_summary=obs["summary"])
+        # counted up to the largest alert_after: beyond, the number says nothing more
+        record.update(bad=min(record["bad"] + 1, MAX_RUNS), good=0, alert_status=obs["status"],
+                      alert_summary=obs["summary"])
         if record["since"] is None:
             record["since"] = now
         if not record["confirmed"] and record["bad"] >= cfg.alert_after:
             record["confirmed"] = True
     else:
-        record.update(good=record["good"] + 1, bad=0)
+        record.update(good=min(record["good"] + 1, MAX_RUNS), bad=0)
         if record["confirmed"] and record["good"] >= cfg.recover_after:
             record["confirmed"] = False
         if not record["confirmed"]:
