@@ -367,7 +367,9 @@ EXAMPLES = r"""
 
 - name: Alert on the services service_guard could not recover
   sre.health.fleet_alert:
-    results: "{{ ansible_play_batch | map('extract', hostvars) | selectattr('service_guard_result', 'defined') | map(attribute='service_guard_result') | list }}"
+    results: >-
+      {{ ansible_play_batch | map('extract', hostvars) | selectattr('service_guard_result', 'defined')
+         | map(attribute='service_guard_result') | list }}
     origin: remediation
     targets: "{{ fleet_report_alert_targets }}"
     state_file: /var/lib/sre-health/remediation-alert-state.json

@@ -381,4 +381,3 @@ def settle_alertmanager(records, outcomes, now):
         else:
             record.update(failures=record.get("failures", 0) + 1, last_error=error)
     return records
-

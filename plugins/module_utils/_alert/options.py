@@ -215,11 +215,11 @@ def validate(params, names=None, targets_required=True):
         silences = _silences.parse_silences(params.get("silences"), names.get("silences", "silences"))
     except _silences.SilenceError as exc:
         raise AlertError(str(exc))
-    interval = duration(names.get("run_interval", "run_interval"), params.get("run_interval", DEFAULT_RUN_INTERVAL))
+    interval_name = names.get("run_interval", "run_interval")
+    interval = duration(interval_name, params.get("run_interval", DEFAULT_RUN_INTERVAL))
     if not interval:
         raise AlertError("option %s: %r is invalid; accepted: how often these runs happen (their schedule), a "
-                         "duration above 0 such as 15m or 1h" % (names.get("run_interval", "run_interval"),
-                                                                  params.get("run_interval")))
+                         "duration above 0 such as 15m or 1h" % (interval_name, params.get("run_interval")))
     return Config(
         endpoints=endpoints,
         origin=_origin(params),

@@ -324,8 +324,8 @@ def test_silence_times(value, epoch):
 
 @pytest.mark.parametrize("entry, fragment", [
     (dict(until="2026-12-01T18:00:00Z", reason="r"), "silences[0]: no host or check pattern"),
-    (dict(host="a", until="2026-12-01T18:00:00", reason="r"), "silences[0].until: '2026-12-01T18:00:00' has no UTC "
-                                                             "offset"),
+    (dict(host="a", until="2026-12-01T18:00:00", reason="r"),
+     "silences[0].until: '2026-12-01T18:00:00' has no UTC offset"),
     (dict(host="a", until="tomorrow", reason="r"), "silences[0].until: 'tomorrow' is not a time; accepted: an ISO "
                                                    "8601 time with its UTC offset"),
     (dict(host="a", reason="r"), "silences[0]: until is missing"),

@@ -201,8 +201,8 @@ class _PagerDutyHandler(_Recorder):
             if problems:
                 owner.problems.append(problems)
         if busy:
-            code, answer = 429, {"status": "throttle event", "message": "Requests for this service are arriving too "
-                                                                         "quickly. Please retry later."}
+            code, answer = 429, {"status": "throttle event",
+                                 "message": "Requests for this service are arriving too quickly. Please retry later."}
         elif problems:
             code, answer = 400, {"status": "invalid event", "message": "Event object is invalid", "errors": problems}
         else:
