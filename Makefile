@@ -44,7 +44,10 @@ venv: $(VENV)/.installed
 # an SSH client (unreachable hosts); Debian's monitoring-plugins (the command kind runs them); dnsmasq
 # (dnsmasq-base: the binary without a service; the dns tests start their own on 127.0.0.1 and ::1);
 # systemd-journal-remote (writes the real journal files the log kind's journal tests read; its
-# services are never started: policy-rc.d says no while it installs).
+# services are never started: policy-rc.d says no while it installs); prometheus-alertmanager (the alert
+# tests start the binary themselves on 127.0.0.1 with their own port and data directory; the package's
+# service, which would listen on every address, is never started: policy-rc.d says no while it installs,
+# and it is disabled so that a reboot does not start it either).
 system-deps:
 	@missing=""; \
 	command -v bindfs >/dev/null || missing="$$missing bindfs fuse3"; \
@@ -66,6 +69,8 @@ system-deps:
 	    then rc=0; else rc=1; fi; \
 	    [ -z "$$guard" ] || rm -f /usr/sbin/policy-rc.d; \
 	    [ $$rc = 0 ] || { echo "system-deps: could not install$$missing" >&2; exit 1; }; \
+	    case "$$missing" in *prometheus-alertmanager*) \
+	      deb-systemd-helper disable prometheus-alertmanager.service >/dev/null 2>&1 || true;; esac; \
 	  else echo "not root: the tests that need$$missing (and mounting) will be skipped" >&2; fi; \
 	fi
 
