@@ -70,7 +70,7 @@ system-deps:
 	    [ -z "$$guard" ] || rm -f /usr/sbin/policy-rc.d; \
 	    [ $$rc = 0 ] || { echo "system-deps: could not install$$missing" >&2; exit 1; }; \
 	    case "$$missing" in *prometheus-alertmanager*) \
-	      deb-systemd-helper disable prometheus-alertmanager.service >/dev/null 2>&1 || true;; esac; \
+	      systemctl disable prometheus-alertmanager.service >/dev/null 2>&1 || true;; esac; \
 	  else echo "not root: the tests that need$$missing (and mounting) will be skipped" >&2; fi; \
 	fi
 
