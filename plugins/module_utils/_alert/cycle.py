@@ -44,10 +44,15 @@ def run(params, check_mode=False, post=None, clock=time.time, monotonic=time.mon
     one for every target.
     """
     if transport is None and post is not None:
-        def transport(endpoint):  # pylint: disable=unused-argument,function-redefined
-            return post
+        transport = _same_for_every_target(post)
     return run_config(validate(params), params.get("results"), check_mode, transport,
                       Clocks(clock, monotonic, sleep), lock_wait)
+
+
+def _same_for_every_target(post):
+    def transport(_endpoint):
+        return post
+    return transport
 
 
 def run_config(cfg, results, check_mode=False, transport=None, clocks=None, lock_wait=None):
@@ -108,6 +113,10 @@ def _http_transport(endpoint):
     return http_post(endpoint.url, endpoint.headers, endpoint.validate_certs, endpoint.ca_path)
 
 
+def _deliver_into(holder, plan, transport, cfg, clocks):
+    holder["outcome"] = deliver(plan.batches, transport(plan.endpoint), cfg, clock=clocks.monotonic, sleep=clocks.sleep)
+
+
 def _send_all(plans, cfg, check_mode, transport, clocks):
     """{endpoint name: {key: (error or None, attempts)}}: every endpoint in a thread of its own, so that one
     that hangs never holds back another; each within cfg.timeout (deliver's bound)."""
@@ -123,12 +132,8 @@ def _send_all(plans, cfg, check_mode, transport, clocks):
             outcomes[plan.endpoint.name] = {}
             continue
         holder = {}
-
-        def work(plan=plan, holder=holder):
-            holder["outcome"] = deliver(plan.batches, transport(plan.endpoint), cfg, clock=clocks.monotonic,
-                                        sleep=clocks.sleep)
-
-        worker = threading.Thread(target=work, name="sre-health-alert-%s" % plan.endpoint.name)
+        worker = threading.Thread(target=_deliver_into, args=(holder, plan, transport, cfg, clocks),
+                                  name="sre-health-alert-%s" % plan.endpoint.name)
         worker.daemon = True
         worker.start()
         workers.append((plan, holder, worker))

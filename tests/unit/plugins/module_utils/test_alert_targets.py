@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from ansible_collections.sre.health.plugins.module_utils._alert import cycle, delivery, options, payloads, silences, state
+from ansible_collections.sre.health.plugins.module_utils._alert import cycle, delivery, options, payloads, silences
 from ansible_collections.sre.health.plugins.module_utils._status import worst
 
 HOOK = "https://hooks.example.com/services/T0/B0/s3cr3t-t0ken"

@@ -230,4 +230,4 @@ class PagerDuty(Receiver):
         return "http://127.0.0.1:%d/v2/enqueue" % self.port
 
     def events(self):
-        return [e for e in self.payloads()]
+        return self.payloads()
