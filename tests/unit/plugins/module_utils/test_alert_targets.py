@@ -430,3 +430,31 @@ def test_remediation_outcomes_alert_and_resolve(tmp_path):
     # a unit that recovers, and one no longer declared, resolve
     fixed = fleet.run([guard("web1", ("nginx.service", "recovered")), guard("web2")], advance=MIN)
     assert sorted(set(i["key"] for i in fixed["recovered"])) == ["web1/nginx.service", "web2/app.service"]
+
+
+# --- hostile peers, through the real HTTP client ----------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["huge-500", "garbage", "long-header"])
+def test_a_hostile_alertmanager_or_pager_is_undelivered_within_the_timeout(tmp_path, mode):
+    import time
+
+    from ansible_collections.sre.health.tests.unit.plugins.module_utils import webhooks as W
+
+    hostile = W.Hostile(mode)
+    try:
+        params = dict(targets=[dict(type="alertmanager", url="http://127.0.0.1:%d" % hostile.port),
+                               dict(type="pagerduty", url=hostile.url, routing_key=ROUTING_KEY)],
+                      state_file=str(tmp_path / "s.json"), results=BAD, timeout=4, retries=1)
+        started = time.monotonic()
+        result = cycle.run(params)
+        elapsed = time.monotonic() - started
+    finally:
+        hostile.close()
+    assert elapsed < 4 + cycle.JOIN_GRACE
+    assert sorted(u["target"] for u in result["undelivered"]) == ["alertmanager", "pagerduty"]
+    if mode == "huge-500":
+        # read no further than the client's bound, and retried (a 5xx)
+        assert all(u["reason"].startswith("HTTP 500") and u["attempts"] == 2 for u in result["undelivered"])
+        assert all(len(u["reason"]) < 400 for u in result["undelivered"])
+    saved = json.load(open(params["state_file"]))
+    assert sorted(saved["targets"]) == ["alertmanager", "pagerduty"]

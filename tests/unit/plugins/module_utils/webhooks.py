@@ -107,7 +107,8 @@ class Hostile(TcpServer):
     """A receiver that reads the POST, then answers in a way built to hurt its client.
 
     ``mode``: "trickle" (a status line and headers at one byte every half second, never ending),
-    "long-header" (one 2 MB header line), "many-headers" (5000 headers), "garbage" (not HTTP).
+    "long-header" (one 2 MB header line), "many-headers" (5000 headers), "garbage" (not HTTP),
+    "huge-500" (a 500 whose body claims 1 GB and keeps coming until the client leaves).
     """
 
     def __init__(self, mode):
@@ -125,6 +126,13 @@ class Hostile(TcpServer):
         try:
             conn.settimeout(5)
             conn.recv(65536)
+            if self.answer_mode == "huge-500":
+                conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
+                             b"Content-Length: 1073741824\r\n\r\n")
+                chunk = b"x" * 65536
+                while not self._stop.is_set():
+                    conn.sendall(chunk)
+                return
             if self.answer_mode != "trickle":
                 conn.sendall(self._answer())
                 return
