@@ -20,6 +20,7 @@ import pytest
 from ansible_collections.sre.health.plugins.module_utils import _report as _report_module
 from ansible_collections.sre.health.tests.unit.plugins.module_utils import webhooks as W
 from ansible_collections.sre.health.tests.unit.plugins.module_utils.servers import refused_port
+from ansible_collections.sre.health.tests.unit.plugins.module_utils.test_service import calls
 from ansible_collections.sre.health.tests.unit.plugins.module_utils.webhooks import TOKEN_PATH, Receiver
 from ansible_collections.sre.health.tests.unit.plugins.modules.test_health_check import CALM_DEFAULT_CHECKS
 from ansible_collections.sre.health.tests.unit.utils import ansible_env, collections_path, run_module
@@ -332,3 +333,20 @@ def test_remediation_failures_alert_with_what_was_tried(tmp_path, standin):
     finally:
         pagerduty.close()
         receiver.close()
+
+
+def test_bad_remediation_alert_settings_fail_before_any_restart(tmp_path, standin):
+    python, record = standin
+    inventory_file = tmp_path / "hosts.yml"
+    inventory_file.write_text("all:\n  hosts:\n    web1:\n      ansible_connection: local\n"
+                              "      ansible_python_interpreter: %s\n" % python)
+    settings = json.dumps({"service_guard_alert_targets": [{"type": "pagerduty", "url": "http://127.0.0.1:9/s3cr3t"}],
+                           "service_guard_services": [{"name": "app"}],
+                           "service_guard_state_file": str(tmp_path / "restarts.json")})
+    proc = subprocess.run([sys.executable, "-m", "ansible.cli.playbook", "-i", str(inventory_file),
+                           "sre.health.remediate", "-e", settings], env=ansible_env(), cwd=str(tmp_path),
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode != 0
+    assert "option service_guard_alert_targets[0]: routing_key is missing" in proc.stdout + proc.stderr
+    assert "s3cr3t" not in proc.stdout + proc.stderr
+    assert calls(record) == [] and not (tmp_path / "restarts.json").exists()
