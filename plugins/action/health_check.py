@@ -76,6 +76,9 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg="option result_fact: %r is invalid; accepted: a variable name (letters, "
                                            "digits and underscores, not starting with a digit)" % (fact,))
             return result
+        if args.get("textfile_dir") and not args.get("textfile_host"):
+            # the host label of the host's textfile is its inventory name, as in the fleet reports
+            args["textfile_host"] = task_vars.get("inventory_hostname")
         wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
         try:
             result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars,
@@ -90,6 +93,11 @@ class ActionModule(ActionBase):
             return result
         if not wrap_async:
             self._remove_tmp_path(self._connection._shell.tmpdir)
+            missing = result.get("missing_libraries")
+            if missing and isinstance(missing, list) and not result.get("msg"):
+                # What a play that fails this task on purpose (the role does, to install them) shows.
+                result["msg"] = "the checks lack Python libraries on this host: %s (OS packages: %s)" % (
+                    ", ".join(map(str, missing)), ", ".join(map(str, result.get("missing_packages") or [])))
             if fact:
                 result["ansible_facts"] = {fact: record(task_vars.get("inventory_hostname"), result, note)}
         return result

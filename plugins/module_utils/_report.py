@@ -17,9 +17,11 @@ import json
 import math
 import os
 import re
+import stat
 import tempfile
 import xml.etree.ElementTree as ET
 
+from ansible_collections.sre.health.plugins.module_utils import _textfile
 from ansible_collections.sre.health.plugins.module_utils._alert import silences as _silences
 from ansible_collections.sre.health.plugins.module_utils._atomic import write_atomically
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
@@ -38,7 +40,6 @@ from ansible_collections.sre.health.plugins.module_utils._web.redact import reda
 FORMATS = ("json", "junit", "prometheus", "html")
 EXTENSIONS = {"json": ".json", "junit": ".junit.xml", "prometheus": ".prom", "html": ".html"}
 
-STATUS_VALUE = {OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3}
 # Worst first, in the collection's order of severity.
 # Hosts worst first, by health: unhealthy (critical, then unknown: unreachable or unmeasured), degraded, healthy.
 SEVERITY_ORDER = {CRITICAL: 0, UNKNOWN: 1, WARNING: 2, OK: 3}
@@ -255,60 +256,96 @@ def render_junit(hosts, fleet, generated, context):
 
 # --- Prometheus textfile ------------------------------------------------------------------------
 
-def _label_value(value):
-    return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+def render_prometheus(hosts, generated_epoch, basename, job_id=None):
+    """node_exporter textfile collector format, by the renderer health_check's host textfile uses too:
+    every series carries ``report`` (the basename) and ``job_id`` (an AWX job's), so the files of several
+    jobs or slices in one directory never hold the same series."""
+    return _textfile.render(hosts, generated_epoch, basename, job_id)
 
 
-def _labels(**labels):
-    return "{%s}" % ",".join('%s="%s"' % (k, _label_value(v)) for k, v in labels.items())
+# Older textfiles of the same report are superseded once every host they name has a newer report: an
+# AWX job's file would otherwise stay in node_exporter's directory forever, serving its hosts' old values
+# next to the new ones (each AWX launch is a new job, so a new file).
+MAX_TEXTFILE_BYTES = 256 * 1024 * 1024
+MAX_TEXTFILE_LINE = 64 * 1024
+_HOST_LABEL_RE = re.compile(rb'[{,]host="((?:[^"\\\n]|\\.)*)"')
 
 
-def _sample_value(value):
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    return repr(float(value)) if isinstance(value, float) else str(int(value))
+def textfile_hosts(path):
+    """``(host label values, stat)`` of a textfile this user's fleet_report wrote (its
+    ``sre_health_host_status`` family comes first, so only that is read), or ``(None, None)`` for what is
+    not a regular file of this user's or does not read as one (left alone)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None, None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+            return None, None
+        hosts = set()
+        size = 0
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            while True:
+                line = handle.readline(MAX_TEXTFILE_LINE)
+                size += len(line)
+                if not line or size > MAX_TEXTFILE_BYTES or not line.endswith(b"\n"):
+                    # the end, or not a textfile of ours (too big, a line too long, no final newline)
+                    return (hosts, st) if not line and size else (None, None)
+                if line.startswith(b"#"):
+                    continue
+                if not line.startswith(b"sre_health_host_status{"):
+                    return (hosts, st) if line.startswith(b"sre_health_") else (None, None)
+                match = _HOST_LABEL_RE.search(line)
+                if match is None:
+                    return None, None
+                hosts.add(match.group(1))
+    except OSError:
+        return None, None
+    finally:
+        os.close(fd)
 
 
-FAMILIES = (
-    ("sre_health_host_status", "Worst check status of the host: 0 ok, 1 warning, 2 critical, 3 unknown."),
-    ("sre_health_check_status", "Status of one check: 0 ok, 1 warning, 2 critical, 3 unknown."),
-    ("sre_health_check_value", "A metric measured by a check, in the metric's base unit (bytes, seconds, "
-                               "milliseconds, percent, days or count, as its name says)."),
-    ("sre_health_check_duration_seconds", "How long the check took."),
-    ("sre_health_report_timestamp_seconds", "When this report was written (Unix time)."),
-)
+def supersede_textfiles(directory, basename, current):
+    """Remove the textfiles of ``basename`` (``<basename>.prom``, ``<basename>.job-<id>.prom``) in
+    ``directory`` that are older than ``current`` (the one just written) and whose every host has a
+    newer report in another of them; return the removed paths.
 
-
-def render_prometheus(hosts, fleet, generated_epoch, context):
-    """node_exporter textfile collector format: every family once with HELP and TYPE, series unique."""
-    samples = dict((name, []) for name, _help in FAMILIES)
-    seen = set()
-
-    def add(family, labels, value):
-        key = (family, labels)
-        if key not in seen:
-            seen.add(key)
-            samples[family].append("%s%s %s" % (family, labels, value))
-
-    for host in hosts:
-        add("sre_health_host_status", _labels(host=host["host"]), STATUS_VALUE[host["status"]])
-        for check in host["checks"]:
-            base = dict(host=host["host"], check=check["name"], kind=check["kind"])
-            add("sre_health_check_status", _labels(**base), STATUS_VALUE[check["status"]])
-            if check.get("duration_ms") is not None:
-                add("sre_health_check_duration_seconds", _labels(**base), repr(check["duration_ms"] / 1000.0))
-            for metric in sorted(check["metrics"]):
-                value = check["metrics"][metric]
-                if _is_number(value) or isinstance(value, bool):
-                    add("sre_health_check_value", _labels(**dict(base, metric=metric)), _sample_value(value))
-    add("sre_health_report_timestamp_seconds", "", repr(float(generated_epoch)))
-    lines = []
-    for family, text in FAMILIES:
-        if samples[family]:
-            lines.append("# HELP %s %s" % (family, text))
-            lines.append("# TYPE %s gauge" % family)
-            lines.extend(samples[family])
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    Slices of one launch report on different hosts, so they never supersede each other; the next launch's
+    files supersede them all. A file with a host no newer file names (a host left the inventory, a
+    ``--limit`` run's file next to the full run's) stays, and its timestamp makes the stale-report alert
+    fire until it is removed or superseded. Files that are not this user's regular files are left alone.
+    """
+    pattern = re.compile(r"^%s(\.job-[A-Za-z0-9_-]+)?\.prom$" % re.escape(basename))
+    try:
+        names = [n for n in os.listdir(directory) if pattern.match(n)]
+    except OSError:
+        return []
+    entries = []
+    for name in names:
+        path = os.path.join(directory, name)
+        hosts, st = textfile_hosts(path)
+        if hosts is not None:
+            entries.append((st.st_mtime_ns, path, hosts, st))
+    written = [e for e in entries if e[1] == current]
+    if not written:
+        return []
+    newest_first = sorted(entries, key=lambda e: e[0], reverse=True)
+    covered = set()
+    removed = []
+    for mtime, path, hosts, st in newest_first:
+        if path != current and mtime < written[0][0] and hosts <= covered:
+            try:
+                now = os.lstat(path)
+                # still the file that was read: a writer may have replaced it since
+                if (now.st_ino, now.st_mtime_ns) == (st.st_ino, st.st_mtime_ns):
+                    os.unlink(path)
+                    removed.append(path)
+            except OSError:
+                pass
+        covered |= hosts
+    return sorted(removed)
 
 
 # --- HTML ---------------------------------------------------------------------------------------
@@ -448,10 +485,13 @@ def run(params):
     if params["check_only"]:
         check_options(params["formats"], params["dir"], params["basename"])
         check_directory(params["dir"])
-        return {"files": {}, "totals": totals(normalize(params["results"], params["hosts"]))}
+        return {"files": {}, "totals": totals(normalize(params["results"], params["hosts"])), "superseded": []}
     files, fleet = write_reports(params["results"], params["dir"], params["formats"], params["basename"],
                                  hosts=params["hosts"], job_id=params["job_id"], silences=silences)
-    return {"files": files, "totals": fleet}
+    superseded = []
+    if "prometheus" in files:
+        superseded = supersede_textfiles(params["dir"], params["basename"], files["prometheus"])
+    return {"files": files, "totals": fleet, "superseded": superseded}
 
 
 def write_reports(results, directory, formats, basename="fleet-health", hosts=None, job_id=None, now=None,
@@ -470,7 +510,7 @@ def write_reports(results, directory, formats, basename="fleet-health", hosts=No
     rendered = {}
     for fmt in formats:
         if fmt == "prometheus":
-            rendered[fmt] = render_prometheus(normalized, fleet, moment.timestamp(), context)
+            rendered[fmt] = render_prometheus(normalized, moment.timestamp(), basename, context["job_id"])
         else:
             rendered[fmt] = RENDERERS[fmt](normalized, fleet, generated, context)
     paths = {}

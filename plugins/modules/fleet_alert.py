@@ -40,8 +40,8 @@ description:
     Alertmanager expects of its clients (no dedup, reminder or cooldown: grouping, repeats, inhibition and silences
     are then Alertmanager''s), each with C(endsAt) three O(run_interval)s ahead, so one or two missed runs do not
     end it but a controller that stopped running does. A key that stops being confirmed is sent once with
-    C(endsAt) now (again on the next run if that failed). Labels: C(alertname) (C(SREHealthCheck) for a check,
-    C(SREHealthHost) for a host-level alert, C(SREHealthRemediation) with O(origin=remediation)), C(host),
+    C(endsAt) now (again on the next run if that failed). Labels: C(alertname) (C(SreHealthCheck) for a check,
+    C(SreHealthHost) for a host-level alert, C(SreHealthRemediation) with O(origin=remediation)), C(host),
     C(check) (not for a host-level alert), C(kind), C(severity) and C(source=sre.health); annotations C(summary),
     C(description), C(status) and C(key); C(startsAt) is the first run of the episode. C(severity) is C(critical)
     or C(warning) as the status says; C(unknown) is C(critical) (a check that cannot measure, or a host that cannot

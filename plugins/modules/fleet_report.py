@@ -26,7 +26,14 @@ description:
     C(sre_health_check_status{host,check,kind}) (0 ok, 1 warning, 2 critical, 3 unknown),
     C(sre_health_check_value{host,check,kind,metric}) for every numeric metric (null ones are left out),
     C(sre_health_check_duration_seconds) and C(sre_health_report_timestamp_seconds); all gauges, each family once
-    with HELP and TYPE, label values escaped.'
+    with HELP and TYPE, label values escaped. The same series as M(sre.health.health_check)''s host textfile
+    (O(sre.health.health_check#module:textfile_dir)), by the same code.'
+  - 'Every series of the textfile carries C(report) (O(basename)) and, with O(job_id), C(job_id), so that the files of
+    several AWX jobs or slices in one node_exporter directory never hold the same series. After writing it, the
+    older textfiles of the same O(basename) whose every host has a newer report are removed (RV(superseded)) - the
+    previous launch''s files, once this launch''s slices have written theirs; slices of one launch report on
+    different hosts and never remove each other''s. A file that names a host no newer file names stays (the
+    collection''s Prometheus rules use the newest report of each host, and flag the file as stale).'
   - 'V(html): C(<basename>.html), one self-contained page (no external resource): fleet totals at the top, a host x
     check matrix coloured by status with hosts sorted worst first and each check''s summary on hover, and a
     details list per host (open for the hosts that are not ok). Every text from the hosts is escaped.'
@@ -135,6 +142,14 @@ files:
            "junit": "/var/lib/sre-health/reports/fleet-health.junit.xml",
            "prometheus": "/var/lib/sre-health/reports/fleet-health.prom",
            "html": "/var/lib/sre-health/reports/fleet-health.html"}
+superseded:
+  description: The older Prometheus textfiles of the same O(basename) removed because every host they named has a
+    newer report.
+  returned: always
+  type: list
+  elements: str
+  sample: ["/var/lib/prometheus/node-exporter/fleet-health.job-1233.prom"]
+  version_added: 1.1.0
 totals:
   description: Fleet totals over O(results) and O(hosts).
   returned: always

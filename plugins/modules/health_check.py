@@ -89,6 +89,41 @@ options:
         library the checks lacked was not installed.
     type: str
     version_added: 1.1.0
+  textfile_dir:
+    description:
+      - Also write the host's results as a Prometheus textfile into this directory, in the same module run, for
+        node_exporter's textfile collector on the host (its C(--collector.textfile.directory)), so the series
+        carry the host's own C(instance) and keep being served between runs. Unset (the default), no file is
+        written.
+      - V(auto) picks the first existing of C(/var/lib/prometheus/node-exporter) (Debian's and Ubuntu's
+        C(prometheus-node-exporter)) and C(/var/lib/node_exporter/textfile_collector) (RHEL's EPEL package and the
+        C(prometheus.prometheus.node_exporter) role); or give an absolute path.
+      - The file is replaced atomically (a temporary file in the same directory, then a rename), mode 0644, so
+        node_exporter never reads half a file. The series are those of M(sre.health.fleet_report)'s textfile, by
+        the same code - C(sre_health_host_status{host}), C(sre_health_check_status{host,check,kind}),
+        C(sre_health_check_value{host,check,kind,metric}), C(sre_health_check_duration_seconds{host,check,kind}),
+        C(sre_health_report_timestamp_seconds) - each with C(report), the file name without C(.prom).
+      - The file is the checks' output, not a change to the host - the task stays C(changed=false). In check mode
+        nothing is written (RV(textfile.reason) says so).
+      - A directory that does not exist (it is not created - node_exporter would not read it) or cannot be written
+        is a warning, and RV(textfile) says why; the checks still run and report, and the task's outcome is
+        theirs.
+    type: str
+    version_added: 1.1.0
+  textfile_name:
+    description:
+      - The textfile's name in O(textfile_dir), ending in C(.prom); the C(report) label of its series is this name
+        without C(.prom). Give each health_check task that writes a textfile on the same host its own name.
+    type: str
+    default: sre_health.prom
+    version_added: 1.1.0
+  textfile_host:
+    description:
+      - The C(host) label of the textfile's series. Default - the host's inventory name (set on the controller),
+        as in the fleet reports, so that the two join; the machine's host name when the module runs without
+        its action plugin.
+    type: str
+    version_added: 1.1.0
 notes:
   - A check stuck in a system call (a hung NFS mount) cannot be interrupted; its thread is
     abandoned at the deadline and the module returns anyway.
@@ -155,6 +190,19 @@ EXAMPLES = r"""
         key_path: /etc/letsencrypt/live/www.example.com/privkey.pem
         served_by: 127.0.0.1:443
         server_name: www.example.com
+
+- name: Check, and leave the results for node_exporter's textfile collector on the host, in the same round trip
+  sre.health.health_check:
+    checks:
+      - name: disk
+        kind: disk
+      - name: nginx
+        kind: service
+    textfile_dir: auto   # /var/lib/prometheus/node-exporter on Debian, /var/lib/node_exporter/textfile_collector on RHEL
+    fail_on: never
+  # The file, /var/lib/prometheus/node-exporter/sre_health.prom, holds lines such as
+  #   sre_health_check_status{host="web1",check="nginx",kind="service",report="sre_health"} 2
+  #   sre_health_check_value{host="web1",check="disk:/",kind="disk",metric="used_percent",report="sre_health"} 24.51
 """
 
 RETURN = r"""
@@ -207,6 +255,29 @@ uid:
   type: int
   sample: 0
   version_added: 1.1.0
+textfile:
+  description: The Prometheus textfile of O(textfile_dir).
+  returned: when O(textfile_dir) is set
+  type: dict
+  sample: {"path": "/var/lib/prometheus/node-exporter/sre_health.prom", "written": true, "reason": null}
+  version_added: 1.1.0
+  contains:
+    path:
+      description: The file's path; null when O(textfile_dir=auto) found no directory.
+      type: str
+      returned: always
+      sample: /var/lib/prometheus/node-exporter/sre_health.prom
+    written:
+      description: Whether the file was written by this run.
+      type: bool
+      returned: always
+      sample: true
+    reason:
+      description: Why it was not written (check mode, no directory, cannot write); null when it was.
+      type: str
+      returned: always
+      sample: "the directory /var/lib/node_exporter/textfile_collector does not exist (node_exporter's
+        --collector.textfile.directory)"
 checks:
   description:
     - One result per check; a disk check gives one per filesystem, named C(<name>:<mount>).
@@ -239,9 +310,13 @@ checks:
 """
 
 import os
+import platform
+import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.parameters import remove_values
 
+from ansible_collections.sre.health.plugins.module_utils import _textfile
 from ansible_collections.sre.health.plugins.module_utils._checks import (
     MAX_WORKERS_LIMIT,
     prepare,
@@ -264,9 +339,30 @@ def _check_options(module):
             check_timeout(option, params[option], allow_none=False)
     except SreHealthError as exc:
         fail(module, exc)
+    try:
+        _textfile.check_dir(params["textfile_dir"])
+        _textfile.check_name(params["textfile_name"])
+    except SreHealthError as exc:
+        fail(module, exc)
     if params.get("thresholds"):
         module.fail_json(msg="option thresholds: not used by health_check; accepted: thresholds inside each "
                              "entry of checks")
+
+
+def _write_textfile(module, results, info):
+    """The host textfile, when asked for: ``{path, written, reason}``; a file that cannot be written is a
+    warning, never a failure, and the checks' results are returned all the same."""
+    params = module.params
+    host = params["textfile_host"] or platform.node() or "localhost"
+    outcome = _textfile.write_host_textfile(
+        params["textfile_dir"], params["textfile_name"],
+        [{"host": host, "status": info["status"], "checks": results}], time.time(), check_mode=module.check_mode,
+        # what Ansible masks in the module's output is masked in the file too
+        redact=lambda text: remove_values(text, module.no_log_values))
+    if not outcome["written"] and not module.check_mode:
+        module.warn("textfile_dir: the Prometheus textfile was not written: %s; the checks ran and are reported"
+                    % outcome["reason"])
+    return outcome
 
 
 def main():
@@ -278,6 +374,10 @@ def main():
         # Handled by the action plugin on the controller (plugins/action/health_check.py).
         result_fact=dict(type="str"),
         result_note=dict(type="str"),
+        textfile_dir=dict(type="str"),
+        textfile_name=dict(type="str", default=_textfile.DEFAULT_NAME),
+        # Set by the action plugin to the inventory name.
+        textfile_host=dict(type="str"),
     )
     argument_spec.update(COMMON_OPTIONS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -295,9 +395,12 @@ def main():
     results, _abandoned, elapsed = run_checks(prepared, params["max_workers"], params["timeout"])
     info = summarize(results)
     missing = missing_imports((check["kind"], check["config"]) for check in prepared)
+    extra = {}
+    if params["textfile_dir"]:
+        extra["textfile"] = _write_textfile(module, results, info)
     exit_results(module, results, params["fail_on"], info=info, counts=info["counts"],
                  duration_ms=round(elapsed * 1000.0, 3), missing_libraries=missing,
-                 missing_packages=os_packages(missing), uid=os.getuid())
+                 missing_packages=os_packages(missing), uid=os.getuid(), **extra)
 
 
 if __name__ == "__main__":

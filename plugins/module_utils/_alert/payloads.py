@@ -148,8 +148,8 @@ def pagerduty_bodies(notices, routing_key, now, origin="health"):
 
 # Alerts per POST: Alertmanager takes a list; a bounded body all the same.
 AM_BATCH = 500
-ALERTNAMES = {"health": ("SREHealthCheck", "SREHealthHost"),
-              "remediation": ("SREHealthRemediation", "SREHealthRemediation")}
+ALERTNAMES = {"health": ("SreHealthCheck", "SreHealthHost"),
+              "remediation": ("SreHealthRemediation", "SreHealthRemediation")}
 
 
 def am_time(epoch):

@@ -94,7 +94,7 @@ def test_every_target_gets_the_alert_in_its_own_format(tmp_path):
     (alerts,) = fleet.bodies("am#1")
     assert fleet.bodies("am#2") == [alerts]
     (alert,) = alerts
-    assert alert["labels"] == {"alertname": "SREHealthCheck", "host": "web1", "check": "disk:/var", "kind": "disk",
+    assert alert["labels"] == {"alertname": "SreHealthCheck", "host": "web1", "check": "disk:/var", "kind": "disk",
                                "severity": "critical", "source": "sre.health"}
     assert alert["annotations"]["summary"] == "web1 disk:/var: CRITICAL: disk:/var is critical"
     assert alert["startsAt"] == payloads.am_time(T0)
@@ -183,7 +183,7 @@ def test_unknown_is_critical_for_alertmanager_and_error_for_pagerduty(tmp_path):
     fleet = Fleet(tmp_path)
     fleet.run([dict(host="db1", status="unknown", summary="unreachable: ssh refused", checks=[])])
     (alert,) = fleet.bodies("am#1")[0]
-    assert alert["labels"] == {"alertname": "SREHealthHost", "host": "db1", "severity": "critical",
+    assert alert["labels"] == {"alertname": "SreHealthHost", "host": "db1", "severity": "critical",
                                "source": "sre.health"}
     assert alert["annotations"]["status"] == "unknown"
     (event,) = fleet.bodies("pagerduty")
@@ -425,7 +425,7 @@ def test_remediation_outcomes_alert_and_resolve(tmp_path):
     assert event["payload"]["summary"] == ("web1 nginx.service: remediation failed: nginx.service: still_failing, "
                                            "tried a restart")
     alerts = fleet.bodies("am#1")[0]
-    assert {a["labels"]["alertname"] for a in alerts} == {"SREHealthRemediation"}
+    assert {a["labels"]["alertname"] for a in alerts} == {"SreHealthRemediation"}
     assert fleet.bodies("webhook")[0]["origin"] == "remediation"
     # a unit that recovers, and one no longer declared, resolve
     fixed = fleet.run([guard("web1", ("nginx.service", "recovered")), guard("web2")], advance=MIN)

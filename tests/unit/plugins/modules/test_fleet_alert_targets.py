@@ -77,7 +77,7 @@ def test_alertmanager_holds_the_alert_with_its_labels_then_resolves_it(alertmana
     assert [(s["target"], s["event"], s["key"]) for s in first.result["sent"]] == [
         ("alertmanager", "firing", "web1/disk:/var")]
     (held,) = ours(alertmanager)
-    assert held["labels"] == {"alertname": "SREHealthCheck", "host": "web1", "check": "disk:/var", "kind": "disk",
+    assert held["labels"] == {"alertname": "SreHealthCheck", "host": "web1", "check": "disk:/var", "kind": "disk",
                               "severity": "critical", "source": "sre.health"}
     assert held["annotations"]["summary"] == "web1 disk:/var: CRITICAL: disk:/var is critical"
     assert held["status"]["state"] == "active" and held["generatorURL"] == "https://awx.example.com/#/jobs/1"
@@ -102,7 +102,7 @@ def test_alertmanager_holds_the_alert_with_its_labels_then_resolves_it(alertmana
 
 
 def test_a_silence_created_in_alertmanager_suppresses_the_alert(alertmanager, state):
-    silence = alertmanager.silence({"host": "web1", "alertname": "SREHealthCheck"})
+    silence = alertmanager.silence({"host": "web1", "alertname": "SreHealthCheck"})
     run = alert(state, BAD, [dict(type="alertmanager", url=alertmanager.url)])
     assert not run.failed, run.result
     (held,) = wait_for(lambda: [a for a in ours(alertmanager) if a["status"]["state"] == "suppressed"])
@@ -121,7 +121,7 @@ def test_an_alertmanager_ha_pair_both_get_every_alert(tmp_path, state):
         for manager in pair:
             labels = sorted((a["labels"]["alertname"], a["labels"]["host"], a["labels"]["severity"])
                             for a in ours(manager))
-            assert labels == [("SREHealthCheck", "web1", "critical"), ("SREHealthHost", "db1", "critical")]
+            assert labels == [("SreHealthCheck", "web1", "critical"), ("SreHealthHost", "db1", "critical")]
         # one of the pair goes down: the other still gets the recovery, the missing one the next run
         pair[1].close()
         recovered = alert(state, FINE, targets, retries=0)

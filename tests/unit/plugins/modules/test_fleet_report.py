@@ -222,7 +222,7 @@ def test_check_alerts_alertmanager_pagerduty_and_a_webhook_and_shows_no_secret(t
         first = playbook(tmp_path, "-e", settings)
         assert first.returncode == 0, first.stdout + first.stderr
         (alert,) = [a for a in manager.alerts() if a["labels"]["host"] == "bad"]
-        assert alert["labels"] == {"alertname": "SREHealthCheck", "host": "bad", "check": "ghost", "kind": "process",
+        assert alert["labels"] == {"alertname": "SreHealthCheck", "host": "bad", "check": "ghost", "kind": "process",
                                    "severity": "critical", "source": "sre.health"}
         assert pagerduty.problems == []
         (event,) = pagerduty.events()

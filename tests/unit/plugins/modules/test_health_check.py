@@ -333,3 +333,59 @@ def test_without_result_fact_an_unreachable_host_is_unreachable(tmp_path):
     finally:
         sock.close()
     assert proc.returncode == 4 and "UNREACHABLE!" in proc.stdout, proc.stdout + proc.stderr
+
+
+def _check_playbook(tmp_path, hosts, *extra_args):
+    """sre.health.check from tmp_path over ``hosts`` (inventory YAML under ``hosts:``), local connections."""
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        "all:\n  vars:\n    ansible_connection: local\n    ansible_python_interpreter: %s\n%s  hosts:\n%s"
+        % (sys.executable, CALM_DEFAULT_CHECKS, hosts))
+    return subprocess.run([sys.executable, "-m", "ansible.cli.playbook", "-i", str(inventory), "sre.health.check"]
+                          + list(extra_args), env=ansible_env(), cwd=str(tmp_path), capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def _task_output(stdout, task):
+    """The lines Ansible printed under ``TASK [<task>]``, up to the next task or the recap."""
+    start = stdout.index("TASK [%s]" % task)
+    ends = [i for i in (stdout.find("\nTASK [", start + 1), stdout.find("\nPLAY RECAP", start + 1)) if i > 0]
+    return stdout[start:min(ends)]
+
+
+def test_every_hosts_settings_are_validated_once_before_any_check_runs(tmp_path):
+    proc = _check_playbook(tmp_path, "    good:\n    typo:\n      health_check_fail_on: critcal\n"
+                                     "    words:\n      health_check_max_workers: many\n")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2, out
+    # one task for the whole play, and each error names its host and the value
+    assert out.count("TASK [sre.health.health_check : Check every host's health_check settings") == 1
+    assert "value of health_check_fail_on must be one of: critical, warning, never, got: critcal found in typo" in out
+    assert "health_check_max_workers' is of type str found in 'words'" in out
+    # no host was checked, nothing was reported
+    assert "Run every check in one round-trip" not in out
+    assert not (tmp_path / "health-reports" / "fleet-health.json").exists()
+    assert "Traceback" not in out
+
+
+def test_only_the_host_that_lacks_a_library_runs_the_install_step(tmp_path, python_without_psutil):
+    # Check mode: the package step runs as it would (a host without psutil, the other with it) but
+    # installs nothing on this machine.
+    proc = _check_playbook(tmp_path, "    good:\n    nolib:\n      ansible_python_interpreter: %s\n"
+                           % python_without_psutil, "--check", "-e", "health_check_fail_on=never")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    recap = proc.stdout[proc.stdout.index("PLAY RECAP"):]
+    rescued = dict((line.split()[0], "rescued=1" in line) for line in recap.splitlines()[1:] if line.strip())
+    assert rescued == {"good": False, "nolib": True}
+    install = _task_output(proc.stdout, "sre.health.health_check : Install the missing libraries")
+    assert "[nolib]" in install and "[good]" not in install
+    # why the first run failed on purpose, in the message Ansible shows for it
+    assert "the checks lack Python libraries on this host: psutil (OS packages: python3-psutil)" in out
+    hosts = dict((h["host"], h) for h in json.loads((tmp_path / "health-reports" / "fleet-health.json").read_text())["hosts"])
+    assert hosts["nolib"]["summary"].endswith("; not installed: python3-psutil (check mode)"), hosts["nolib"]
+    assert hosts["good"]["status"] == "ok", hosts["good"]
+    # each host's lines are printed once, when it is judged
+    judged = _task_output(proc.stdout, "sre.health.health_check : Show one line per check, and fail the host when its "
+                                       "status reaches health_check_fail_on")
+    assert "good is healthy (ok)" in judged and "nolib is unhealthy (unknown)" in judged

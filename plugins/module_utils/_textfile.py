@@ -1,0 +1,203 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sre.health contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Health results as a Prometheus textfile (node_exporter's textfile collector): the one renderer of
+both textfiles, the one ``health_check`` writes on each host and the one ``fleet_report`` writes on the
+controller, so their series have the same names, labels and help texts.
+
+Every series carries ``report`` (the file's name without ``.prom`` and without the AWX job suffix) and,
+for a report of an AWX job, ``job_id``: two files that node_exporter reads from one directory never hold
+the same series, whatever hosts they report on.
+
+Text from hosts is untrusted: label values are made valid UTF-8, cut at ``MAX_LABEL`` characters and
+escaped (backslash, double quote, newline), and only finite numbers become samples. Pure logic plus
+an atomic write; no Ansible imports.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+
+from ansible_collections.sre.health.plugins.module_utils._atomic import write_atomically
+from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
+from ansible_collections.sre.health.plugins.module_utils._status import CRITICAL, OK, UNKNOWN, WARNING, safe_text
+
+STATUS_VALUE = {OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3}
+
+# Where node_exporter's packages read textfiles by default: Debian's prometheus-node-exporter, then the
+# RHEL/Fedora (EPEL golang-github-prometheus-node-exporter) and the prometheus.prometheus role's directory.
+DEFAULT_DIRS = ("/var/lib/prometheus/node-exporter", "/var/lib/node_exporter/textfile_collector")
+AUTO = "auto"
+DEFAULT_NAME = "sre_health.prom"
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,94}\.prom$")
+
+# A label value longer than this is cut (saying so); hosts choose check names and metric names.
+MAX_LABEL = 200
+
+FAMILIES = (
+    ("sre_health_host_status", "Worst check status of the host: 0 ok, 1 warning, 2 critical, 3 unknown."),
+    ("sre_health_check_status", "Status of one check: 0 ok, 1 warning, 2 critical, 3 unknown."),
+    ("sre_health_check_value", "A metric measured by a check, in the metric's base unit (bytes, seconds, "
+                               "milliseconds, percent, days or count, as its name says)."),
+    ("sre_health_check_duration_seconds", "How long the check took."),
+    ("sre_health_report_timestamp_seconds", "When the checks of this report were run (Unix time)."),
+)
+
+
+class TextfileError(SreHealthError):
+    """A bad textfile option; the message names the option, the value and what is accepted."""
+
+
+def label_value(value, redact=None):
+    """``value`` as an escaped label value: valid UTF-8, ``redact``-ed, at most MAX_LABEL characters (a cut
+    says so)."""
+    text = safe_text(value if isinstance(value, str) else str(value))
+    if redact is not None:
+        text = redact(text)
+    if len(text) > MAX_LABEL:
+        text = "%s... (cut: %d more characters)" % (text[:MAX_LABEL], len(text) - MAX_LABEL)
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def labels(pairs, redact=None):
+    """``{a="x",b="y"}`` from (name, value) pairs; pairs whose value is None are left out."""
+    return "{%s}" % ",".join('%s="%s"' % (name, label_value(value, redact)) for name, value in pairs
+                             if value is not None)
+
+
+def sample_value(value):
+    """The sample text of a metric value, or None for what is not a finite number (null, text, NaN)."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        # exact up to 2**53; beyond, the float Prometheus would keep anyway (or +Inf past the float range)
+        if abs(value) <= 2 ** 53:
+            return str(value)
+        try:
+            return repr(float(value))
+        except OverflowError:
+            return "+Inf" if value > 0 else "-Inf"
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)
+    return None
+
+
+def _seconds(duration_ms):
+    """A duration in milliseconds as the sample text of seconds, or None."""
+    if isinstance(duration_ms, bool) or not isinstance(duration_ms, (int, float)):
+        return None
+    try:
+        seconds = duration_ms / 1000.0
+    except OverflowError:
+        return None
+    # microseconds: what the checks measure, without float noise (0.00032700000000000003)
+    return repr(round(seconds, 6)) if math.isfinite(seconds) else None
+
+
+def _status_value(status):
+    return STATUS_VALUE.get(status, STATUS_VALUE[UNKNOWN])
+
+
+def _text(value, default):
+    return value if isinstance(value, str) and value else default
+
+
+def render(hosts, timestamp, report, job_id=None, redact=None):
+    """The textfile of ``hosts`` (each ``{host, status, checks: [{name, kind, status, metrics,
+    duration_ms}]}``), written at ``timestamp`` (Unix time) as ``report`` (and AWX ``job_id``).
+
+    Every family once with HELP and TYPE (all gauges), every series once: a later duplicate (two checks
+    whose names are the same once cut) is left out. ``redact`` (text -> text) masks secrets in label values.
+    """
+    source = (("report", report), ("job_id", None if job_id in (None, "") else str(job_id)))
+    samples = dict((name, []) for name, _help in FAMILIES)
+    seen = set()
+
+    def add(family, pairs, value):
+        text = labels(tuple(pairs) + source, redact)
+        if (family, text) not in seen:
+            seen.add((family, text))
+            samples[family].append("%s%s %s" % (family, text, value))
+
+    for host in hosts:
+        name = _text(host.get("host"), "unknown")
+        add("sre_health_host_status", (("host", name),), _status_value(host.get("status")))
+        checks = host.get("checks") if isinstance(host.get("checks"), list) else []
+        for number, check in enumerate(checks):
+            if not isinstance(check, dict):
+                continue
+            base = (("host", name), ("check", _text(check.get("name"), "check %d" % (number + 1))),
+                    ("kind", _text(check.get("kind"), "unknown")))
+            add("sre_health_check_status", base, _status_value(check.get("status")))
+            duration = _seconds(check.get("duration_ms"))
+            if duration is not None:
+                add("sre_health_check_duration_seconds", base, duration)
+            metrics = check.get("metrics") if isinstance(check.get("metrics"), dict) else {}
+            for metric in sorted(metrics, key=str):
+                value = sample_value(metrics[metric])
+                if value is not None:
+                    add("sre_health_check_value", base + (("metric", metric),), value)
+    add("sre_health_report_timestamp_seconds", (), repr(float(timestamp)))
+    lines = []
+    for family, text in FAMILIES:
+        if samples[family]:
+            lines.append("# HELP %s %s" % (family, text))
+            lines.append("# TYPE %s gauge" % family)
+            lines.extend(samples[family])
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+# --- the host's textfile (health_check) -----------------------------------------------------------
+
+def check_name(name):
+    """Raise TextfileError unless ``name`` is a textfile name node_exporter reads (``*.prom``)."""
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise TextfileError("option textfile_name: %r is invalid; accepted: a file name ending in .prom (letters, "
+                            "digits, '.', '_' and '-', starting with a letter or digit, at most 100 characters)"
+                            % (name,))
+
+
+def check_dir(directory):
+    """Raise TextfileError unless ``directory`` is ``auto`` or an absolute path."""
+    if directory is None:
+        return
+    if not isinstance(directory, str) or not (directory == AUTO or os.path.isabs(directory)):
+        raise TextfileError("option textfile_dir: %r is invalid; accepted: an absolute directory path, or auto (the "
+                            "first existing of %s)" % (directory, ", ".join(DEFAULT_DIRS)))
+
+
+def report_name(name):
+    """The ``report`` label of a textfile: its name without ``.prom``."""
+    return name[:-len(".prom")] if name.endswith(".prom") else name
+
+
+def write_host_textfile(directory, name, hosts, timestamp, check_mode=False, redact=None):
+    """Write the host textfile; never raises for what the host's file system does.
+
+    Returns ``{path, written, reason}``: ``reason`` says why nothing was written (check mode, no
+    directory, not writable), and is None when it was.
+    """
+    if directory == AUTO:
+        found = [d for d in DEFAULT_DIRS if os.path.isdir(d)]
+        if not found:
+            return {"path": None, "written": False,
+                    "reason": "no node_exporter textfile directory exists (looked for %s)" % ", ".join(DEFAULT_DIRS)}
+        directory = found[0]
+    path = os.path.join(directory, name)
+    if check_mode:
+        return {"path": path, "written": False, "reason": "check mode: nothing is written"}
+    if not os.path.isdir(directory):
+        # not created: node_exporter is not reading a directory that does not exist (a typo, or not installed)
+        return {"path": path, "written": False,
+                "reason": "the directory %s does not exist (node_exporter's --collector.textfile.directory)"
+                          % directory}
+    data = render(hosts, timestamp, report_name(name), redact=redact)
+    try:
+        # node_exporter runs as its own user: the file is readable by all, like the directory's others
+        write_atomically(path, data, 0o644)
+    except OSError as exc:
+        return {"path": path, "written": False, "reason": "cannot write %s (%s)" % (path, exc.strerror or exc)}
+    return {"path": path, "written": True, "reason": None}
