@@ -45,9 +45,10 @@ venv: $(VENV)/.installed
 # (dnsmasq-base: the binary without a service; the dns tests start their own on 127.0.0.1 and ::1);
 # systemd-journal-remote (writes the real journal files the log kind's journal tests read; its
 # services are never started: policy-rc.d says no while it installs); prometheus (promtool tests the
-# shipped rules) and prometheus-node-exporter: the tests run both binaries on 127.0.0.1 with their own
-# ports and data directories; the packages' services, which would listen on every address, are never
-# started (policy-rc.d) and are masked when this installs them, so no boot starts them either.
+# shipped rules), prometheus-node-exporter and prometheus-alertmanager: the tests run these binaries on
+# 127.0.0.1 with their own ports and data directories; the packages' services, which would listen on
+# every address, are never started (policy-rc.d) and are masked when this installs them, so no boot
+# starts them either.
 system-deps:
 	@missing=""; \
 	command -v bindfs >/dev/null || missing="$$missing bindfs fuse3"; \
@@ -61,6 +62,7 @@ system-deps:
 	  missing="$$missing systemd-journal-remote"; \
 	command -v promtool >/dev/null && command -v prometheus >/dev/null || missing="$$missing prometheus"; \
 	command -v prometheus-node-exporter >/dev/null || missing="$$missing prometheus-node-exporter"; \
+	command -v prometheus-alertmanager >/dev/null || missing="$$missing prometheus-alertmanager"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$(ROOT)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing$$missing (no service is started)"; \
@@ -71,7 +73,7 @@ system-deps:
 	    then rc=0; else rc=1; fi; \
 	    [ -z "$$guard" ] || rm -f /usr/sbin/policy-rc.d; \
 	    [ $$rc = 0 ] || { echo "system-deps: could not install$$missing" >&2; exit 1; }; \
-	    for pkg in prometheus prometheus-node-exporter; do \
+	    for pkg in prometheus prometheus-node-exporter prometheus-alertmanager; do \
 	      case " $$missing " in *" $$pkg "*) ! command -v systemctl >/dev/null || \
 	        systemctl mask --quiet $$pkg.service 2>/dev/null || true;; esac; \
 	    done; \

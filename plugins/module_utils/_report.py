@@ -22,6 +22,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 from ansible_collections.sre.health.plugins.module_utils import _textfile
+from ansible_collections.sre.health.plugins.module_utils._alert import silences as _silences
 from ansible_collections.sre.health.plugins.module_utils._atomic import write_atomically
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
 from ansible_collections.sre.health.plugins.module_utils._status import (
@@ -141,6 +142,30 @@ def totals(hosts):
     return counts
 
 
+def mark_silenced(hosts, silences, now):
+    """Mark what the active ``silences`` (``_alert.silences``, fleet_alert's rule) cover: each check that is not
+    ok, and each host whose host-level alert they cover (check pattern ``*``), gets ``silenced: {until,
+    reason}``. Statuses stay as they are: a silence holds the alerts back, it does not make a problem ok."""
+    current = _silences.active(silences, now)
+    if not current:
+        return hosts
+    for host in hosts:
+        silence = _silences.find(current, host["host"], None, now)
+        if silence is not None and host["status"] != OK:
+            host["silenced"] = silence.mark()
+        for check in host["checks"]:
+            silence = _silences.find(current, host["host"], check["name"], now)
+            if silence is not None and check["status"] != OK:
+                check["silenced"] = silence.mark()
+    return hosts
+
+
+def silenced_text(entry):
+    """``silenced until <time> (<reason>)``, or an empty text."""
+    mark = entry.get("silenced")
+    return "silenced until %s (%s)" % (mark["until"], mark["reason"]) if mark else ""
+
+
 def check_options(formats, directory, basename):
     if not isinstance(formats, list) or not formats:
         raise ReportError("option formats: %r is invalid; accepted: a non-empty list of %s"
@@ -196,7 +221,8 @@ def render_junit(hosts, fleet, generated, context):
     total = {"tests": 0, "failures": 0, "errors": 0}
     for host in hosts:
         cases = host["checks"] or [{"name": "health_check", "kind": "health_check", "status": host["status"],
-                                    "summary": host["summary"], "duration_ms": None}]
+                                    "summary": host["summary"], "duration_ms": None,
+                                    "silenced": host.get("silenced")}]
         suite = ET.SubElement(root, "testsuite", name=xml_text(host["host"]), tests=str(len(cases)), skipped="0",
                               timestamp=generated[:19], hostname=xml_text(host["host"]))
         failures = errors = 0
@@ -207,6 +233,8 @@ def render_junit(hosts, fleet, generated, context):
             case = ET.SubElement(suite, "testcase", name=xml_text(check["name"]), classname=classname,
                                  time=_seconds(check.get("duration_ms")))
             summary = xml_text(check["summary"])
+            if check.get("silenced"):
+                summary = "%s [%s]" % (summary, xml_text(silenced_text(check)))
             if check["status"] == CRITICAL:
                 failures += 1
                 ET.SubElement(case, "failure", message=summary, type="critical").text = summary
@@ -338,6 +366,8 @@ td.s{font-weight:600;cursor:help;min-width:4em}
 li span{padding:0 .3em}
 summary,li{overflow-wrap:anywhere}
 td.none{background:#eee;color:#999}
+.silenced{outline:2px dashed #212121;outline-offset:-4px}
+em.silenced{outline:none;font-style:italic}
 details{margin:.3em 0}
 summary{cursor:pointer}
 li{margin:.1em 0}
@@ -378,27 +408,40 @@ def render_html(hosts, fleet, generated, context):
         by_name = dict((c["name"], c) for c in host["checks"])
         out.append('<tr data-host="%s" data-status="%s"><th class="host">%s</th>' % (
             esc(host["host"]), host["status"], esc(host["host"])))
-        out.append('<td class="s %s" title="%s">%s</td>' % (host["status"], esc(host["summary"]),
-                                                            host["status"].upper()))
+        out.append(_cell(host, esc))
         for name in columns:
             check = by_name.get(name)
             if check is None:
                 out.append('<td class="none">-</td>')
             else:
-                out.append('<td class="s %s" title="%s">%s</td>' % (check["status"], esc(check["summary"]),
-                                                                    check["status"].upper()))
+                out.append(_cell(check, esc))
         out.append("</tr>")
     out.append("</tbody></table></div>")
     out.append("<h2>Details</h2>")
     for host in hosts:
-        out.append('<details%s><summary><b>%s</b>: %s</summary><ul>' % (
-            " open" if host["status"] != OK else "", esc(host["host"]), esc(host["summary"])))
+        out.append('<details%s><summary><b>%s</b>: %s%s</summary><ul>' % (
+            " open" if host["status"] != OK else "", esc(host["host"]), esc(host["summary"]), _silenced_note(host, esc)))
         for check in host["checks"]:
-            out.append('<li><span class="%s">%s</span> %s: %s</li>' % (
-                check["status"], check["status"].upper(), esc(check["name"]), esc(check["summary"])))
+            out.append('<li><span class="%s">%s</span> %s: %s%s</li>' % (
+                check["status"], check["status"].upper(), esc(check["name"]), esc(check["summary"]),
+                _silenced_note(check, esc)))
         out.append("</ul></details>")
     out.append("</body></html>")
     return ("\n".join(out) + "\n").encode("utf-8")
+
+
+def _cell(entry, esc):
+    """A matrix cell: the status, and a silenced mark (dashed outline, the silence in the tooltip)."""
+    note = silenced_text(entry)
+    if not note:
+        return '<td class="s %s" title="%s">%s</td>' % (entry["status"], esc(entry["summary"]), entry["status"].upper())
+    return '<td class="s %s silenced" title="%s">%s (silenced)</td>' % (
+        entry["status"], esc("%s; %s" % (entry["summary"], note)), entry["status"].upper())
+
+
+def _silenced_note(entry, esc):
+    note = silenced_text(entry)
+    return ' <em class="silenced">%s</em>' % esc(note) if note else ""
 
 
 def context_text(context):
@@ -431,34 +474,37 @@ OPTIONS = dict(
     basename=dict(type="str", default="fleet-health"),
     job_id=dict(type="str"),
     check_only=dict(type="bool", default=False),
+    silences=dict(type="list", elements="dict", default=[]),
 )
 
 
 def run(params):
     """What fleet_report does with its validated ``params``: ``{files, totals}``. With ``check_only``,
     the options and the directory are checked and nothing is written. Raises SreHealthError."""
+    silences = _silences.parse_silences(params.get("silences"))
     if params["check_only"]:
         check_options(params["formats"], params["dir"], params["basename"])
         check_directory(params["dir"])
         return {"files": {}, "totals": totals(normalize(params["results"], params["hosts"])), "superseded": []}
     files, fleet = write_reports(params["results"], params["dir"], params["formats"], params["basename"],
-                                 hosts=params["hosts"], job_id=params["job_id"])
+                                 hosts=params["hosts"], job_id=params["job_id"], silences=silences)
     superseded = []
     if "prometheus" in files:
         superseded = supersede_textfiles(params["dir"], params["basename"], files["prometheus"])
     return {"files": files, "totals": fleet, "superseded": superseded}
 
 
-def write_reports(results, directory, formats, basename="fleet-health", hosts=None, job_id=None, now=None):
+def write_reports(results, directory, formats, basename="fleet-health", hosts=None, job_id=None, now=None,
+                  silences=None):
     """Render every format first, then write each atomically; return (paths by format, totals).
 
     Rendering everything before writing anything means bad data never leaves a partial set.
     """
     check_options(formats, directory, basename)
     check_directory(directory)
-    normalized = normalize(results, hosts)
-    fleet = totals(normalized)
     moment = now if now is not None else datetime.datetime.now(datetime.timezone.utc)
+    normalized = mark_silenced(normalize(results, hosts), silences or [], moment.timestamp())
+    fleet = totals(normalized)
     generated = moment.isoformat(timespec="seconds")
     context = {"job_id": job_id if job_id not in ("", None) else None}
     rendered = {}

@@ -92,6 +92,19 @@ options:
         this before any check, so that a bad report setting fails the play before it does any work.
     type: bool
     default: false
+  silences:
+    description:
+      - 'Silences, as C(sre.health.fleet_alert) takes them: a list of C({host, check, until, reason}), C(host) and
+        C(check) shell-style patterns (at least one of them; the other defaults to C(*)), C(until) an ISO 8601
+        time with its UTC offset, C(reason) a text. Expired ones are ignored.'
+      - Every check that is not ok and that an active silence covers, and every host whose host-level alert one
+        covers (check pattern C(*)), is marked in the reports, its status unchanged. JSON gets a C(silenced)
+        dict with C(until) and C(reason); the HTML page shows C(CRITICAL (silenced)) with a dashed outline and
+        C(silenced until <time> (<reason>)); JUnit adds C([silenced until <time> (<reason>)]) to the message.
+    type: list
+    elements: dict
+    default: []
+    version_added: 1.1.0
 attributes:
   check_mode:
     details: Reports are written in check mode too, as the checks themselves run in check mode; they change nothing

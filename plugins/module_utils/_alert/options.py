@@ -10,28 +10,60 @@ import re
 
 from urllib.parse import urlsplit
 
+from ansible_collections.sre.health.plugins.module_utils._alert import silences as _silences
+from ansible_collections.sre.health.plugins.module_utils._alert import targets
 from ansible_collections.sre.health.plugins.module_utils._duration import parse_duration
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError, SreHealthError
 from ansible_collections.sre.health.plugins.module_utils._kind import Config
 from ansible_collections.sre.health.plugins.module_utils._status import CRITICAL, OK, STATUSES, UNKNOWN
 
 PAYLOAD_FORMATS = ("generic", "slack")
+ORIGINS = ("health", "remediation")
 DEFAULT_ALERT_ON = [CRITICAL, UNKNOWN]
 DEFAULT_COOLDOWN = "15m"
 DEFAULT_REMINDER = "4h"
+DEFAULT_RUN_INTERVAL = "1h"
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_RETRIES = 2
 DEFAULT_BATCH_SIZE = 20
+MAX_RUNS = 100
 MASK = "********"
+# The name of the one target that the url option (and fleet_report_webhook_url) makes.
+URL_TARGET = "webhook"
+
+TARGET_OPTIONS = dict(
+    type=dict(type="str", required=True, choices=list(targets.TYPES)),
+    name=dict(type="str"),
+    url=dict(type="str", no_log=True),
+    urls=dict(type="list", elements="str", no_log=True),
+    routing_key=dict(type="str", no_log=True),
+    headers=dict(type="dict", no_log=True),
+    validate_certs=dict(type="bool"),
+    ca_path=dict(type="path"),
+    generator_url=dict(type="str"),
+)
+
+SILENCE_OPTIONS = dict(
+    host=dict(type="str"),
+    check=dict(type="str"),
+    until=dict(type="raw", required=True),
+    reason=dict(type="str", required=True),
+)
 
 OPTIONS = dict(
     results=dict(type="list", elements="dict", required=True),
-    url=dict(type="str", required=True, no_log=True),
-    payload_format=dict(type="str", default="generic", choices=list(PAYLOAD_FORMATS)),
+    url=dict(type="str", no_log=True),
+    payload_format=dict(type="str", choices=list(PAYLOAD_FORMATS)),
+    targets=dict(type="list", elements="dict", options=TARGET_OPTIONS),
+    origin=dict(type="str", default="health", choices=list(ORIGINS)),
     state_file=dict(type="path", required=True),
     alert_on=dict(type="list", elements="str", default=list(DEFAULT_ALERT_ON), choices=["critical", "warning", "unknown"]),
+    alert_after=dict(type="int", default=1),
+    recover_after=dict(type="int", default=1),
+    silences=dict(type="list", elements="dict", default=[], options=SILENCE_OPTIONS),
     cooldown=dict(type="raw", default=DEFAULT_COOLDOWN),
     reminder=dict(type="raw", default=DEFAULT_REMINDER),
+    run_interval=dict(type="raw", default=DEFAULT_RUN_INTERVAL),
     timeout=dict(type="float", default=DEFAULT_TIMEOUT),
     retries=dict(type="int", default=DEFAULT_RETRIES),
     batch_size=dict(type="int", default=DEFAULT_BATCH_SIZE),
@@ -39,6 +71,8 @@ OPTIONS = dict(
     validate_certs=dict(type="bool", default=True),
     ca_path=dict(type="path"),
 )
+MUTUALLY_EXCLUSIVE = [["url", "targets"]]
+REQUIRED_ONE_OF = [["url", "targets"]]
 
 URL_ACCEPTED = "an http:// or https:// URL with a host, such as https://hooks.example.com/services/T0/B0/XXXX"
 DURATION_ACCEPTED = "a duration of 0 or more, up to 366d, such as 90s, 15m, 4h, 1d, or a number of seconds " \
@@ -109,49 +143,102 @@ def _headers(params):
     return headers
 
 
-def validate(params):
-    """The options, checked once; returns a Config whose ``secrets`` are the URL's parts and header values."""
+def _runs(params, option, names):
+    value = params.get(option)
+    value = 1 if value is None else value
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RUNS:
+        raise AlertError("option %s: %r is invalid; accepted: a whole number of consecutive runs from 1 to %d (1: at "
+                         "once)" % (names.get(option, option), value, MAX_RUNS))
+    return value
+
+
+def _url_endpoint(params):
+    """The one target of the url shortcut (and of the role's fleet_report_webhook_url)."""
     check_url(params.get("url"))
     payload_format = params.get("payload_format") or "generic"
     if payload_format not in PAYLOAD_FORMATS:
         raise AlertError("option payload_format: %r is invalid; accepted: %s"
                          % (payload_format, ", ".join(PAYLOAD_FORMATS)))
-    url = params["url"]
-    headers = _headers(params)
-    secrets = secrets_of(url, headers)
+    return targets.Endpoint(name=URL_TARGET, target=URL_TARGET, url=params["url"], given_url=params["url"],
+                            type=targets.SLACK if payload_format == "slack" else targets.WEBHOOK,
+                            headers=_headers(params), validate_certs=params.get("validate_certs", True) is not False,
+                            ca_path=params.get("ca_path"))
+
+
+def _endpoints(params, names, required=True):
+    has_url = params.get("url") not in (None, "")
+    has_targets = params.get("targets") not in (None, [])
+    if has_url and has_targets:
+        raise AlertError("options url and targets are mutually exclusive; accepted: url (one webhook, with "
+                         "payload_format) or targets (a list of targets, each with its type)")
+    if has_targets:
+        if params.get("payload_format") is not None:
+            raise AlertError("option payload_format is for url only; accepted: with targets, each target's type "
+                             "(webhook or slack) says its format")
+        option = names.get("targets", "targets")
+        defaults = dict(headers=params.get("headers"), validate_certs=params.get("validate_certs", True) is not False,
+                        ca_path=params.get("ca_path"))
+        try:
+            return targets.parse_targets(params["targets"], option, defaults)
+        except targets.TargetError as exc:
+            raise AlertError(str(exc))
+    if params.get("url") is None and params.get("targets") is None:
+        if not required:
+            return []
+        raise AlertError("one of the options url or targets is required; accepted: url (one webhook) or targets (a "
+                         "list of targets {type, url, ...} with type one of %s)" % ", ".join(targets.TYPES))
+    if not has_url and params.get("targets") is not None:
+        raise AlertError("option %s: [] is invalid; accepted: a list of one or more targets {type, url, ...}"
+                         % names.get("targets", "targets"))
+    return [_url_endpoint(params)]
+
+
+def _origin(params):
+    origin = params.get("origin") or "health"
+    if origin not in ORIGINS:
+        raise AlertError("option origin: %r is invalid; accepted: %s" % (origin, ", ".join(ORIGINS)))
+    return origin
+
+
+def validate(params, names=None, targets_required=True):
+    """The options, checked once; returns a Config whose ``secrets`` are every target's URL parts, routing key
+    and header values.
+
+    ``names`` maps an option to the name the user wrote it under (a role variable, such as
+    ``fleet_report_alert_targets`` for ``targets``), for the messages. Without ``targets_required``, no url
+    and no targets is no endpoint (the roles' checks of their settings before any work).
+    """
+    names = names or {}
+    endpoints = _endpoints(params, names, targets_required)
+    secrets = targets.endpoint_secrets(endpoints)
+    try:
+        silences = _silences.parse_silences(params.get("silences"), names.get("silences", "silences"))
+    except _silences.SilenceError as exc:
+        raise AlertError(str(exc))
+    interval_name = names.get("run_interval", "run_interval")
+    interval = duration(interval_name, params.get("run_interval", DEFAULT_RUN_INTERVAL))
+    if not interval:
+        raise AlertError("option %s: %r is invalid; accepted: how often these runs happen (their schedule), a "
+                         "duration above 0 such as 15m or 1h" % (interval_name, params.get("run_interval")))
     return Config(
-        url=url,
-        payload_format=payload_format,
+        endpoints=endpoints,
+        origin=_origin(params),
         alert_on=_alert_on(params),
-        cooldown=duration("cooldown", params.get("cooldown", DEFAULT_COOLDOWN)),
-        reminder=duration("reminder", params.get("reminder", DEFAULT_REMINDER)),
+        alert_after=_runs(params, "alert_after", names),
+        recover_after=_runs(params, "recover_after", names),
+        silences=silences,
+        cooldown=duration(names.get("cooldown", "cooldown"), params.get("cooldown", DEFAULT_COOLDOWN)),
+        reminder=duration(names.get("reminder", "reminder"), params.get("reminder", DEFAULT_REMINDER)),
+        run_interval=interval,
         timeout=_number(params, "timeout", DEFAULT_TIMEOUT, (int, float), lambda v: 0 < v < 3600,
                         "a number of seconds greater than 0 and below 3600"),
         retries=_number(params, "retries", DEFAULT_RETRIES, int, lambda v: 0 <= v <= 10, "an integer from 0 to 10"),
         batch_size=_number(params, "batch_size", DEFAULT_BATCH_SIZE, int, lambda v: 1 <= v <= 45,
                            "an integer from 1 to 45"),
-        headers=headers,
-        validate_certs=params.get("validate_certs", True) is not False,
-        ca_path=params.get("ca_path"),
         state_file=params.get("state_file"),
         secrets=tuple(sorted(secrets)),
         scrub=Scrubber(secrets),
     )
-
-
-def secrets_of(url, headers):
-    """Every piece of the URL that may carry a token, and every header value."""
-    secrets = {url}
-    parts = urlsplit(url)
-    secrets.add(url.split("://", 1)[-1])
-    if len(parts.path) > 1:
-        secrets.add(parts.path)
-    if parts.query:
-        secrets.add(parts.query)
-    if parts.password:
-        secrets.add(parts.password)
-    secrets.update(v for v in headers.values() if v)
-    return secrets
 
 
 class Scrubber(object):

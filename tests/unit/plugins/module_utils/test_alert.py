@@ -466,7 +466,7 @@ def test_state_is_atomic_owner_only_and_url_free(tmp_path):
     assert sorted(os.listdir(os.path.dirname(path))) == ["alerts.json", "alerts.json.lock"]
     text = open(path).read()
     assert "s3cr3t" not in text and "hooks.example.com" not in text and "hdr-secret" not in text
-    assert json.loads(text)["alerts"]["h/c"]["firing"] is True
+    assert json.loads(text)["targets"]["webhook"]["alerts"]["h/c"]["firing"] is True
 
 
 def test_state_directory_is_created_owner_only(tmp_path):
@@ -477,7 +477,11 @@ def test_state_directory_is_created_owner_only(tmp_path):
 
 @pytest.mark.parametrize("content, fragment", [
     (b"{not json", "is not valid JSON"),
-    (b'{"version": 7, "alerts": {}}', "not a version 1 alert state"),
+    (b'{"version": 7, "alerts": {}}', "not a version 2 alert state"),
+    (b'{"version": 2, "keys": {}, "targets": {"webhook": {"type": "webhook", "alerts": {"h/c": {"host": 1}}}}}',
+     "target 'webhook': entry 'h/c' has no valid host"),
+    (b'{"version": 2, "keys": {"h/c": {"host": "h", "confirmed": true, "bad": "2", "good": 0}}, "targets": {}}',
+     "entry 'h/c' has no valid bad"),
     (b'{"version": 1, "alerts": {"h/c": {"host": "h", "firing": "yes", "resolve_pending": false}}}',
      "has no valid firing"),
     (b'{"version": 1, "alerts": []}', "no alerts dict"),
@@ -492,7 +496,7 @@ def test_corrupt_state_is_reported_and_rebuilt(tmp_path, content, fragment):
     result = fleet.run([host("h", ("c", "critical"))])
     assert fragment in result["warnings"][0] and "rebuilt" in result["warnings"][0]
     assert keys(result["sent"]) == ["h/c"]
-    assert json.load(open(path))["version"] == 1
+    assert json.load(open(path))["version"] == 2
     assert fleet.run([host("h", ("c", "critical"))], advance=MIN)["warnings"] == []
 
 
@@ -512,7 +516,7 @@ def test_save_failure_leaves_no_temporary_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", broken)
     with pytest.raises(_statefile.StateFileError, match="No space left on device"):
-        state.save_state(path, {}, 0.0)
+        state.save_state(path, state.State(), 0.0)
     assert os.listdir(str(tmp_path)) == []
 
 

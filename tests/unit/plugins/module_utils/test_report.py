@@ -347,3 +347,43 @@ def test_the_page_never_scrolls_sideways_in_chromium(tmp_path, width):
     assert int(dom.split('data-table="')[1].split('"')[0]) > width or width == 1280  # the matrix scrolls in its box
     with open(paths["html"]) as handle:
         assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in handle.read()
+
+
+SILENCES = [
+    {"host": "web*", "check": "nginx", "until": "2026-11-23T08:00:00Z", "reason": "nginx upgrade <CHG-7>"},
+    {"host": "odd", "check": "*", "until": "2026-11-22T18:00:00+01:00", "reason": "rebuilding odd"},
+    # ended before NOW: ignored
+    {"host": "db1", "until": "2026-11-22T16:00:00Z", "reason": "over"},
+]
+
+
+def test_silenced_problems_are_marked_in_every_report_with_until_and_reason(tmp_path):
+    from ansible_collections.sre.health.plugins.module_utils._alert import silences
+
+    paths, _fleet = write(tmp_path, silences=silences.parse_silences(SILENCES))
+    document = json.load(open(paths["json"]))
+    hosts = dict((h["host"], h) for h in document["hosts"])
+    web2 = dict((c["name"], c) for c in hosts["web2"]["checks"])
+    assert web2["nginx"]["silenced"] == {"until": "2026-11-23T08:00:00Z", "reason": "nginx upgrade <CHG-7>"}
+    assert web2["nginx"]["status"] == "critical"  # still what it is
+    assert "silenced" not in web2["disk:/"] and all("silenced" not in c for c in hosts["web1"]["checks"])
+    assert hosts["odd"]["silenced"] == {"until": "2026-11-22T17:00:00Z", "reason": "rebuilding odd"}
+    assert "silenced" not in hosts["db1"]["checks"][0]
+    page = open(paths["html"]).read()
+    assert page.count("silenced until 2026-11-23T08:00:00Z (nginx upgrade &lt;CHG-7&gt;)") == 2
+    assert "CRITICAL (silenced)" in page and "silenced until 2026-11-22T17:00:00Z (rebuilding odd)" in page
+    import xml.etree.ElementTree as ET
+    root = ET.parse(paths["junit"]).getroot()
+    failure = root.find("testsuite[@name='web2']/testcase[@name='nginx']/failure")
+    assert failure.get("message") == ("nginx: no process running (critical < 1) [silenced until 2026-11-23T08:00:00Z "
+                                      "(nginx upgrade <CHG-7>)]")
+    assert "silenced until 2026-11-22T17:00:00Z" in root.find("testsuite[@name='odd']/testcase/error").get("message")
+    xmlschema = pytest.importorskip("xmlschema")
+    xmlschema.XMLSchema(os.path.join(FIXTURES, "junit.xsd")).validate(paths["junit"])
+
+
+def test_a_bad_silence_is_a_clear_error_before_anything_is_written(tmp_path):
+    params = dict(results=RESULTS, hosts=[], dir=str(tmp_path / "out"), formats=["json"], basename="b", job_id=None,
+                  check_only=True, silences=[{"host": "a", "until": "soon", "reason": "r"}])
+    with pytest.raises(_report.SreHealthError, match=r"option silences\[0\]\.until: 'soon' is not a time"):
+        _report.run(params)

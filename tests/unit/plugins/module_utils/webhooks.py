@@ -107,7 +107,8 @@ class Hostile(TcpServer):
     """A receiver that reads the POST, then answers in a way built to hurt its client.
 
     ``mode``: "trickle" (a status line and headers at one byte every half second, never ending),
-    "long-header" (one 2 MB header line), "many-headers" (5000 headers), "garbage" (not HTTP).
+    "long-header" (one 2 MB header line), "many-headers" (5000 headers), "garbage" (not HTTP),
+    "huge-500" (a 500 whose body claims 1 GB and keeps coming until the client leaves).
     """
 
     def __init__(self, mode):
@@ -125,6 +126,13 @@ class Hostile(TcpServer):
         try:
             conn.settimeout(5)
             conn.recv(65536)
+            if self.answer_mode == "huge-500":
+                conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
+                             b"Content-Length: 1073741824\r\n\r\n")
+                chunk = b"x" * 65536
+                while not self._stop.is_set():
+                    conn.sendall(chunk)
+                return
             if self.answer_mode != "trickle":
                 conn.sendall(self._answer())
                 return
@@ -137,3 +145,97 @@ class Hostile(TcpServer):
     @property
     def url(self):
         return "http://127.0.0.1:%d%s" % (self.port, TOKEN_PATH)
+
+
+# --- PagerDuty Events API v2, checked strictly against the documented schema -----------------------
+
+PD_ACTIONS = ("trigger", "acknowledge", "resolve")
+PD_SEVERITIES = ("critical", "error", "warning", "info")
+PD_TOP = {"routing_key", "event_action", "dedup_key", "payload", "images", "links", "client", "client_url"}
+PD_PAYLOAD = {"summary", "source", "severity", "timestamp", "component", "group", "class", "custom_details"}
+
+
+def pagerduty_problems(event):
+    """What an event breaks of the Events API v2 schema (developer.pagerduty.com, Send an Alert Event)."""
+    problems = []
+    if not isinstance(event, dict):
+        return ["the body is not a JSON object"]
+    problems += ["unknown field %s" % k for k in sorted(set(event) - PD_TOP)]
+    key = event.get("routing_key")
+    if not isinstance(key, str) or len(key) != 32:
+        problems.append("routing_key must be the 32-character integration key")
+    if event.get("event_action") not in PD_ACTIONS:
+        problems.append("event_action must be one of %s" % ", ".join(PD_ACTIONS))
+    dedup = event.get("dedup_key")
+    if dedup is not None and (not isinstance(dedup, str) or not dedup or len(dedup) > 255):
+        problems.append("dedup_key must be a text of at most 255 characters")
+    if event.get("event_action") in ("acknowledge", "resolve") and not dedup:
+        problems.append("dedup_key is required to %s" % event.get("event_action"))
+    if event.get("event_action") == "trigger":
+        payload = event.get("payload")
+        if not isinstance(payload, dict):
+            return problems + ["payload is required for a trigger"]
+        problems += ["unknown payload field %s" % k for k in sorted(set(payload) - PD_PAYLOAD)]
+        summary = payload.get("summary")
+        if not isinstance(summary, str) or not summary or len(summary) > 1024:
+            problems.append("payload.summary must be a text of 1 to 1024 characters")
+        if not isinstance(payload.get("source"), str) or not payload.get("source"):
+            problems.append("payload.source is required")
+        if payload.get("severity") not in PD_SEVERITIES:
+            problems.append("payload.severity must be one of %s" % ", ".join(PD_SEVERITIES))
+        for field in ("component", "group", "class", "timestamp"):
+            if field in payload and not isinstance(payload[field], str):
+                problems.append("payload.%s must be a text" % field)
+        if "custom_details" in payload and not isinstance(payload["custom_details"], dict):
+            problems.append("payload.custom_details must be an object")
+    return problems
+
+
+class _PagerDutyHandler(_Recorder):
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        owner = self.server.owner
+        try:
+            event = json.loads(body.decode("utf-8"))
+        except ValueError:
+            event = None
+        problems = pagerduty_problems(event) if self.path == "/v2/enqueue" else ["not the /v2/enqueue path"]
+        with owner.lock:
+            owner.requests.append(dict(path=self.path, headers=dict(self.headers.items()), body=body))
+            busy = owner.busy > 0
+            if busy:
+                owner.busy -= 1
+            if problems:
+                owner.problems.append(problems)
+        if busy:
+            code, answer = 429, {"status": "throttle event",
+                                 "message": "Requests for this service are arriving too quickly. Please retry later."}
+        elif problems:
+            code, answer = 400, {"status": "invalid event", "message": "Event object is invalid", "errors": problems}
+        else:
+            code, answer = 202, {"status": "success", "message": "Event processed", "dedup_key": event.get("dedup_key")}
+        data = json.dumps(answer).encode("utf-8")
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class PagerDuty(Receiver):
+    """A loopback stand-in for events.pagerduty.com: POST /v2/enqueue, answered 202 when the event follows the
+    documented schema, 400 with the problems otherwise (kept in ``problems``), 429 for the next ``busy`` events."""
+
+    def __init__(self):
+        self.problems = []
+        self.busy = 0
+        super(PagerDuty, self).__init__()
+        self.server.RequestHandlerClass = _PagerDutyHandler
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d/v2/enqueue" % self.port
+
+    def events(self):
+        return self.payloads()

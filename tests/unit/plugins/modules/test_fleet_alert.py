@@ -204,7 +204,7 @@ def test_corrupt_state_is_rebuilt_with_a_warning(receiver, state):
     assert "is not valid JSON" in run.stdout + run.stderr and "rebuilt from this run" in run.stdout + run.stderr
     assert "Traceback" not in run.stderr
     with open(state) as handle:
-        assert json.load(handle)["version"] == 1
+        assert json.load(handle)["version"] == 2
     assert sorted(os.listdir(os.path.dirname(state))) == [".alert-state.json", ".alert-state.json.lock"]
 
 

@@ -18,7 +18,9 @@ import sys
 import pytest
 
 from ansible_collections.sre.health.plugins.module_utils import _report as _report_module
+from ansible_collections.sre.health.tests.unit.plugins.module_utils import webhooks as W
 from ansible_collections.sre.health.tests.unit.plugins.module_utils.servers import refused_port
+from ansible_collections.sre.health.tests.unit.plugins.module_utils.test_service import calls
 from ansible_collections.sre.health.tests.unit.plugins.module_utils.webhooks import TOKEN_PATH, Receiver
 from ansible_collections.sre.health.tests.unit.plugins.modules.test_health_check import CALM_DEFAULT_CHECKS
 from ansible_collections.sre.health.tests.unit.utils import ansible_env, collections_path, run_module
@@ -182,3 +184,169 @@ def test_awx_engine_ansible_runner_gets_the_fleet_summary(tmp_path, monkeypatch)
     assert summary == {"status": "critical", "health": "unhealthy", "hosts": 2, "healthy": 1, "degraded": 0,
                        "unhealthy": 1, "unhealthy_hosts": ["bad"], "report_dir": str(tmp_path / "awx-reports")}
     assert os.path.exists(str(tmp_path / "awx-reports" / "fleet-health.job-42.junit.xml"))
+
+
+# --- alert targets, silences and their checks before any work (issue 17) ----------------------------
+
+ROUTING_KEY = "R0UTk3yS3CR3Tabcdef0123456789ABC"
+ROLE_SECRETS = ("s3cr3t", "T0SREHEALTH", ROUTING_KEY, "hdr-t0ken")
+
+
+def _texts(proc, tmp_path):
+    """Everything the run printed, and every file it wrote (reports and the alert state)."""
+    texts = {"output": proc.stdout + proc.stderr}
+    reports = tmp_path / "health-reports"
+    for name in os.listdir(str(reports)) if reports.exists() else []:
+        texts[name] = (reports / name).read_text()
+    return texts
+
+
+def assert_no_secret(proc, tmp_path):
+    for where, text in _texts(proc, tmp_path).items():
+        for secret in ROLE_SECRETS:
+            assert secret not in text, (secret, where)
+
+
+def test_check_alerts_alertmanager_pagerduty_and_a_webhook_and_shows_no_secret(tmp_path):
+    from ansible_collections.sre.health.tests.unit.plugins.module_utils.alertmanager import Alertmanager
+
+    manager = Alertmanager(tmp_path / "am")
+    pagerduty = W.PagerDuty()
+    receiver = Receiver()
+    try:
+        targets = [dict(type="alertmanager", url=manager.url),
+                   dict(type="pagerduty", url=pagerduty.url, routing_key=ROUTING_KEY),
+                   dict(type="webhook", name="bridge", url=receiver.url, headers={"X-Api-Key": "hdr-t0ken"})]
+        settings = json.dumps({"fleet_report_alert_targets": targets, "health_check_fail_on": "never",
+                               "fleet_report_run_interval": "15m"})
+        first = playbook(tmp_path, "-e", settings)
+        assert first.returncode == 0, first.stdout + first.stderr
+        (alert,) = [a for a in manager.alerts() if a["labels"]["host"] == "bad"]
+        assert alert["labels"] == {"alertname": "SreHealthCheck", "host": "bad", "check": "ghost", "kind": "process",
+                                   "severity": "critical", "source": "sre.health"}
+        assert pagerduty.problems == []
+        (event,) = pagerduty.events()
+        assert event["dedup_key"] == "sre.health/bad/ghost" and event["payload"]["source"] == "bad"
+        (payload,) = receiver.payloads()
+        assert [a["key"] for a in payload["alerts"]] == ["bad/ghost"]
+        assert receiver.requests[0]["headers"]["X-Api-Key"] == "hdr-t0ken"
+        assert_no_secret(first, tmp_path)
+        state = (tmp_path / "health-reports" / ".alert-state.json").read_text()
+        assert sorted(json.loads(state)["targets"]) == ["alertmanager", "bridge", "pagerduty"]
+        # the next run: nothing new for the pager and the webhook; Alertmanager gets its alert again
+        second = playbook(tmp_path, "-e", settings)
+        assert second.returncode == 0 and len(pagerduty.events()) == 1 and len(receiver.payloads()) == 1
+        recap = second.stdout[second.stdout.index("PLAY RECAP"):]
+        assert "changed=0" in recap and "changed=1" not in recap
+        assert_no_secret(second, tmp_path)
+    finally:
+        manager.close()
+        pagerduty.close()
+        receiver.close()
+
+
+def test_silences_hold_alerts_and_the_reports_say_until_when(tmp_path):
+    receiver = Receiver()
+    try:
+        settings = json.dumps({
+            "fleet_report_alert_targets": [dict(type="webhook", url=receiver.url)], "health_check_fail_on": "never",
+            "fleet_report_silences": [{"host": "ba*", "check": "gho*", "until": "2099-01-01T00:00:00Z",
+                                       "reason": "ghost hunt, CHG-9"}]})
+        proc = playbook(tmp_path, "-e", settings)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert receiver.requests == []
+        document = json.loads((tmp_path / "health-reports" / "fleet-health.json").read_text())
+        (ghost,) = [c for h in document["hosts"] for c in h["checks"] if c["name"] == "ghost"]
+        assert ghost["silenced"] == {"until": "2099-01-01T00:00:00Z", "reason": "ghost hunt, CHG-9"}
+        page = (tmp_path / "health-reports" / "fleet-health.html").read_text()
+        assert "silenced until 2099-01-01T00:00:00Z (ghost hunt, CHG-9)" in page
+    finally:
+        receiver.close()
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"fleet_report_alert_targets": [{"type": "teams", "url": "https://hooks.example.com/s3cr3t"}]},
+     "value of type must be one of: webhook, slack, alertmanager, pagerduty, got: teams found in "
+     "fleet_report_alert_targets"),
+    ({"fleet_report_alert_targets": [{"type": "pagerduty", "name": "pager"}]},
+     "option fleet_report_alert_targets[0] (pager): routing_key is missing; accepted: the 32-character integration "
+     "key of a PagerDuty Events API v2 integration"),
+    ({"fleet_report_alert_targets": [{"type": "pagerduty", "routing_key": ROUTING_KEY + "x"}]},
+     "routing_key is invalid (the value is not shown: it is a secret): it has 33 characters"),
+    ({"fleet_report_alert_targets": [{"type": "alertmanager", "urls": ["http://127.0.0.1:9093",
+                                                                       "127.0.0.2:9093/s3cr3t"]}]},
+     "option fleet_report_alert_targets[0]: urls[1] is not a valid http(s) URL (the value is not shown: it is a "
+     "secret): scheme '' is not http or https"),
+    ({"fleet_report_alert_targets": [{"type": "webhook", "url": "https://h.example.com/x",
+                                      "headers": {"X-Api-Key": "hdr-t0ken\nX: y"}}]},
+     "headers: the value of 'X-Api-Key' is invalid (the value is not shown"),
+    ({"fleet_report_alert_after": 0}, "option fleet_report_alert_after: 0 is invalid; accepted: a whole number of "
+                                      "consecutive runs from 1 to 100"),
+    ({"fleet_report_silences": [{"host": "web1", "until": "2026-12-01 18:00", "reason": "x"}]},
+     "option fleet_report_silences[0].until: '2026-12-01 18:00' has no UTC offset"),
+    ({"fleet_report_silences": [{"until": "2026-12-01T18:00:00Z", "reason": "x"}]},
+     "option fleet_report_silences[0]: no host or check pattern"),
+    ({"fleet_report_silences": [{"host": "web1", "until": "2026-12-01T18:00:00Z"}]},
+     "missing required arguments: reason found in fleet_report_silences"),
+])
+def test_bad_alert_settings_fail_before_any_check(tmp_path, settings, message):
+    proc = playbook(tmp_path, "-e", json.dumps(settings))
+    assert proc.returncode != 0
+    assert message in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    assert "Run every check in one round-trip" not in proc.stdout
+    assert not os.path.exists(str(tmp_path / "health-reports" / "fleet-health.json"))
+    assert_no_secret(proc, tmp_path)
+
+
+def test_remediation_failures_alert_with_what_was_tried(tmp_path, standin):
+    """sre.health.remediate on the stand-in systemctl (it refuses every restart): app stays failed, so it alerts,
+    through the targets of fleet_report_alert_targets, with a state of its own; nginx is healthy and does not."""
+    python, _record = standin
+    pagerduty = W.PagerDuty()
+    receiver = Receiver()
+    try:
+        inventory_file = tmp_path / "hosts.yml"
+        inventory_file.write_text("all:\n  hosts:\n    web1:\n      ansible_connection: local\n"
+                                  "      ansible_python_interpreter: %s\n" % python)
+        settings = json.dumps({
+            "fleet_report_alert_targets": [dict(type="pagerduty", url=pagerduty.url, routing_key=ROUTING_KEY),
+                                           dict(type="webhook", url=receiver.url)],
+            "service_guard_services": [{"name": "app", "settle": 0}, {"name": "nginx"}],
+            "service_guard_state_file": str(tmp_path / "restarts.json")})
+        proc = subprocess.run([sys.executable, "-m", "ansible.cli.playbook", "-i", str(inventory_file),
+                               "sre.health.remediate", "-e", settings], env=ansible_env(), cwd=str(tmp_path),
+                              capture_output=True, text=True, timeout=300, check=False)
+        # the host still fails (service_guard_fail), after the alert went out
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert pagerduty.problems == []
+        (event,) = pagerduty.events()
+        assert event["dedup_key"] == "sre.health/remediation/web1/app.service"
+        assert event["payload"]["summary"].startswith("web1 app.service: remediation failed: app.service: still "
+                                                      "failing: was failed; ")
+        assert "systemctl restart failed" in event["payload"]["summary"]
+        (payload,) = receiver.payloads()
+        assert payload["origin"] == "remediation" and [a["key"] for a in payload["alerts"]] == ["web1/app.service"]
+        state = json.loads((tmp_path / "health-reports" / ".remediation-alert-state.json").read_text())
+        assert sorted(state["keys"]) == ["web1/app.service"]
+        assert not (tmp_path / "health-reports" / ".alert-state.json").exists()
+        assert ROUTING_KEY not in proc.stdout + proc.stderr
+    finally:
+        pagerduty.close()
+        receiver.close()
+
+
+def test_bad_remediation_alert_settings_fail_before_any_restart(tmp_path, standin):
+    python, record = standin
+    inventory_file = tmp_path / "hosts.yml"
+    inventory_file.write_text("all:\n  hosts:\n    web1:\n      ansible_connection: local\n"
+                              "      ansible_python_interpreter: %s\n" % python)
+    settings = json.dumps({"service_guard_alert_targets": [{"type": "pagerduty", "url": "http://127.0.0.1:9/s3cr3t"}],
+                           "service_guard_services": [{"name": "app"}],
+                           "service_guard_state_file": str(tmp_path / "restarts.json")})
+    proc = subprocess.run([sys.executable, "-m", "ansible.cli.playbook", "-i", str(inventory_file),
+                           "sre.health.remediate", "-e", settings], env=ansible_env(), cwd=str(tmp_path),
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode != 0
+    assert "option service_guard_alert_targets[0]: routing_key is missing" in proc.stdout + proc.stderr
+    assert "s3cr3t" not in proc.stdout + proc.stderr
+    assert calls(record) == [] and not (tmp_path / "restarts.json").exists()

@@ -1,0 +1,102 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sre.health contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: alert_problem
+short_description: Tell why alert settings would not work, before any work
+version_added: 1.1.0
+description:
+  - Checks alert settings (the options of M(sre.health.fleet_alert) other than C(results) and C(state_file)) with
+    the module's own validation, so that the roles fail a play on a bad target, silence or count before any check
+    or remediation runs.
+  - Returns an empty string when the settings are usable, else one line naming the option (as O(names) spells
+    it), the value when it is not a secret, and what is accepted. URLs, routing keys and header values never
+    appear in it.
+  - No URL and no targets is accepted (nothing will be sent); the other settings are still checked.
+author:
+  - sre.health developers (!UNKNOWN)
+options:
+  _input:
+    description: The settings, a dict of M(sre.health.fleet_alert) options such as C(targets), C(silences), C(alert_after).
+    type: dict
+    required: true
+  names:
+    description:
+      - The names to use in the message for the options, a dict such as one mapping C(targets) to
+        C(fleet_report_alert_targets).
+    type: dict
+    default: {}
+"""
+
+EXAMPLES = r"""
+- name: Check the alert settings before any check runs
+  ansible.builtin.assert:
+    that: problem | length == 0
+    fail_msg: "{{ problem }}"
+    quiet: true
+  vars:
+    problem: >-
+      {{ {'targets': fleet_report_alert_targets, 'silences': fleet_report_silences}
+         | sre.health.alert_problem({'targets': 'fleet_report_alert_targets', 'silences': 'fleet_report_silences'}) }}
+"""
+
+RETURN = r"""
+_value:
+  description: An empty string when the settings are usable, else the problem in one line.
+  type: str
+"""
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.sre.health.plugins.module_utils._alert import options
+from ansible_collections.sre.health.plugins.module_utils._alert.options import Scrubber
+from ansible_collections.sre.health.plugins.module_utils._alert.targets import url_secrets
+from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
+
+
+def _raw_secrets(settings):
+    """What may be a secret in the settings as given, before anything is validated."""
+    found = set()
+    entries = settings.get("targets") if isinstance(settings.get("targets"), list) else []
+    for entry in [settings] + [e for e in entries if isinstance(e, dict)]:
+        urls = [entry.get("url")] + (entry.get("urls") if isinstance(entry.get("urls"), list) else [])
+        for url in urls:
+            if isinstance(url, str) and url:
+                found.update(url_secrets(url))
+        if isinstance(entry.get("routing_key"), str):
+            found.add(entry["routing_key"])
+        if isinstance(entry.get("headers"), dict):
+            found.update(str(v) for v in entry["headers"].values() if v not in (None, ""))
+    return found
+
+
+def alert_problem(settings, names=None):
+    if not isinstance(settings, dict):
+        return "alert settings: %r is invalid; accepted: a dict of sre.health.fleet_alert options" % (
+            type(settings).__name__,)
+    names = dict(names or {})
+    scrub = Scrubber(_raw_secrets(settings))
+    params = dict(settings, results=[], state_file="/")
+    if params.get("targets") in (None, []) and params.get("url") in (None, ""):
+        params.pop("targets", None)
+        params.pop("url", None)
+    spec = dict(options.OPTIONS)
+    validation = ArgumentSpecValidator(spec, mutually_exclusive=options.MUTUALLY_EXCLUSIVE).validate(params)
+    if validation.error_messages:
+        text = "; ".join(validation.error_messages)
+        for option, name in names.items():
+            text = text.replace("'%s'" % option, "'%s'" % name).replace(" in %s" % option, " in %s" % name)
+        return scrub(text)
+    try:
+        options.validate(validation.validated_parameters, names, targets_required=False)
+    except SreHealthError as exc:
+        return scrub(str(exc))
+    return ""
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"alert_problem": alert_problem}
