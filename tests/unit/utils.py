@@ -142,3 +142,14 @@ def df(path, inodes=False):
     fields = out.splitlines()[1].split()
     return {"total": int(fields[1]), "used": int(fields[2]), "avail": int(fields[3]),
             "percent": int(fields[4].rstrip("%")), "mount": fields[5]}
+
+
+def stop(process, grace=10):
+    """End a test's own server process: SIGTERM, then SIGKILL after ``grace`` seconds; reaped either way."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(grace)

@@ -23,6 +23,8 @@ import urllib.request
 
 import pytest
 
+from ansible_collections.sre.health.tests.unit.utils import stop
+
 BINARIES = ("prometheus-alertmanager", "alertmanager")
 # Loopback only, never through a proxy of the environment.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -124,13 +126,7 @@ class Alertmanager(object):
             return json.loads(answer.read().decode("utf-8"))["silenceID"]
 
     def close(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop(self.process)
 
 
 def _iso(epoch):

@@ -23,6 +23,7 @@ import time
 import pytest
 
 from ansible_collections.sre.health.tests.unit.plugins.module_utils.servers import has_ipv6
+from ansible_collections.sre.health.tests.unit.utils import stop
 
 DNSMASQ = shutil.which("dnsmasq") or (os.path.exists("/usr/sbin/dnsmasq") and "/usr/sbin/dnsmasq") or None
 SKIP_REASON = "dnsmasq is not installed (Debian package dnsmasq-base; make system-deps installs it)"
@@ -162,13 +163,7 @@ class Dnsmasq(object):
                 if ("query[" in line or "auth[" in line) and "] %s from " % name in line]
 
     def close(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop(self.process)
         self.process.stdout.close()
 
 
