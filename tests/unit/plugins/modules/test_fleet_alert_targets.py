@@ -8,7 +8,6 @@ webhook receiver, and hostile peers."""
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
@@ -17,6 +16,7 @@ import pytest
 from ansible_collections.sre.health.tests.unit.plugins.module_utils import webhooks as W
 from ansible_collections.sre.health.tests.unit.plugins.module_utils.alertmanager import Alertmanager, wait_for
 from ansible_collections.sre.health.tests.unit.plugins.modules.test_fleet_alert import BAD, FINE, host
+from ansible_collections.sre.health.tests.unit.plugins.modules.test_fleet_alert import assert_clean as _assert_clean
 from ansible_collections.sre.health.tests.unit.utils import run_module
 
 ROUTING_KEY = "R0UTk3yS3CR3Tabcdef0123456789ABC"
@@ -24,14 +24,7 @@ SECRETS = ("s3cr3t-t0ken-never-shown", "query-s3cr3t", "T0SREHEALTH", ROUTING_KE
 
 
 def assert_clean(run, state_file=None):
-    texts = [run.stdout, run.stderr, json.dumps(run.result)]
-    if state_file and os.path.exists(state_file):
-        with open(state_file) as handle:
-            texts.append(handle.read())
-    for text in texts:
-        assert "Traceback" not in text
-        for secret in SECRETS:
-            assert secret not in text, secret
+    _assert_clean(run, state_file, SECRETS)
 
 
 @pytest.fixture
