@@ -48,11 +48,12 @@ _value:
   type: str
 """
 
-from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
-from ansible_collections.sre.health.plugins.module_utils._web.urls import check_url
-
 
 def url_problem(url, option="url", secret=False):
+    # imported here: Ansible imports every filter file of a collection in every worker that uses one of them
+    from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
+    from ansible_collections.sre.health.plugins.module_utils._web.urls import check_url
+
     try:
         check_url(url, option=option, secret=bool(secret))
     except SreHealthError as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -238,6 +239,12 @@ def test_playbook_fails_the_unhealthy_hosts_at_the_end(tmp_path, extra_args, ext
         "all:\n  vars:\n    ansible_connection: local\n    ansible_python_interpreter: %s\n"
         "    health_check_install_deps: false\n%s  hosts:\n    good:\n    bad:\n"
         "      health_check_checks:\n        - {name: ghost, kind: process, pattern: no-such-process-xyz}\n"
+        # each host's own settings decide: a warning fails a host that fails on warnings; a host that is not
+        # judged is only shown
+        "    strict:\n      health_check_fail_on: warning\n"
+        "      health_check_checks:\n        - {name: root, kind: disk, paths: [/], thresholds: {used_percent: {warning: '0'}}}\n"
+        "    lenient:\n      health_check_judge: false\n"
+        "      health_check_checks:\n        - {name: ghost, kind: process, pattern: no-such-process-xyz}\n"
         % (sys.executable, CALM_DEFAULT_CHECKS))
     env = ansible_env()
     env.update(extra_env)
@@ -248,12 +255,21 @@ def test_playbook_fails_the_unhealthy_hosts_at_the_end(tmp_path, extra_args, ext
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "changed=0" in proc.stdout and "changed=1" not in proc.stdout
     assert "bad is unhealthy: 1 of 4 checks not ok: CRITICAL: /no-such-process-xyz/: no process running" in proc.stdout
+    assert "strict is degraded: 1 of 4 checks not ok: WARNING: / " in proc.stdout
     recap = proc.stdout[proc.stdout.index("PLAY RECAP"):]
-    assert [line.split()[0] for line in recap.splitlines()[1:] if "failed=1" in line] == ["bad"]
+    assert sorted(line.split()[0] for line in recap.splitlines()[1:] if "failed=1" in line) == ["bad", "strict"]
     # Under the free strategy too, the fleet report is written once, after every host was checked.
     assert proc.stdout.count("TASK [sre.health.fleet_report : Write the fleet reports]") == 1
     document = json.loads((tmp_path / "health-reports" / "fleet-health.json").read_text())
-    assert sorted(h["host"] for h in document["hosts"]) == ["bad", "good"]
+    assert sorted(h["host"] for h in document["hosts"]) == ["bad", "good", "lenient", "strict"]
+    # Every host's lines in one task, after the reports; then only the hosts to fail run a task of their own.
+    lines = _task_output(proc.stdout, "sre.health.health_check : Show one line per check of every host")
+    for headline in ("good is healthy (ok)", "bad is unhealthy (critical)", "strict is degraded (warning)",
+                     "lenient is unhealthy (critical)"):
+        assert headline in lines
+    assert proc.stdout.index("Write the fleet reports") < proc.stdout.index("Show one line per check of every host")
+    judged = proc.stdout[proc.stdout.index("PLAY [Fail the hosts whose status reaches health_check_fail_on]"):]
+    assert sorted(re.findall(r"^(?:ok|fatal|skipping): \[(\w+)\]", judged, re.M)) == ["bad", "strict"]
 
 
 RECORDING_PLAYBOOK = """
@@ -385,7 +401,7 @@ def test_only_the_host_that_lacks_a_library_runs_the_install_step(tmp_path, pyth
     hosts = dict((h["host"], h) for h in json.loads((tmp_path / "health-reports" / "fleet-health.json").read_text())["hosts"])
     assert hosts["nolib"]["summary"].endswith("; not installed: python3-psutil (check mode)"), hosts["nolib"]
     assert hosts["good"]["status"] == "ok", hosts["good"]
-    # each host's lines are printed once, when it is judged
-    judged = _task_output(proc.stdout, "sre.health.health_check : Show one line per check, and fail the host when its "
-                                       "status reaches health_check_fail_on")
-    assert "good is healthy (ok)" in judged and "nolib is unhealthy (unknown)" in judged
+    # each host's lines are printed once, after the reports
+    shown = _task_output(proc.stdout, "sre.health.health_check : Show one line per check of every host")
+    assert "good is healthy (ok)" in shown and "nolib is unhealthy (unknown)" in shown
+    assert proc.stdout.count("good is healthy (ok)") == 1
