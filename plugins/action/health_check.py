@@ -17,12 +17,14 @@ the fleet reports say why; the role judges it at the end like any other host.
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleConnectionFailure
+from ansible.errors import AnsibleConnectionFailure, AnsibleFilterError
 from ansible.plugins.action import ActionBase
+
+from ansible_collections.sre.health.plugins.filter.merge_checks import merge_checks
 
 MODULE = "sre.health.health_check"
 # The options handled here, on the controller; the module accepts and ignores them.
-CONTROLLER_OPTIONS = ("result_fact", "result_note")
+CONTROLLER_OPTIONS = ("result_fact", "result_note", "merge_vars")
 # Ansible's prefix on a connection error's message, which says nothing to a reader of a report.
 _TASK_FAILED = "Task failed: "
 
@@ -58,6 +60,19 @@ def record(host, result, note=""):
     }
 
 
+def merged_checks(checks, variables, name, template):
+    """``checks``, then the checks of the variable ``name`` and of every variable ``<name>_<suffix>`` (sorted by
+    name), merged by check name as the ``merge_checks`` filter does. ``template`` renders a variable's value.
+
+    Done here rather than in the role's Jinja (``query('varnames')``, ``merge_checks``): templating that in the
+    task's worker process costs every host about 25 ms of controller time (loading the lookup and every filter
+    file of the collection), this a fraction of a millisecond."""
+    prefix = name + "_"
+    names = [name] if name in variables else []
+    names += sorted(var for var in variables if var.startswith(prefix) and len(var) > len(prefix))
+    return merge_checks(checks, *[template(variables[var]) for var in names])
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
 
@@ -68,14 +83,26 @@ class ActionModule(ActionBase):
         args = dict(self._task.args)
         fact = args.pop("result_fact", None)
         note = args.pop("result_note", None)
-        for option, value in (("result_fact", fact), ("result_note", note)):
+        merge = args.pop("merge_vars", None)
+        for option, value in (("result_fact", fact), ("result_note", note), ("merge_vars", merge)):
             if value is not None and not isinstance(value, str):
                 result.update(failed=True, msg="option %s: %r is invalid; accepted: a string" % (option, value))
                 return result
-        if fact is not None and not fact.isidentifier():
-            result.update(failed=True, msg="option result_fact: %r is invalid; accepted: a variable name (letters, "
-                                           "digits and underscores, not starting with a digit)" % (fact,))
-            return result
+        for option, value in (("result_fact", fact), ("merge_vars", merge)):
+            if value is not None and not value.isidentifier():
+                result.update(failed=True, msg="option %s: %r is invalid; accepted: a variable name (letters, "
+                                               "digits and underscores, not starting with a digit)" % (option, value))
+                return result
+        if merge:
+            try:
+                args["checks"] = merged_checks(args.get("checks") or [], task_vars, merge, self._templar.template)
+            except AnsibleFilterError as exc:
+                # A bad definition is the host's result (unknown, with the reason), as the module's own refusal is.
+                message = "option merge_vars: " + str(exc).replace("merge_checks: ", "", 1)
+                result.update(failed=True, msg=message, changed=False)
+                if fact:
+                    result["ansible_facts"] = {fact: record(task_vars.get("inventory_hostname"), result, note)}
+                return result
         if args.get("textfile_dir") and not args.get("textfile_host"):
             # the host label of the host's textfile is its inventory name, as in the fleet reports
             args["textfile_host"] = task_vars.get("inventory_hostname")

@@ -89,6 +89,18 @@ options:
         library the checks lacked was not installed.
     type: str
     version_added: 1.1.0
+  merge_vars:
+    description:
+      - The name of a variable whose checks are merged after O(checks), then those of every variable named
+        C(<merge_vars>_<suffix>), in sorted name order (group_vars and host_vars add checks without repeating or
+        clobbering others). A check with an earlier one's name replaces it, and one with C(state=absent) removes
+        it, as the C(sre.health.merge_checks) filter does. The sre.health.health_check role passes
+        C(health_check_checks).
+      - Handled on the controller (an action plugin), where it costs a host far less than the same merge in a
+        template. A list that cannot be merged (an entry without a name) is the host's result, C(unknown) with the
+        reason (recorded in O(result_fact)); the task fails.
+    type: str
+    version_added: 1.1.0
   textfile_dir:
     description:
       - Also write the host's results as a Prometheus textfile into this directory, in the same module run, for
@@ -374,6 +386,7 @@ def main():
         # Handled by the action plugin on the controller (plugins/action/health_check.py).
         result_fact=dict(type="str"),
         result_note=dict(type="str"),
+        merge_vars=dict(type="str"),
         textfile_dir=dict(type="str"),
         textfile_name=dict(type="str", default=_textfile.DEFAULT_NAME),
         # Set by the action plugin to the inventory name.

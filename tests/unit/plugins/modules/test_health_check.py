@@ -195,16 +195,21 @@ def test_role_merges_defaults_group_vars_and_host_vars(tmp_path):
     (inventory / "hosts.yml").write_text(
         "all:\n  vars:\n    ansible_connection: local\n    ansible_python_interpreter: %s\n"
         "  children:\n    web:\n      hosts:\n        web1:\n        web2:\n    db:\n      hosts:\n        db1:\n"
+        "        db2:\n"
         % sys.executable)
     (inventory / "group_vars" / "all.yml").write_text(
         "health_check_checks:\n  - {name: load, kind: load, interval: 0}\n")
     (inventory / "group_vars" / "web.yml").write_text(
-        "health_check_checks_web:\n  - {name: python, kind: process, pattern: python, interval: 0}\n")
+        "health_check_checks_web:\n  - {name: python, kind: process, pattern: python, interval: 0}\n"
+        # templated where it is merged, with the host's variables
+        "health_check_checks_web_templated:\n  - {name: \"{{ 'py' ~ 'thon' }}3\", kind: process, pattern: python,"
+        " interval: 0}\n")
     (inventory / "host_vars" / "web2.yml").write_text(
         "health_check_checks_web2:\n  - {name: nginx-xyz, kind: process, interval: 0}\n"
         "  - {name: memory, state: absent}\n")
     (inventory / "host_vars" / "db1.yml").write_text(
         "health_check_checks_db1:\n  - {name: bad, kind: disk, paths: relative}\n")
+    (inventory / "host_vars" / "db2.yml").write_text("health_check_checks_db2:\n  - {kind: disk}\n")
     playbook = tmp_path / "play.yml"
     playbook.write_text(PLAYBOOK)
     out = tmp_path / "out"
@@ -216,12 +221,16 @@ def test_role_merges_defaults_group_vars_and_host_vars(tmp_path):
     results = dict((name[:-5], json.loads((out / name).read_text())) for name in os.listdir(str(out)))
     names = dict((host, [c["name"] for c in r["checks"]]) for host, r in results.items())
     # disk checks follow the machine's mounts (other tests mount filesystems meanwhile): the rest is exact
-    assert [n for n in names["web1"] if not n.startswith("disk:")] == ["memory", "load", "python"]
-    assert names["web2"][-3:] == ["load", "python", "nginx-xyz"] and "memory" not in names["web2"]
+    assert [n for n in names["web1"] if not n.startswith("disk:")] == ["memory", "load", "python", "python3"]
+    # sorted by variable name: health_check_checks_web, _web2, _web_templated
+    assert names["web2"][-4:] == ["load", "python", "nginx-xyz", "python3"] and "memory" not in names["web2"]
     assert results["web2"]["status"] == "critical"
     assert "nginx-xyz: no process running" in results["web2"]["summary"]
     assert results["db1"]["status"] == "unknown" and results["db1"]["checks"] == []
     assert results["db1"]["summary"].startswith("checks[3] (bad): option paths: 'relative' is invalid")
+    # a list that cannot be merged is the host's result too, and names the entry
+    assert results["db2"]["status"] == "unknown" and results["db2"]["checks"] == []
+    assert results["db2"]["summary"].startswith("option merge_vars: list 2, item 0 has no name"), results["db2"]
     # web1's own checks pass (its disk and load checks report the shared machine, whatever it is doing)
     assert [c["status"] for c in results["web1"]["checks"] if c["name"] in ("memory", "python")] == ["ok", "ok"]
     # The play went on for every host: nothing aborted midway.
