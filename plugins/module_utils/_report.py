@@ -259,6 +259,18 @@ def render_junit(hosts, fleet, generated, context):
         total["tests"] += len(cases)
         total["failures"] += failures
         total["errors"] += errors
+    problems = slice_problems(fleet)
+    if problems:
+        # the merge of AWX slices: each slice that did not report (or cannot be read) is an error
+        suite = ET.SubElement(root, "testsuite", name=xml_text("slices of workflow job %s" % fleet["slices"].get(
+            "workflow_job_id")), tests=str(len(problems)), failures="0", errors=str(len(problems)), skipped="0",
+            time="0.000", timestamp=generated[:19])
+        for problem in problems:
+            case = ET.SubElement(suite, "testcase", name=xml_text(problem.split(":", 1)[0]), classname="slices",
+                                 time="0.000")
+            ET.SubElement(case, "error", message=xml_text(problem), type="missing").text = xml_text(problem)
+        total["tests"] += len(problems)
+        total["errors"] += len(problems)
     for key, value in total.items():
         root.set(key, str(value))
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8") + b"\n"
@@ -411,6 +423,14 @@ def render_html(hosts, fleet, generated, context):
     for key, status in (("healthy", OK), ("degraded", WARNING), ("unhealthy", CRITICAL)):
         out.append('<span class="%s">%d %s</span>' % (status, fleet[key], key))
     out.append("</p>")
+    slices = fleet.get("slices")
+    if isinstance(slices, dict):
+        out.append('<p class="slices" id="slices">%s</p>' % esc(merge_text(slices)))
+        problems = slice_problems(fleet)
+        if problems:
+            out.append('<ul class="missing" id="missing">')
+            out.extend('<li><span class="%s">MISSING</span> %s</li>' % (UNKNOWN, esc(p)) for p in problems)
+            out.append("</ul>")
     # A wide matrix scrolls inside its box; the page itself never scrolls sideways (phones).
     out.append('<div class="wrap"><table id="matrix"><thead><tr><th class="host">host</th><th>status</th>')
     out.extend("<th>%s</th>" % esc(name) for name in columns)
@@ -464,9 +484,30 @@ def context_text(context):
     part = slice_text(context.get("slice"))
     if part:
         parts.append(part)
+    if isinstance(context.get("merge"), dict):
+        parts.append("merged from %s slice reports" % context["merge"].get("reported"))
     if context.get("play_hosts") is not None:
         parts.append("%d hosts in the play" % context["play_hosts"])
     return (" (%s)" % ", ".join(parts)) if parts else ""
+
+
+def slice_problems(fleet):
+    """The texts naming the slices a merged report lacks (missing, unreadable); none for other reports."""
+    slices = fleet.get("slices") if isinstance(fleet, dict) else None
+    if not isinstance(slices, dict):
+        return []
+    return list(slices.get("missing") or []) + ["unreadable: %s" % u for u in slices.get("unreadable") or []]
+
+
+def merge_text(slices):
+    """``4 of 4 slices of workflow job 100 reported``, saying when the count to expect is not known."""
+    text = "%s of %s slices of workflow job %s reported" % (
+        slices.get("reported"), slices.get("expected") or "?", slices.get("workflow_job_id"))
+    if slices.get("duplicates"):
+        text += "; in several slices (the newest report kept): %s" % ", ".join(slices["duplicates"][:10])
+    if slices.get("complete") is None:
+        text += " (how many to expect is not known: set fleet_report_slice_count)"
+    return text
 
 
 def slice_text(identity):
