@@ -34,7 +34,7 @@ ReportError = _report.ReportError
 # A slice report bigger than this is named unreadable (a 50,000-host slice with a dozen checks a host is
 # about 150 MB).
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
-ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+ID_RE = _report.ID_RE
 # How many hosts a text line names before it says how many more.
 SHOWN_HOSTS = 10
 

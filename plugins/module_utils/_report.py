@@ -559,6 +559,17 @@ OPTIONS = dict(
     silences=dict(type="list", elements="dict", default=[]),
 )
 
+# An AWX job or workflow job ID, as it goes into file names.
+ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def check_id(option, value):
+    """Raise ReportError unless ``value`` is None or an AWX ID that file names can carry as it is."""
+    if value is not None and (not isinstance(value, str) or not ID_RE.match(value)):
+        raise ReportError("option %s: %r is invalid; accepted: an AWX ID (letters, digits, '_' and '-', at most 64)"
+                          % (option, value))
+
+
 # What AWX can slice a job into, at most: more slices than this is a typo.
 MAX_SLICES = 10000
 
@@ -579,6 +590,7 @@ def run(params):
     the options and the directory are checked and nothing is written. Raises SreHealthError."""
     silences = _silences.parse_silences(params.get("silences"))
     check_slice(params.get("slice_count") or 0, params.get("slice_number") or 0)
+    check_id("workflow_job_id", params.get("workflow_job_id"))
     if params["check_only"]:
         check_options(params["formats"], params["dir"], params["basename"])
         check_directory(params["dir"])
