@@ -271,28 +271,33 @@ def merge(reports, unreadable, workflow_job_id, directory, slice_count=0, invent
     without = [h for h in inventory if h not in chosen]
     missing = []
     reasons = {}
-    if missing_numbers:
-        for number in missing_numbers:
-            own = [h for h in without if position[h] % expected + 1 == number]
-            missing.append({"slice": number, "count": expected, "hosts": own,
-                            "text": "slice %d of %d: no report in %s%s" % (
-                                number, expected, directory, " (%s)" % _hosts_text(own) if own else "")})
-            for host in own:
-                reasons[host] = "no report: slice %d of %d of workflow job %s did not report" % (
-                    number, expected, workflow_job_id)
-    elif missing_count > len(absent_jobs):
-        anonymous = missing_count - len(absent_jobs)
-        missing.append({"slice": None, "count": expected, "hosts": without,
-                        "text": "%d of %d slices: no report in %s%s" % (
-                            anonymous, expected, directory,
-                            " (hosts without a report, %s)" % _hosts_text(without) if without else "")})
+    for number in missing_numbers:
+        own = [h for h in without if position[h] % expected + 1 == number]
+        missing.append("slice %d of %d: no report in %s%s" % (number, expected, directory,
+                                                              " (%s)" % _hosts_text(own) if own else ""))
+        for host in own:
+            reasons[host] = "no report: slice %d of %d of workflow job %s did not report" % (
+                number, expected, workflow_job_id)
+    unnamed = [h for h in without if h not in reasons]
+    if not missing_numbers and missing_count > len(absent_jobs):
+        missing.append("%d of %d slices: no report in %s%s" % (
+            missing_count - len(absent_jobs), expected, directory,
+            " (hosts without a report, %s)" % _hosts_text(unnamed) if unnamed else ""))
+        unnamed = []
     for job in absent_jobs:
-        missing.append({"slice": None, "job_id": job, "count": expected, "hosts": [],
-                        "text": "job %s: published its summary (set_stats) but wrote no report into %s: the slices "
-                                "and the merge must share fleet_report_dir" % (job, directory)})
+        missing.append("job %s: published its summary (set_stats) but wrote no report into %s: the slices and the "
+                       "merge must share fleet_report_dir" % (job, directory))
+    if unnamed:
+        missing.append("no slice report has %s" % _hosts_text(unnamed))
     for host in without:
-        reasons.setdefault(host, "no report: in no slice report of workflow job %s%s" % (
-            workflow_job_id, "" if missing_count else " (it joined the inventory after the slices started?)"))
+        if host in reasons:
+            continue
+        if missing_count or unreadable:
+            reasons[host] = ("no report: in no readable slice report of workflow job %s (a slice did not report, "
+                             "or its report is unreadable)" % workflow_job_id)
+        else:
+            reasons[host] = ("no report: in no slice report of workflow job %s (it joined the inventory after the "
+                             "slices started?)" % workflow_job_id)
     for host in without:
         chosen[host] = {"host": host, "status": UNKNOWN, "health": health(UNKNOWN), "summary": reasons[host],
                         "checks": [], "job_id": None}
@@ -310,7 +315,7 @@ def merge(reports, unreadable, workflow_job_id, directory, slice_count=0, invent
         "expected": expected,
         "reported": len(reports),
         "complete": complete,
-        "missing": [m["text"] for m in missing],
+        "missing": missing,
         "missing_count": missing_count,
         "unreadable": ["%s: %s" % (name, reason) for name, _job, reason in unreadable],
         "duplicates": sorted(duplicates),
