@@ -138,7 +138,10 @@ files:
   description: The merged reports by format (none with O(check_only)).
   returned: always
   type: dict
-  sample: {"json": "/var/lib/sre-health/reports/fleet-health.workflow-100.json"}
+  sample: {"html": "/var/lib/sre-health/reports/fleet-health.workflow-100.html", "json":
+          "/var/lib/sre-health/reports/fleet-health.workflow-100.json", "junit":
+          "/var/lib/sre-health/reports/fleet-health.workflow-100.junit.xml", "prometheus":
+          "/var/lib/sre-health/reports/fleet-health.workflow-100.prom"}
 totals:
   description:
     - Fleet totals, as M(sre.health.fleet_report) returns them, over every merged host, plus C(slices).
@@ -175,31 +178,53 @@ totals:
           description: Hosts found in several slice reports (the newest one's result is kept).
           type: list
           elements: str
-  sample: {}
+  sample: {"checks": {"critical": 1, "ok": 8, "unknown": 0, "warning": 0}, "degraded": 0, "degraded_hosts": [], "health":
+          "unhealthy", "healthy": 7, "hosts": 12, "slices": {"complete": false, "duplicates": [], "expected": 3,
+          "missing": ["slice 2 of 3: no report in /var/lib/sre-health/reports (4 hosts: h02, h05, h08, h11)", "job 102:
+          published its summary (set_stats) but wrote no report into /var/lib/sre-health/reports: the slices and the merge
+          must share fleet_report_dir"], "reported": 2, "unreadable": [], "workflow_job_id": "100"}, "status": "critical",
+          "unhealthy": 5, "unhealthy_hosts": ["h03", "h02", "h05", "h08", "h11"]}
 slices:
   description: Everything of RV(totals.slices), plus C(reports) (each merged slice report, C(file), C(job_id),
     C(slice) C({number, count, inferred}), C(generated), C(hosts)), C(missing_count) and C(hosts_without_report).
   returned: always
   type: dict
-  sample: {}
+  sample: {"complete": false, "duplicates": [], "expected": 3, "hosts_without_report": ["h02", "h05", "h08", "h11"],
+          "missing": ["slice 2 of 3: no report in /var/lib/sre-health/reports (4 hosts: h02, h05, h08, h11)", "job 102:
+          published its summary (set_stats) but wrote no report into /var/lib/sre-health/reports: the slices and the merge
+          must share fleet_report_dir"], "missing_count": 1, "reported": 2, "reports": [{"file":
+          "fleet-health.workflow-100.job-101.json", "generated": "2026-11-26T10:39:46+00:00", "hosts": 4, "job_id": "101",
+          "slice": {"count": 3, "inferred": true, "number": 1}}, {"file": "fleet-health.workflow-100.job-103.json",
+          "generated": "2026-11-26T10:39:47+00:00", "hosts": 4, "job_id": "103", "slice": {"count": 3, "inferred": true,
+          "number": 3}}], "unreadable": [], "workflow_job_id": "100"}
 results:
   description: The merged hosts that some slice reported, in the shape M(sre.health.fleet_alert) takes (hosts
     without a report are left out, so that their alerts stay as they are).
   returned: always
   type: list
   elements: dict
-  sample: []
+  sample: [{"checks": [{"duration_ms": 10.501, "kind": "memory", "metrics": {"available_bytes": 24305197056,
+           "swap_free_bytes": null, "swap_used_percent": null, "used_percent": 3.84}, "name": "memory", "status": "ok",
+           "summary": "memory 3.8% used, 22.6 GiB available of 23.5 GiB; no swap", "thresholds": {"swap_used_percent":
+           {"critical": "95", "warning": "80"}, "used_percent": {"critical": "95", "warning": "90"}}}, {"duration_ms":
+           0.374, "kind": "file", "metrics": {"age_seconds": null, "count": 0, "oldest_age_seconds": null, "size_bytes":
+           null, "total_bytes": 0}, "name": "marker", "status": "critical", "summary": "/nonexistent/h03: no match
+           (critical: /nonexistent/h03 does not exist)", "thresholds": {}}], "health": "unhealthy", "host": "h03",
+           "job_id": "103", "status": "critical", "summary": "1 of 2 checks not ok: CRITICAL: /nonexistent/h03: no match
+           (critical: /nonexistent/h03 does not exist)"}]
 summary:
   description: One line about the slices, naming what is missing.
   returned: always
   type: str
-  sample: ""
+  sample: "2 of 3 slices of workflow job 100 reported; slice 2 of 3: no report in /var/lib/sre-health/reports (4 hosts:
+          h02, h05, h08, h11); job 102: published its summary (set_stats) but wrote no report into
+          /var/lib/sre-health/reports: the slices and the merge must share fleet_report_dir"
 superseded:
   description: Older textfiles of O(basename) removed because every host they named has a newer report.
   returned: always
   type: list
   elements: str
-  sample: []
+  sample: ["/var/lib/sre-health/reports/fleet-health.workflow-99.prom"]
 """
 
 from ansible.module_utils.basic import AnsibleModule
