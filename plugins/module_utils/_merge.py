@@ -175,11 +175,11 @@ def read_slice(path, name_job_id, workflow_job_id, max_bytes):
     if not isinstance(context, dict):
         raise Unreadable("not a report: no context")
     if str(context.get("workflow_job_id")) != workflow_job_id:
-        raise Unreadable("its context says workflow job %s, not %s" % (_short(context.get("workflow_job_id"), 80),
-                                                                      workflow_job_id))
+        said = _short(context.get("workflow_job_id"), 80)
+        raise Unreadable("its context says workflow job %s, not %s" % (said, workflow_job_id))
     if str(context.get("job_id")) != name_job_id:
-        raise Unreadable("its context says job %s, not %s as its name" % (_short(context.get("job_id"), 80),
-                                                                          name_job_id))
+        said = _short(context.get("job_id"), 80)
+        raise Unreadable("its context says job %s, not %s as its name" % (said, name_job_id))
     try:
         generated = datetime.datetime.fromisoformat(str(document.get("generated")))
         if generated.tzinfo is None:
@@ -320,8 +320,8 @@ def merge(reports, unreadable, workflow_job_id, directory, slice_count=0, invent
         "unreadable": ["%s: %s" % (name, reason) for name, _job, reason in unreadable],
         "duplicates": sorted(duplicates),
         "hosts_without_report": without,
-        "reports": [{"file": r.name, "job_id": r.job_id, "slice": {"number": r.number, "count": r.count,
-                                                                      "inferred": r.inferred},
+        "reports": [{"file": r.name, "job_id": r.job_id,
+                     "slice": {"number": r.number, "count": r.count, "inferred": r.inferred},
                      "generated": r.generated.isoformat(), "hosts": len(r.hosts)}
                     for r in sorted(reports, key=lambda r: (r.number or 0, len(r.job_id), r.job_id))],
     }

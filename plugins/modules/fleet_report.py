@@ -91,7 +91,7 @@ options:
     description:
       - The AWX workflow job this job is part of (C(awx_workflow_job_id)); for a slice of a sliced job template, the
         workflow job AWX made of the launch, shared by every slice.
-      - When set, the report is one slice of a launch that M(sre.health.fleet_merge) merges: file names carry it
+      - When set, the report is one slice of a launch that M(sre.health.fleet_merge) merges. File names carry it
         too (C(fleet-health.workflow-1233.job-1234.json)), and the JSON's C(context) records
         C(workflow_job_id), C(job_id) and C(slice) (C({number, count}), null where not known).
     type: str

@@ -65,8 +65,8 @@ def test_the_playbook_says_what_it_lacks_before_it_merges(tmp_path, extra, messa
     assert proc.returncode != 0
     assert message in proc.stdout + proc.stderr, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
-    assert not (tmp_path / "reports").exists() or not [p for p in (tmp_path / "reports").iterdir()
-                                                         if p.name.startswith("fleet-health")]
+    reports = tmp_path / "reports"
+    assert not reports.exists() or not [p for p in reports.iterdir() if p.name.startswith("fleet-health")]
 
 
 def test_the_playbook_merges_what_the_published_summaries_name(tmp_path):

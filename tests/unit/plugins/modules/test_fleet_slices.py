@@ -38,8 +38,8 @@ N = 40
 HOSTS = ["node%02d" % number for number in range(1, N + 1)]
 CRITICAL = ("node03", "node17", "node22", "node40")     # a file check that finds no file
 WARNING = ("node05", "node30")                           # a memory check whose warning range holds any value
-CALM = {"used_percent": {"warning": "100", "critical": "100"}, "swap_used_percent": {"warning": "100",
-                                                                                       "critical": "100"}}
+CALM = {"used_percent": {"warning": "100", "critical": "100"},
+        "swap_used_percent": {"warning": "100", "critical": "100"}}
 OUTER_WORKFLOW = 7000   # the workflow job template's job: check (sliced) -> merge
 
 
