@@ -236,90 +236,110 @@ def infer_numbers(reports, inventory, count):
                     report.inferred = False
 
 
-def merge(reports, unreadable, workflow_job_id, directory, slice_count=0, inventory=(), jobs=()):
-    """``(hosts, slices)``: the hosts of every report (a host in several: the newest report's), plus the hosts
-    of ``inventory`` that no report has, as unknown; and what the merge knows of the slices (expected,
-    reported, complete, missing, unreadable, duplicates, hosts_without_report, reports)."""
+def _newest_per_host(reports):
+    """``(host -> entry, duplicates)``: each host's entry from the newest report naming it."""
     chosen = {}
-    source = {}
     duplicates = set()
     for report in sorted(reports, key=lambda r: (r.generated, r.job_id)):
         for entry in report.hosts:
             if entry["host"] in chosen:
                 duplicates.add(entry["host"])
             chosen[entry["host"]] = dict(entry, job_id=report.job_id)
-            source[entry["host"]] = report
-    inventory = sorted(set(h for h in inventory if isinstance(h, str) and h))
+    return chosen, sorted(duplicates)
+
+
+def _expected(reports, slice_count, inventory):
+    """How many slices to expect: ``slice_count``, else what the reports recorded; AWX makes no more slices
+    than the inventory has hosts. None when not known."""
     counts = set(r.count for r in reports if r.count)
     expected = slice_count or (max(counts) if counts else None)
     if expected and inventory:
-        # AWX makes no more slices than the inventory has hosts
         expected = min(expected, len(inventory))
-    for report in reports:
-        if expected and not report.count:
-            report.count = expected
-    infer_numbers(reports, inventory, expected)
+    return expected
 
-    reported_jobs = set(r.job_id for r in reports)
-    unreadable_jobs = set(job for _name, job, _reason in unreadable)
-    absent_jobs = sorted(set(jobs) - reported_jobs - unreadable_jobs, key=lambda j: (len(j), j))
+
+class _Gaps(object):
+    """What did not report: the texts naming it, and why each host of the inventory without a report has none."""
+
+    def __init__(self, directory, workflow_job_id):
+        self.directory = directory
+        self.workflow_job_id = workflow_job_id
+        self.texts = []
+        self.reasons = {}
+
+    def numbered(self, number, expected, hosts):
+        self.texts.append("slice %d of %d: no report in %s%s" % (number, expected, self.directory,
+                                                                 " (%s)" % _hosts_text(hosts) if hosts else ""))
+        for host in hosts:
+            self.reasons[host] = "no report: slice %d of %d of workflow job %s did not report" % (
+                number, expected, self.workflow_job_id)
+
+    def anonymous(self, count, expected, hosts):
+        self.texts.append("%d of %d slices: no report in %s%s" % (
+            count, expected, self.directory, " (hosts without a report, %s)" % _hosts_text(hosts) if hosts else ""))
+
+    def job(self, job):
+        self.texts.append("job %s: published its summary (set_stats) but wrote no report into %s: the slices and "
+                          "the merge must share fleet_report_dir" % (job, self.directory))
+
+    def reason(self, host, slice_missing):
+        if host in self.reasons:
+            return self.reasons[host]
+        if slice_missing:
+            return ("no report: in no readable slice report of workflow job %s (a slice did not report, or its "
+                    "report is unreadable)" % self.workflow_job_id)
+        return ("no report: in no slice report of workflow job %s (it joined the inventory after the slices "
+                "started?)" % self.workflow_job_id)
+
+
+def _find_gaps(gaps, reports, unreadable, expected, inventory, without, jobs):
+    """Fill ``gaps`` with the missing slices; return how many slices are missing."""
+    done = set(r.job_id for r in reports) | set(job for _name, job, _reason in unreadable)
+    absent_jobs = sorted(set(jobs) - done, key=lambda j: (len(j), j))
     missing_count = max(0, (expected or 0) - len(reports) - len(unreadable), len(absent_jobs))
     numbers_known = bool(expected) and not unreadable and all(r.number for r in reports)
     missing_numbers = sorted(set(range(1, expected + 1)) - set(r.number for r in reports)) if numbers_known else []
     position = dict((host, index) for index, host in enumerate(inventory))
-
-    without = [h for h in inventory if h not in chosen]
-    missing = []
-    reasons = {}
     for number in missing_numbers:
-        own = [h for h in without if position[h] % expected + 1 == number]
-        missing.append("slice %d of %d: no report in %s%s" % (number, expected, directory,
-                                                              " (%s)" % _hosts_text(own) if own else ""))
-        for host in own:
-            reasons[host] = "no report: slice %d of %d of workflow job %s did not report" % (
-                number, expected, workflow_job_id)
-    unnamed = [h for h in without if h not in reasons]
+        gaps.numbered(number, expected, [h for h in without if position[h] % expected + 1 == number])
+    unnamed = [h for h in without if h not in gaps.reasons]
     if not missing_numbers and missing_count > len(absent_jobs):
-        missing.append("%d of %d slices: no report in %s%s" % (
-            missing_count - len(absent_jobs), expected, directory,
-            " (hosts without a report, %s)" % _hosts_text(unnamed) if unnamed else ""))
+        gaps.anonymous(missing_count - len(absent_jobs), expected, unnamed)
         unnamed = []
     for job in absent_jobs:
-        missing.append("job %s: published its summary (set_stats) but wrote no report into %s: the slices and the "
-                       "merge must share fleet_report_dir" % (job, directory))
+        gaps.job(job)
     if unnamed:
-        missing.append("no slice report has %s" % _hosts_text(unnamed))
-    for host in without:
-        if host in reasons:
-            continue
-        if missing_count or unreadable:
-            reasons[host] = ("no report: in no readable slice report of workflow job %s (a slice did not report, "
-                             "or its report is unreadable)" % workflow_job_id)
-        else:
-            reasons[host] = ("no report: in no slice report of workflow job %s (it joined the inventory after the "
-                             "slices started?)" % workflow_job_id)
-    for host in without:
-        chosen[host] = {"host": host, "status": UNKNOWN, "health": health(UNKNOWN), "summary": reasons[host],
-                        "checks": [], "job_id": None}
+        gaps.texts.append("no slice report has %s" % _hosts_text(unnamed))
+    return missing_count
 
+
+def merge(reports, unreadable, workflow_job_id, directory, slice_count=0, inventory=(), jobs=()):
+    """``(hosts, slices)``: the hosts of every report (a host in several: the newest report's), plus the hosts
+    of ``inventory`` that no report has, as unknown; and what the merge knows of the slices (expected,
+    reported, complete, missing, unreadable, duplicates, hosts_without_report, reports)."""
+    chosen, duplicates = _newest_per_host(reports)
+    inventory = sorted(set(h for h in inventory if isinstance(h, str) and h))
+    expected = _expected(reports, slice_count, inventory)
+    for report in reports:
+        report.count = report.count or expected
+    infer_numbers(reports, inventory, expected)
+    without = [h for h in inventory if h not in chosen]
+    gaps = _Gaps(directory, workflow_job_id)
+    missing_count = _find_gaps(gaps, reports, unreadable, expected, inventory, without, jobs)
+    for host in without:
+        chosen[host] = {"host": host, "status": UNKNOWN, "health": health(UNKNOWN), "checks": [], "job_id": None,
+                        "summary": gaps.reason(host, bool(missing_count or unreadable))}
     if missing_count or unreadable or without:
         complete = False
-    elif expected or inventory:
-        complete = True
     else:
         # neither a slice count nor the inventory: nothing to compare with
-        complete = None
+        complete = True if expected or inventory else None
     hosts = sorted(chosen.values(), key=lambda h: (_report.SEVERITY_ORDER[h["status"]], h["host"]))
     slices = {
-        "workflow_job_id": workflow_job_id,
-        "expected": expected,
-        "reported": len(reports),
-        "complete": complete,
-        "missing": missing,
-        "missing_count": missing_count,
+        "workflow_job_id": workflow_job_id, "expected": expected, "reported": len(reports), "complete": complete,
+        "missing": gaps.texts, "missing_count": missing_count,
         "unreadable": ["%s: %s" % (name, reason) for name, _job, reason in unreadable],
-        "duplicates": sorted(duplicates),
-        "hosts_without_report": without,
+        "duplicates": duplicates, "hosts_without_report": without,
         "reports": [{"file": r.name, "job_id": r.job_id,
                      "slice": {"number": r.number, "count": r.count, "inferred": r.inferred},
                      "generated": r.generated.isoformat(), "hosts": len(r.hosts)}
@@ -336,54 +356,58 @@ def summary_text(fleet):
 
 # --- the module's work -----------------------------------------------------------------------------
 
-def run(params, now=None):
-    """What fleet_merge does with its validated ``params``: ``{files, totals, slices, results, superseded,
-    summary}``.
-    Raises SreHealthError for bad options or a directory that cannot be read or written."""
-    silences = _silences.parse_silences(params.get("silences"))
-    check_options(params)
-    directory = params["dir"]
-    _report.check_directory(directory)
-    if params["check_only"]:
-        return {"files": {}, "totals": {}, "slices": {}, "results": [], "superseded": [], "summary": ""}
-    workflow = params["workflow_job_id"]
+def read_slices(directory, basename, workflow_job_id, max_bytes):
+    """``(reports, unreadable)``: the SliceReports of ``workflow_job_id``, and ``(name, job, reason)`` of those
+    that cannot be used."""
     reports = []
     unreadable = []
-    for name, job in sorted(slice_names(directory, params["basename"], workflow).items()):
+    for name, job in sorted(slice_names(directory, basename, workflow_job_id).items()):
         try:
-            reports.append(read_slice(os.path.join(directory, name), job, workflow, params["max_bytes"]))
+            reports.append(read_slice(os.path.join(directory, name), job, workflow_job_id, max_bytes))
         except Unreadable as exc:
             unreadable.append((name, job, str(exc)))
-    hosts, slices = merge(reports, unreadable, workflow, directory, params.get("slice_count") or 0,
-                          params.get("hosts") or [], params.get("jobs") or [])
-    moment = now if now is not None else datetime.datetime.now(datetime.timezone.utc)
-    hosts = _report.mark_silenced(hosts, silences, moment.timestamp())
+    return reports, unreadable
+
+
+def fleet_totals(hosts, slices):
+    """The totals of the merged hosts, as fleet_report's, plus ``slices``; a fleet with a part that did not
+    report is never healthy (its status is at least unknown)."""
     fleet = _report.totals(hosts)
     if slices["complete"] is False:
-        # a fleet with a part not measured is never healthy
         fleet["status"] = worst([fleet["status"], UNKNOWN])
         fleet["health"] = health(fleet["status"])
     fleet["slices"] = dict((key, slices[key]) for key in (
         "workflow_job_id", "expected", "reported", "complete", "missing", "unreadable", "duplicates"))
-    # The textfile's time is when the newest checks in it ran, not when they were merged: a merge run again
-    # later must not make old results look fresh.
-    checked = max([r.generated for r in reports]) if reports else moment
+    return fleet
+
+
+def render(params, hosts, fleet, slices, checked, moment):
+    """Every format of ``params["formats"]``, rendered before anything is written."""
+    workflow = params["workflow_job_id"]
     context = {"job_id": params.get("job_id") or None, "workflow_job_id": workflow,
                "merge": {"expected": slices["expected"], "reported": slices["reported"]}}
     generated = moment.isoformat(timespec="seconds")
     rendered = {}
     for fmt in params["formats"]:
         if fmt == "prometheus":
-            # job_id workflow-<W>: never an AWX job's (numbers), so no series of a slice's file is repeated
+            # job_id workflow-<W>: never an AWX job's (numbers), so no series of a slice's file is repeated. Its
+            # time is when the newest checks in it ran, not the merge's: a merge run again later must not make
+            # old results look fresh.
             rendered[fmt] = _report.render_prometheus(hosts, checked.timestamp(), params["basename"],
                                                       "workflow-%s" % workflow)
         elif fmt == "json":
             rendered[fmt] = _report.render_json(hosts, fleet, generated, context, extra={"slices": slices})
         else:
             rendered[fmt] = _report.RENDERERS[fmt](hosts, fleet, generated, context)
+    return rendered
+
+
+def write(params, rendered, reports):
+    """``(paths by format, superseded textfiles)``: each file written atomically."""
+    directory, basename, workflow = params["dir"], params["basename"], params["workflow_job_id"]
     files = {}
     for fmt in params["formats"]:
-        path = os.path.join(directory, _report.file_name(params["basename"], fmt, workflow_job_id=workflow))
+        path = os.path.join(directory, _report.file_name(basename, fmt, workflow_job_id=workflow))
         try:
             write_atomically(path, rendered[fmt], 0o644, 0o755)
         except OSError as exc:
@@ -392,9 +416,30 @@ def run(params, now=None):
     superseded = []
     if "prometheus" in files:
         # the slices' own textfiles stay: the merged one is newer, and the rules read the newest report of a host
-        own = set(os.path.join(directory, _report.file_name(params["basename"], "prometheus", r.job_id, workflow))
+        own = set(os.path.join(directory, _report.file_name(basename, "prometheus", r.job_id, workflow))
                   for r in reports)
-        superseded = _report.supersede_textfiles(directory, params["basename"], files["prometheus"], keep=own)
-    results = [h for h in hosts if h["host"] not in set(slices["hosts_without_report"])]
-    return {"files": files, "totals": fleet, "slices": slices, "results": results, "superseded": superseded,
-            "summary": summary_text(fleet)}
+        superseded = _report.supersede_textfiles(directory, basename, files["prometheus"], keep=own)
+    return files, superseded
+
+
+def run(params, now=None):
+    """What fleet_merge does with its validated ``params``: ``{files, totals, slices, results, superseded,
+    summary}``. Raises SreHealthError for bad options or a directory that cannot be read or written."""
+    silences = _silences.parse_silences(params.get("silences"))
+    check_options(params)
+    _report.check_directory(params["dir"])
+    if params["check_only"]:
+        return {"files": {}, "totals": {}, "slices": {}, "results": [], "superseded": [], "summary": ""}
+    reports, unreadable = read_slices(params["dir"], params["basename"], params["workflow_job_id"],
+                                      params["max_bytes"])
+    hosts, slices = merge(reports, unreadable, params["workflow_job_id"], params["dir"],
+                          params.get("slice_count") or 0, params.get("hosts") or [], params.get("jobs") or [])
+    moment = now if now is not None else datetime.datetime.now(datetime.timezone.utc)
+    hosts = _report.mark_silenced(hosts, silences, moment.timestamp())
+    fleet = fleet_totals(hosts, slices)
+    checked = max([r.generated for r in reports]) if reports else moment
+    files, superseded = write(params, render(params, hosts, fleet, slices, checked, moment), reports)
+    without = set(slices["hosts_without_report"])
+    return {"files": files, "totals": fleet, "slices": slices, "superseded": superseded,
+            # for fleet_alert: the hosts without a report keep their alerts as they are
+            "results": [h for h in hosts if h["host"] not in without], "summary": summary_text(fleet)}
