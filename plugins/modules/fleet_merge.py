@@ -29,9 +29,9 @@ description:
     at least C(unknown), and C(totals.slices.complete) is false. It is never a smaller fleet reported healthy.'
   - 'B(Untrusted input.) Slice reports are read with a bound (O(max_bytes)), no symbolic link followed; a
     report that is too big, not JSON, of another workflow or job than its name says, or whose hosts are malformed
-    is listed in RV(slices.unreadable) with the reason (and counts as a slice that did not report), never a
+    is listed in RV(totals.slices.unreadable) with the reason (and counts as a slice that did not report), never a
     traceback. A host in several slice reports (an inventory changed during the launch) is taken from the newest
-    report and listed in RV(slices.duplicates).'
+    report and listed in RV(totals.slices.duplicates).'
   - 'B(Prometheus.) The merged textfile''s series carry C(report) (O(basename)) and C(job_id="workflow-<W>"), so
     they never repeat a series of a slice''s textfile (C(job_id) the slice''s job ID) in one node_exporter
     directory; its C(sre_health_report_timestamp_seconds) is when the newest merged checks ran. The slices''

@@ -90,7 +90,7 @@ class Job(object):
         self.thread, self.runner = runner_module.run_async(
             private_data_dir=private, playbook=playbook, extravars=extravars, envvars=env, quiet=True,
             event_handler=on_event, finished_callback=on_finish,
-            cancel_callback=(lambda: self.started_task.is_set()) if cancel_on_task else None,
+            cancel_callback=self.started_task.is_set if cancel_on_task else None,
             settings={"pexpect_timeout": 0.2})
 
     def wait(self, timeout=600):
