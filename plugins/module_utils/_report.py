@@ -65,10 +65,18 @@ def _status(value):
     return value if value in STATUSES else UNKNOWN
 
 
+# What _text appends to a text it cuts: a text that already ends so (a report read back, as the merge of AWX
+# slices does) is left as it is, not cut again.
+_CUT_RE = re.compile(r"\.\.\. \(cut: [0-9]+ more characters\)\Z")
+
+
 def _text(value, limit):
     """``value`` as valid UTF-8 text of at most ``limit`` characters; a cut says how much was left out."""
     text = safe_text(str(value or ""))
     if len(text) <= limit:
+        return text
+    cut = _CUT_RE.search(text)
+    if cut is not None and cut.start() == limit:
         return text
     return "%s... (cut: %d more characters)" % (text[:limit], len(text) - limit)
 
@@ -199,8 +207,10 @@ def check_directory(directory):
 
 # --- JSON -------------------------------------------------------------------------------------
 
-def render_json(hosts, fleet, generated, context):
+def render_json(hosts, fleet, generated, context, extra=None):
+    """The JSON report; ``extra`` holds more top-level keys (the merge of AWX slices adds ``slices``)."""
     document = {"generated": generated, "context": context, "totals": fleet, "hosts": hosts}
+    document.update(extra or {})
     return (json.dumps(document, indent=1, sort_keys=True, default=str) + "\n").encode("utf-8")
 
 
@@ -249,6 +259,18 @@ def render_junit(hosts, fleet, generated, context):
         total["tests"] += len(cases)
         total["failures"] += failures
         total["errors"] += errors
+    problems = slice_problems(fleet)
+    if problems:
+        # the merge of AWX slices: each slice that did not report (or cannot be read) is an error
+        suite = ET.SubElement(root, "testsuite", name=xml_text("slices of workflow job %s" % fleet["slices"].get(
+            "workflow_job_id")), tests=str(len(problems)), failures="0", errors=str(len(problems)), skipped="0",
+            time="0.000", timestamp=generated[:19])
+        for problem in problems:
+            case = ET.SubElement(suite, "testcase", name=xml_text(problem.split(":", 1)[0]), classname="slices",
+                                 time="0.000")
+            ET.SubElement(case, "error", message=xml_text(problem), type="missing").text = xml_text(problem)
+        total["tests"] += len(problems)
+        total["errors"] += len(problems)
     for key, value in total.items():
         root.set(key, str(value))
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8") + b"\n"
@@ -307,17 +329,18 @@ def textfile_hosts(path):
         os.close(fd)
 
 
-def supersede_textfiles(directory, basename, current):
-    """Remove the textfiles of ``basename`` (``<basename>.prom``, ``<basename>.job-<id>.prom``) in
+def supersede_textfiles(directory, basename, current, keep=()):
+    """Remove the textfiles of ``basename`` (``<basename>.prom``, ``<basename>.job-<id>.prom``, an AWX
+    workflow's ``<basename>.workflow-<id>.job-<id>.prom`` and its merged ``<basename>.workflow-<id>.prom``) in
     ``directory`` that are older than ``current`` (the one just written) and whose every host has a
-    newer report in another of them; return the removed paths.
+    newer report in another of them, except the paths of ``keep``; return the removed paths.
 
     Slices of one launch report on different hosts, so they never supersede each other; the next launch's
     files supersede them all. A file with a host no newer file names (a host left the inventory, a
     ``--limit`` run's file next to the full run's) stays, and its timestamp makes the stale-report alert
     fire until it is removed or superseded. Files that are not this user's regular files are left alone.
     """
-    pattern = re.compile(r"^%s(\.job-[A-Za-z0-9_-]+)?\.prom$" % re.escape(basename))
+    pattern = re.compile(r"^%s(\.workflow-[A-Za-z0-9_-]+)?(\.job-[A-Za-z0-9_-]+)?\.prom$" % re.escape(basename))
     try:
         names = [n for n in os.listdir(directory) if pattern.match(n)]
     except OSError:
@@ -335,7 +358,7 @@ def supersede_textfiles(directory, basename, current):
     covered = set()
     removed = []
     for mtime, path, hosts, st in newest_first:
-        if path != current and mtime < written[0][0] and hosts <= covered:
+        if path != current and path not in keep and mtime < written[0][0] and hosts <= covered:
             try:
                 now = os.lstat(path)
                 # still the file that was read: a writer may have replaced it since
@@ -400,6 +423,14 @@ def render_html(hosts, fleet, generated, context):
     for key, status in (("healthy", OK), ("degraded", WARNING), ("unhealthy", CRITICAL)):
         out.append('<span class="%s">%d %s</span>' % (status, fleet[key], key))
     out.append("</p>")
+    slices = fleet.get("slices")
+    if isinstance(slices, dict):
+        out.append('<p class="slices" id="slices">%s</p>' % esc(merge_text(slices)))
+        problems = slice_problems(fleet)
+        if problems:
+            out.append('<ul class="missing" id="missing">')
+            out.extend('<li><span class="%s">MISSING</span> %s</li>' % (UNKNOWN, esc(p)) for p in problems)
+            out.append("</ul>")
     # A wide matrix scrolls inside its box; the page itself never scrolls sideways (phones).
     out.append('<div class="wrap"><table id="matrix"><thead><tr><th class="host">host</th><th>status</th>')
     out.extend("<th>%s</th>" % esc(name) for name in columns)
@@ -446,11 +477,49 @@ def _silenced_note(entry, esc):
 
 def context_text(context):
     parts = []
+    if context.get("workflow_job_id"):
+        parts.append("workflow job %s" % context["workflow_job_id"])
     if context.get("job_id"):
         parts.append("job %s" % context["job_id"])
+    part = slice_text(context.get("slice"))
+    if part:
+        parts.append(part)
+    if isinstance(context.get("merge"), dict):
+        parts.append("merged from %s slice reports" % context["merge"].get("reported"))
     if context.get("play_hosts") is not None:
         parts.append("%d hosts in the play" % context["play_hosts"])
     return (" (%s)" % ", ".join(parts)) if parts else ""
+
+
+def slice_problems(fleet):
+    """The texts naming the slices a merged report lacks (missing, unreadable); none for other reports."""
+    slices = fleet.get("slices") if isinstance(fleet, dict) else None
+    if not isinstance(slices, dict):
+        return []
+    return list(slices.get("missing") or []) + ["unreadable: %s" % u for u in slices.get("unreadable") or []]
+
+
+def merge_text(slices):
+    """``4 of 4 slices of workflow job 100 reported``, saying when the count to expect is not known."""
+    text = "%s of %s slices of workflow job %s reported" % (
+        slices.get("reported"), slices.get("expected") or "?", slices.get("workflow_job_id"))
+    if slices.get("duplicates"):
+        text += "; in several slices (the newest report kept): %s" % ", ".join(slices["duplicates"][:10])
+    if slices.get("complete") is None:
+        text += " (how many to expect is not known: set fleet_report_slice_count)"
+    return text
+
+
+def slice_text(identity):
+    """``slice 2 of 4``, ``one of 4 slices``, ``slice 2``, or an empty text, from ``{number, count}``."""
+    if not isinstance(identity, dict):
+        return ""
+    number, count = identity.get("number"), identity.get("count")
+    if number and count:
+        return "slice %s of %s" % (number, count)
+    if count:
+        return "one of %s slices" % count
+    return "slice %s" % number if number else ""
 
 
 RENDERERS = {"json": render_json, "junit": render_junit, "html": render_html}
@@ -458,11 +527,21 @@ RENDERERS = {"json": render_json, "junit": render_junit, "html": render_html}
 
 # --- writing -------------------------------------------------------------------------------------
 
-def file_name(basename, fmt, job_id=None):
-    """``fleet-health.json``, or ``fleet-health.job-1234.json`` for an AWX job (each slice of a sliced
-    launch is its own job, so slices never overwrite each other's files)."""
-    suffix = ".job-%s" % re.sub(r"[^A-Za-z0-9_-]", "_", str(job_id)) if job_id not in (None, "") else ""
-    return basename + suffix + EXTENSIONS[fmt]
+def _name_part(value):
+    return re.sub(r"[^A-Za-z0-9_-]", "_", str(value))
+
+
+def file_name(basename, fmt, job_id=None, workflow_job_id=None):
+    """``fleet-health.json``; ``fleet-health.job-1234.json`` for an AWX job;
+    ``fleet-health.workflow-1233.job-1234.json`` for a job of an AWX workflow (each slice of a sliced launch
+    is its own job of one workflow job, so slices never overwrite each other's files, and the merge finds
+    the slices of one launch by name); ``fleet-health.workflow-1233.json`` for the merge of its slices."""
+    name = basename
+    if workflow_job_id not in (None, ""):
+        name += ".workflow-%s" % _name_part(workflow_job_id)
+    if job_id not in (None, ""):
+        name += ".job-%s" % _name_part(job_id)
+    return name + EXTENSIONS[fmt]
 
 
 # The options of fleet_report, for its module and its action plugin (the action runs on the controller).
@@ -473,21 +552,55 @@ OPTIONS = dict(
     formats=dict(type="list", elements="str", choices=list(FORMATS), default=list(FORMATS)),
     basename=dict(type="str", default="fleet-health"),
     job_id=dict(type="str"),
+    workflow_job_id=dict(type="str"),
+    slice_count=dict(type="int", default=0),
+    slice_number=dict(type="int", default=0),
     check_only=dict(type="bool", default=False),
     silences=dict(type="list", elements="dict", default=[]),
 )
+
+# An AWX job or workflow job ID, as it goes into file names.
+ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def check_id(option, value):
+    """Raise ReportError unless ``value`` is None or an AWX ID that file names can carry as it is."""
+    if value is not None and (not isinstance(value, str) or not ID_RE.match(value)):
+        raise ReportError("option %s: %r is invalid; accepted: an AWX ID (letters, digits, '_' and '-', at most 64)"
+                          % (option, value))
+
+
+# What AWX can slice a job into, at most: more slices than this is a typo.
+MAX_SLICES = 10000
+
+
+def check_slice(count, number, count_name="slice_count", number_name="slice_number"):
+    """Raise ReportError unless ``count`` (0: not known) and ``number`` (0: not known) are a slice identity."""
+    for name, value in ((count_name, count), (number_name, number)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SLICES:
+            raise ReportError("option %s: %r is invalid; accepted: a whole number from 0 (not known) to %d"
+                              % (name, value, MAX_SLICES))
+    if number and count and number > count:
+        raise ReportError("option %s: %d is invalid; accepted: a slice number from 1 to %s (%d)"
+                          % (number_name, number, count_name, count))
 
 
 def run(params):
     """What fleet_report does with its validated ``params``: ``{files, totals}``. With ``check_only``,
     the options and the directory are checked and nothing is written. Raises SreHealthError."""
     silences = _silences.parse_silences(params.get("silences"))
+    check_slice(params.get("slice_count") or 0, params.get("slice_number") or 0)
+    check_id("workflow_job_id", params.get("workflow_job_id"))
     if params["check_only"]:
         check_options(params["formats"], params["dir"], params["basename"])
         check_directory(params["dir"])
         return {"files": {}, "totals": totals(normalize(params["results"], params["hosts"])), "superseded": []}
+    identity = None
+    if params.get("workflow_job_id") not in (None, ""):
+        identity = {"workflow_job_id": params["workflow_job_id"],
+                    "slice": {"number": params.get("slice_number") or None, "count": params.get("slice_count") or None}}
     files, fleet = write_reports(params["results"], params["dir"], params["formats"], params["basename"],
-                                 hosts=params["hosts"], job_id=params["job_id"], silences=silences)
+                                 hosts=params["hosts"], job_id=params["job_id"], silences=silences, identity=identity)
     superseded = []
     if "prometheus" in files:
         superseded = supersede_textfiles(params["dir"], params["basename"], files["prometheus"])
@@ -495,10 +608,12 @@ def run(params):
 
 
 def write_reports(results, directory, formats, basename="fleet-health", hosts=None, job_id=None, now=None,
-                  silences=None):
+                  silences=None, identity=None):
     """Render every format first, then write each atomically; return (paths by format, totals).
 
-    Rendering everything before writing anything means bad data never leaves a partial set.
+    Rendering everything before writing anything means bad data never leaves a partial set. ``identity``
+    (``{workflow_job_id, slice: {number, count}}``) makes the report one job of an AWX workflow, a slice that
+    the merge (``_merge``) reads back: it goes into the JSON's ``context`` and the file names.
     """
     check_options(formats, directory, basename)
     check_directory(directory)
@@ -507,6 +622,7 @@ def write_reports(results, directory, formats, basename="fleet-health", hosts=No
     fleet = totals(normalized)
     generated = moment.isoformat(timespec="seconds")
     context = {"job_id": job_id if job_id not in ("", None) else None}
+    context.update(identity or {})
     rendered = {}
     for fmt in formats:
         if fmt == "prometheus":
@@ -515,7 +631,7 @@ def write_reports(results, directory, formats, basename="fleet-health", hosts=No
             rendered[fmt] = RENDERERS[fmt](normalized, fleet, generated, context)
     paths = {}
     for fmt in formats:
-        path = os.path.join(directory, file_name(basename, fmt, job_id))
+        path = os.path.join(directory, file_name(basename, fmt, job_id, context.get("workflow_job_id")))
         try:
             # Reports are data about hosts, not secrets: readable like any other report (0644).
             write_atomically(path, rendered[fmt], 0o644, 0o755)

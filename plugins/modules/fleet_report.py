@@ -30,7 +30,8 @@ description:
     (O(sre.health.health_check#module:textfile_dir)), by the same code.'
   - 'Every series of the textfile carries C(report) (O(basename)) and, with O(job_id), C(job_id), so that the files of
     several AWX jobs or slices in one node_exporter directory never hold the same series. After writing it, the
-    older textfiles of the same O(basename) whose every host has a newer report are removed (RV(superseded)) - the
+    older textfiles of the same O(basename) (also the merged C(<basename>.workflow-<id>.prom) of
+    M(sre.health.fleet_merge)) whose every host has a newer report are removed (RV(superseded)) - the
     previous launch''s files, once this launch''s slices have written theirs; slices of one launch report on
     different hosts and never remove each other''s. A file that names a host no newer file names stays (the
     collection''s Prometheus rules use the newest report of each host, and flag the file as stale).'
@@ -86,6 +87,31 @@ options:
       - An AWX job ID (C(awx_job_id)). When set, file names carry it (C(fleet-health.job-1234.json)), so the slices
         of a sliced job, which run as separate jobs, never overwrite each other's reports.
     type: str
+  workflow_job_id:
+    description:
+      - The AWX workflow job this job is part of (C(awx_workflow_job_id)); for a slice of a sliced job template, the
+        workflow job AWX made of the launch, shared by every slice.
+      - When set, the report is one slice of a launch that M(sre.health.fleet_merge) merges. File names carry it
+        too (C(fleet-health.workflow-1233.job-1234.json)), and the JSON's C(context) records
+        C(workflow_job_id), C(job_id) and C(slice) (C({number, count}), null where not known).
+    type: str
+    version_added: 1.1.0
+  slice_count:
+    description:
+      - How many slices the launch has (the job template's I(Job Slicing)), recorded with O(workflow_job_id) for
+        M(sre.health.fleet_merge) to know how many reports to expect; V(0) when not known. AWX does not pass it to
+        the playbook, hence an option.
+    type: int
+    default: 0
+    version_added: 1.1.0
+  slice_number:
+    description:
+      - Which slice this is, from 1, recorded with O(workflow_job_id); V(0) when not known. AWX does not pass it to
+        the playbook (M(sre.health.fleet_merge) finds it from the hosts and the inventory); set it when another
+        engine does.
+    type: int
+    default: 0
+    version_added: 1.1.0
   check_only:
     description:
       - Only validate the options and prove that O(dir) can be created and written; write no report. The role runs
