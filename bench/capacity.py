@@ -344,19 +344,24 @@ def plan_fleet(costs, cores, gib, fleet, interval, utilisation, duty):
     if window <= 0:
         return None
     per_node = int(window * rate)
-    nodes = max(1, int(math.ceil(fleet / float(per_node)))) if per_node else None
-    if nodes is None:
+    if per_node < 1:
         return None
-    hosts = int(math.ceil(fleet / float(nodes)))
-    masters = min(hosts, int(math.ceil(rate * (CONTROL_PERSIST + latency))))
-    memory = (costs["parent_pss_fixed"] + costs["parent_pss_per_host"] * hosts + forks * costs["worker_pss"]
-              + masters * costs["master_pss"])
+    bound = "CPU" if busy_forks <= awx_forks else "forks"
+    nodes = max(1, int(math.ceil(fleet / float(per_node))))
+    usable = gib * 1073741824.0 - AWX_MEM_RESERVED_MB * 1048576.0
+    while True:
+        hosts = int(math.ceil(fleet / float(nodes)))
+        masters = min(hosts, int(math.ceil(rate * (CONTROL_PERSIST + latency))))
+        memory = (costs["parent_pss_fixed"] + costs["parent_pss_per_host"] * hosts + forks * costs["worker_pss"]
+                  + masters * costs["master_pss"])
+        if memory <= usable or nodes >= fleet:
+            break
+        nodes, bound = nodes + 1, "memory"
     return {"cores": cores, "gib": gib, "fleet": fleet, "interval": interval, "cpu_capacity": cpu_cap,
             "mem_capacity": mem_cap, "capacity": capacity, "awx_forks": awx_forks, "busy_forks": busy_forks,
             "forks": forks, "rate": rate, "nodes": nodes, "slices": nodes, "hosts_per_slice": hosts,
             "wall": costs["wall_fixed"] + hosts / rate, "memory": memory, "masters": masters,
-            "cores_busy": (fleet * cpu + nodes * costs["cpu_fixed"]) / interval,
-            "bound": "CPU" if busy_forks <= awx_forks else "forks"}
+            "cores_busy": (fleet * cpu + nodes * costs["cpu_fixed"]) / interval, "bound": bound}
 
 
 def plan(costs, node_types, utilisation, duty):
@@ -484,8 +489,9 @@ def document(meta, rows, costs, planned, args):
             "- nodes = fleet / (hosts per second x (%.0f%% of the interval - the run's fixed %.1f s)); wall per "
             "slice is the fixed part plus its hosts at that rate;" % (args.duty * 100, costs["wall_fixed"]),
             "- memory per node = the parent (fixed + per host of its slice) + forks x one worker + the ssh masters "
-            "alive at once (ControlPersist %d s: the hosts done in the last %d s + L);" % (CONTROL_PERSIST,
-                                                                                          CONTROL_PERSIST),
+            "alive at once (ControlPersist %d s: the hosts done in the last %d s + L); where that would not fit "
+            "in the node's memory less AWX's 2 GiB, more nodes (**bound**: memory);" % (CONTROL_PERSIST,
+                                                                                     CONTROL_PERSIST),
             "- controller cores busy = the fleet's controller CPU per interval (all nodes), as cores.", ""]
     doc += plan_table(planned)
     doc += ["", "## Assumptions and limits", "",
@@ -527,7 +533,8 @@ def main():
     parser.add_argument("--large-forks", type=_positive_ints("--large-forks", 1000), default=[50],
                         help="more forks measured at the largest size only (default 50)")
     parser.add_argument("--no-large-forks", action="store_true", help="measure no --large-forks")
-    parser.add_argument("--runs", type=_positive_ints("--runs"), default=[1], help="runs of each arm (default 1)")
+    parser.add_argument("--runs", type=_positive_ints("--runs", 100), default=[1],
+                        help="runs of each arm, the medians reported (default 1)")
     parser.add_argument("--nodes", type=_node_types, default=list(NODES),
                         help="execution nodes to plan for, CORES:GIB pairs (default 4:16,8:32)")
     parser.add_argument("--utilisation", type=_fraction("--utilisation"), default=0.8,
