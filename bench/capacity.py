@@ -511,6 +511,7 @@ def document(meta, rows, costs, planned, args):
 
 
 def write(meta, rows, args, output, data_output):
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     costs = per_host(rows, meta["forks"])
     planned = plan(costs, args.nodes, args.utilisation, args.duty)
     doc = document(meta, rows, costs, planned, args)
