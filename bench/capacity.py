@@ -156,6 +156,7 @@ class Sampler(object):
                                    "workers", "masters", "masters_rss", "masters_pss"), 0)
         self.master_cpu = {}
         self.samples = 0
+        self.own_cpu = 0.0  # the sampler thread's own CPU time: it shares the cores with the run
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -171,6 +172,7 @@ class Sampler(object):
     def _loop(self):
         while not self._stop.wait(SAMPLE_SECONDS):
             self.sample()
+        self.own_cpu = time.thread_time()
 
     def masters(self, table):
         found = []
@@ -246,7 +248,8 @@ def measure(bench_, argv, env, server, hosts, forks):
         wall, cpu_tree = bench.measure(argv, env, bench_.workdir)
     cpu_masters = sum(sampler.master_cpu.values())
     row = {"hosts": hosts, "forks": forks, "wall": wall, "cpu_tree": cpu_tree, "cpu_masters": cpu_masters,
-           "cpu": cpu_tree + cpu_masters, "masters_started": len(sampler.master_cpu), "samples": sampler.samples}
+           "cpu": cpu_tree + cpu_masters, "masters_started": len(sampler.master_cpu), "samples": sampler.samples,
+           "sampler_cpu": sampler.own_cpu}
     row.update(sampler.peak)
     return row
 
@@ -307,6 +310,9 @@ def per_host(rows, forks):
         raise SystemExit("capacity: no main job rows at forks %d to plan from" % forks)
     cpu0, cpu = _line(main, "cpu")
     wall0, wall = _line(main, "wall")
+    # the latency probe: one fork, so nothing queues for the CPU but the host's own work (see the doc)
+    probe = [r for r in rows if r["arm"] == "main job" and r["forks"] == 1]
+    latency = _line(probe, "wall")[1] if len(set(r["hosts"] for r in probe)) > 1 else None
     parent0, parent = _line(main, "parent_pss")
     largest = max(main, key=lambda r: r["hosts"])
     return {
@@ -314,8 +320,10 @@ def per_host(rows, forks):
         "cpu_per_host": cpu, "cpu_fixed": max(cpu0, 0.0),
         "ping_cpu_per_host": _line(ping, "cpu")[1] if ping else None,
         "wall_fixed": max(wall0, 0.0),
-        # a fork is busy this long with one host, queueing for the CPU included (pessimistic, see the doc)
-        "latency": wall * forks,
+        # a fork is busy this long with one host: measured with one fork; or, without the probe, at ``forks``
+        # forks, queueing for the CPU included (an upper bound)
+        "latency": latency if latency else wall * forks, "latency_probed": bool(latency),
+        "latency_contended": wall * forks,
         "parent_pss_fixed": max(parent0, 0.0), "parent_pss_per_host": max(parent, 0.0),
         "worker_pss": largest["worker_pss"], "worker_rss": largest["worker_rss"],
         "master_pss": largest["masters_pss"] / float(max(largest["masters"], 1)),
@@ -430,6 +438,7 @@ def document(meta, rows, costs, planned, args):
     load = meta["load"]
     main = [r for r in rows if r["arm"] == "main job" and r["forks"] == costs["forks"]]
     per_size = ", ".join("%.3f s at N=%d" % (r["cpu"] / r["hosts"], r["hosts"]) for r in main)
+    sampler = max(r.get("sampler_cpu", 0.0) / max(r["wall"], 0.001) for r in rows)
     doc = ["# Capacity plan", "",
            "Written by `make bench-capacity` (bench/capacity.py) on %s UTC in %.0f s. Machine: %d CPUs, %s memory, "
            "%s; load average %.2f at the start, %.2f at the end (a shared machine: other work may have been "
@@ -453,7 +462,9 @@ def document(meta, rows, costs, planned, args):
            "they share this machine's cores, so wall times here are slower than with remote hosts. Memory is "
            "sampled every %.1f s from /proc/PID/smaps_rollup: peak PSS of the whole tree (RSS counts the pages a "
            "forked worker shares with its parent once per process; PSS shares them out), of the parent, of the "
-           "largest worker. Medians over the runs." % (meta["checks"], SAMPLE_SECONDS), ""]
+           "largest worker (a worker is a Python child of the parent; its ssh clients are in the tree's total). The "
+           "sampler's own CPU, on the same cores, was at most %.0f%% of a core. Medians over the runs. The rows at "
+           "forks 1 are the latency probe (below)." % (meta["checks"], SAMPLE_SECONDS, sampler * 100), ""]
     doc += measured_table(rows)
     doc += ["", "## Per host, fitted on the measured rows", "",
             "From the main job at forks %d, between the two largest sizes (the marginal cost at the top of the "
@@ -462,10 +473,15 @@ def document(meta, rows, costs, planned, args):
             "- controller CPU: **%.3f s per host** (ping: %s), plus %.1f s per run; the measured CPU per host was %s"
             % (costs["cpu_per_host"], "-" if costs["ping_cpu_per_host"] is None
                else "%.3f s" % costs["ping_cpu_per_host"], costs["cpu_fixed"], per_size),
-            "- wall: %.1f s per run plus %.3f s per host at %d forks: a fork is busy **%.2f s per host** (latency "
-            "L). On this 2-core machine that includes queueing for the CPU behind the other forks and the modules, "
-            "so L is an upper bound." % (costs["wall_fixed"], costs["latency"] / costs["forks"], costs["forks"],
-                                           costs["latency"]),
+            "- wall: %.1f s per run plus %.3f s per host at %d forks. A fork is busy with one host for **L = %.2f s"
+            "** (%s); at %d forks on these 2 cores a fork was busy %.2f s per host, most of it queueing for the CPU "
+            "behind the other forks and the modules (the hosts are this machine)." % (
+                costs["wall_fixed"], costs["latency_contended"] / costs["forks"], costs["forks"], costs["latency"],
+                "the latency probe: the main job with one fork at N = %s, the wall per host added; nothing queues "
+                "but the host's own work and the controller's for that host" % ", ".join(
+                    str(n) for n in meta.get("latency_sizes", [])) if costs["latency_probed"] else
+                "no latency probe was run: the contended figure below, an upper bound", costs["forks"],
+                costs["latency_contended"]),
             "- memory: one worker %s PSS (%s RSS), against AWX's assumption of %d MB per fork; the parent %s plus "
             "%.1f KiB per host; one ssh master %.1f MiB PSS." % (
                 _mib(costs["worker_pss"]), _mib(costs["worker_rss"]), AWX_MEM_PER_FORK_MB,
@@ -534,6 +550,10 @@ def main():
     parser.add_argument("--large-forks", type=_positive_ints("--large-forks", 1000), default=[50],
                         help="more forks measured at the largest size only (default 50)")
     parser.add_argument("--no-large-forks", action="store_true", help="measure no --large-forks")
+    parser.add_argument("--latency-sizes", type=_positive_ints("--latency-sizes", 50), default=[1, 5],
+                        help="sizes of the latency probe, run with one fork (default 1,5)")
+    parser.add_argument("--no-latency", action="store_true", help="no latency probe (the plan's L is then the "
+                        "contended upper bound)")
     parser.add_argument("--runs", type=_positive_ints("--runs", 100), default=[1],
                         help="runs of each arm, the medians reported (default 1)")
     parser.add_argument("--nodes", type=_node_types, default=list(NODES),
@@ -566,9 +586,10 @@ def main():
     if not sshd.available():
         raise SystemExit("capacity: %s and ssh are needed (make bench-deps installs openssh-server)" % sshd.SSHD)
     if args.quick:
-        args.sizes, args.forks, args.large_forks, args.runs = [2], [2], [], [1]
+        args.sizes, args.forks, args.large_forks, args.runs, args.no_latency = [2], [2], [], [1], True
     sizes = sorted(set(args.sizes))
-    measured_plan = [(n, f) for n in sizes for f in args.forks]
+    measured_plan = [] if args.no_latency else [(n, 1) for n in sorted(set(args.latency_sizes))]
+    measured_plan += [(n, f) for n in sizes for f in args.forks]
     if not args.no_large_forks:
         measured_plan += [(sizes[-1], f) for f in args.large_forks if f not in args.forks]
 
@@ -587,6 +608,7 @@ def main():
             "platform": platform.platform(), "load": [load_start[0], os.getloadavg()[0]],
             "versions": dict((k, v) for k, v in bench.versions().items() if k != "monitoring-plugins"),
             "sizes": sizes, "forks": args.forks[0], "runs": args.runs[0],
+            "latency_sizes": [] if args.no_latency else sorted(set(args.latency_sizes)),
             "checks": len(mainjob.default_checks(args.collections)), "argv": sys.argv[1:]}
     write(meta, rows, args, output, data_output)
 
