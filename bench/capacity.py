@@ -49,6 +49,9 @@ AWX_MEM_RESERVED_MB = 2048   # memory_penalty_bytes (not on Kubernetes)
 AWX_CAPACITY_ADJUSTMENT = 1.0
 
 FLEETS = (1000, 10000, 50000)
+ROW_KEYS = ("arm", "hosts", "forks", "runs", "wall", "cpu", "cpu_tree", "cpu_masters", "tree_pss", "tree_rss",
+            "parent_pss", "worker_pss", "worker_rss", "workers", "masters", "masters_started", "masters_pss")
+META_KEYS = ("date", "elapsed", "cpus", "memory", "platform", "load", "versions", "sizes", "forks", "checks")
 INTERVALS = (300, 900)
 # Red Hat's minimum execution node (4 vCPU, 16 GB), and one twice that size.
 NODES = ((4, 16), (8, 32))
@@ -56,7 +59,7 @@ NODES = ((4, 16), (8, 32))
 
 # --- bad input: one clear line naming the option, the value and what is accepted ------------------------
 
-def _positive_ints(option, bound=None):
+def _positive_ints(bound=None, example="10,50"):
     def parse(text):
         try:
             values = [int(v) for v in text.split(",") if v.strip()]
@@ -64,21 +67,20 @@ def _positive_ints(option, bound=None):
             values = []
         if not values or any(v < 1 or (bound is not None and v > bound) for v in values):
             raise argparse.ArgumentTypeError(
-                "%s %r: expected positive whole numbers separated by commas%s, e.g. 10,50"
-                % (option, text, "" if bound is None else " (at most %d)" % bound))
+                "%r: expected positive whole numbers separated by commas%s, e.g. %s"
+                % (text, "" if bound is None else " (at most %d)" % bound, example))
         return values
     return parse
 
 
-def _fraction(option):
+def _fraction():
     def parse(text):
         try:
             value = float(text)
         except ValueError:
             value = -1.0
         if not 0 < value <= 1:
-            raise argparse.ArgumentTypeError("%s %r: expected a number above 0 and at most 1, e.g. 0.8"
-                                             % (option, text))
+            raise argparse.ArgumentTypeError("%r: expected a number above 0 and at most 1, e.g. 0.8" % text)
         return value
     return parse
 
@@ -97,7 +99,7 @@ def _node_types(text):
             out = []
             break
     if not out:
-        raise argparse.ArgumentTypeError("--nodes %r: expected CORES:GIB pairs separated by commas, each with at "
+        raise argparse.ArgumentTypeError("%r: expected CORES:GIB pairs separated by commas, each with at "
                                          "least 1 core and more than 2 GiB (AWX keeps 2 GiB back), e.g. 4:16,8:32"
                                          % text)
     return out
@@ -543,24 +545,24 @@ def write(meta, rows, args, output, data_output):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=_positive_ints("--sizes"), default=[10, 50, 200, 500],
+    parser.add_argument("--sizes", type=_positive_ints(), default=[10, 50, 200, 500],
                         help="numbers of hosts (default 10,50,200,500)")
-    parser.add_argument("--forks", type=_positive_ints("--forks", 1000), default=[10],
+    parser.add_argument("--forks", type=_positive_ints(1000, "10"), default=[10],
                         help="forks of every size (default 10; the plan uses the first)")
-    parser.add_argument("--large-forks", type=_positive_ints("--large-forks", 1000), default=[50],
+    parser.add_argument("--large-forks", type=_positive_ints(1000, "50"), default=[50],
                         help="more forks measured at the largest size only (default 50)")
     parser.add_argument("--no-large-forks", action="store_true", help="measure no --large-forks")
-    parser.add_argument("--latency-sizes", type=_positive_ints("--latency-sizes", 50), default=[1, 5],
+    parser.add_argument("--latency-sizes", type=_positive_ints(50, "1,5"), default=[1, 5],
                         help="sizes of the latency probe, run with one fork (default 1,5)")
     parser.add_argument("--no-latency", action="store_true", help="no latency probe (the plan's L is then the "
                         "contended upper bound)")
-    parser.add_argument("--runs", type=_positive_ints("--runs", 100), default=[1],
+    parser.add_argument("--runs", type=_positive_ints(100, "3"), default=[1],
                         help="runs of each arm, the medians reported (default 1)")
     parser.add_argument("--nodes", type=_node_types, default=list(NODES),
                         help="execution nodes to plan for, CORES:GIB pairs (default 4:16,8:32)")
-    parser.add_argument("--utilisation", type=_fraction("--utilisation"), default=0.8,
+    parser.add_argument("--utilisation", type=_fraction(), default=0.8,
                         help="the share of a node's cores the plan may keep busy (default 0.8)")
-    parser.add_argument("--duty", type=_fraction("--duty"), default=0.8,
+    parser.add_argument("--duty", type=_fraction(), default=0.8,
                         help="the share of the interval a run may take (default 0.8)")
     parser.add_argument("--replan", metavar="JSON", help="no measuring: recompute the plan from this capacity.json")
     parser.add_argument("--quick", action="store_true", help="smoke run: N=2, forks 2, one run, output to a temp dir")
@@ -576,13 +578,21 @@ def main():
             with open(args.replan) as handle:
                 stored = json.load(handle)
             meta, rows = stored["meta"], stored["rows"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            parser.error("--replan %r: expected a capacity.json written by this script (%s)" % (args.replan, exc))
+            per_host(rows, meta["forks"])
+            if not all(set(ROW_KEYS) <= set(r) for r in rows) or not set(META_KEYS) <= set(meta):
+                raise ValueError("rows or meta lack keys")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, SystemExit) as exc:
+            parser.error("--replan %r: expected a capacity.json written by this script (%s: %s)" % (args.replan, type(exc).__name__, exc))
         write(meta, rows, args, output, data_output)
         return
     if not args.collections:
         parser.error("--collections: required unless --replan is given (the ANSIBLE_COLLECTIONS_PATH holding "
                      "sre.health, e.g. .build/collections)")
+    defaults = os.path.join(args.collections, "ansible_collections", "sre", "health", "roles", "health_check",
+                            "defaults", "main.yml")
+    if not os.path.isfile(defaults):
+        parser.error("--collections %r: expected a directory holding ansible_collections/sre/health (make copy "
+                     "builds .build/collections); %s does not exist" % (args.collections, defaults))
     if not sshd.available():
         raise SystemExit("capacity: %s and ssh are needed (make bench-deps installs openssh-server)" % sshd.SSHD)
     if args.quick:
