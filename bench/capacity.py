@@ -49,6 +49,7 @@ AWX_MEM_RESERVED_MB = 2048   # memory_penalty_bytes (not on Kubernetes)
 AWX_CAPACITY_ADJUSTMENT = 1.0
 
 FLEETS = (1000, 10000, 50000)
+FULL_SIZE = 500  # the largest N of the full measurement (issue 18: at least 500)
 ROW_KEYS = ("arm", "hosts", "forks", "runs", "wall", "cpu", "cpu_tree", "cpu_masters", "tree_pss", "tree_rss",
             "parent_pss", "worker_pss", "worker_rss", "workers", "masters", "masters_started", "masters_pss")
 META_KEYS = ("date", "elapsed", "cpus", "memory", "platform", "load", "versions", "sizes", "forks", "checks")
@@ -265,11 +266,11 @@ def _median_row(runs):
     return row
 
 
-def run_plan(bench_, collections, server, plan, runs):
-    """Rows (arm, N, forks) in the order of ``plan`` [(N, forks)]; ping and the main job interleaved."""
+def run_plan(bench_, collections, server, sizes, runs):
+    """Rows (arm, N, forks) in the order of ``sizes`` [(N, forks)]; ping and the main job interleaved."""
     defs = mainjob.default_checks(collections)
     rows = []
-    for hosts, forks in plan:
+    for hosts, forks in sizes:
         inv = bench_.inventory(hosts, server)
         argvs = mainjob.arms(bench_, defs, inv, "cap-%d-%d" % (hosts, forks))
         env = dict(bench_.env, ANSIBLE_FORKS=str(forks))
@@ -306,19 +307,19 @@ def _line(rows, key):
 
 def per_host(rows, forks):
     """The main job's costs per host at ``forks``, fitted on the measured rows (see the doc's "How")."""
-    main = [r for r in rows if r["arm"] == "main job" and r["forks"] == forks]
+    job = [r for r in rows if r["arm"] == "main job" and r["forks"] == forks]
     ping = [r for r in rows if r["arm"] == "ping" and r["forks"] == forks]
-    if not main:
+    if not job:
         raise SystemExit("capacity: no main job rows at forks %d to plan from" % forks)
-    cpu0, cpu = _line(main, "cpu")
-    wall0, wall = _line(main, "wall")
+    cpu0, cpu = _line(job, "cpu")
+    wall0, wall = _line(job, "wall")
     # the latency probe: one fork, so nothing queues for the CPU but the host's own work (see the doc)
     probe = [r for r in rows if r["arm"] == "main job" and r["forks"] == 1]
     latency = _line(probe, "wall")[1] if len(set(r["hosts"] for r in probe)) > 1 else None
-    parent0, parent = _line(main, "parent_pss")
-    largest = max(main, key=lambda r: r["hosts"])
+    parent0, parent = _line(job, "parent_pss")
+    largest = max(job, key=lambda r: r["hosts"])
     return {
-        "forks": forks, "sizes": sorted(r["hosts"] for r in main),
+        "forks": forks, "sizes": sorted(r["hosts"] for r in job),
         "cpu_per_host": cpu, "cpu_fixed": max(cpu0, 0.0),
         "ping_cpu_per_host": _line(ping, "cpu")[1] if ping else None,
         "wall_fixed": max(wall0, 0.0),
@@ -391,29 +392,36 @@ def _s(value):
     return "%.2f s" % value
 
 
+def _md(header, cells):
+    """A Markdown table: ``header`` [(title, right-aligned?)], ``cells`` one list of strings a row."""
+    return (["| " + " | ".join(title for title, _right in header) + " |",
+             "|" + "|".join("---:" if right else "---" for _title, right in header) + "|"]
+            + ["| " + " | ".join(row) + " |" for row in cells])
+
+
 def measured_table(rows):
-    out = ["| arm | N hosts | forks | runs | wall | controller CPU (tree + ssh masters) | CPU per host | "
-           "peak memory PSS: tree, parent, one worker (RSS) | workers | ssh masters: started, PSS per host |",
-           "|---|---:|---:|---:|---:|---:|---:|---|---:|---|"]
-    for r in rows:
-        out.append("| %s | %d | %d | %d | %s | %s (%s + %s) | %.3f s | %s, %s, %s (%s) | %d | %d, %.1f MiB |" % (
-            r["arm"], r["hosts"], r["forks"], r["runs"], _s(r["wall"]), _s(r["cpu"]), _s(r["cpu_tree"]),
-            _s(r["cpu_masters"]), r["cpu"] / r["hosts"], _mib(r["tree_pss"]), _mib(r["parent_pss"]),
-            _mib(r["worker_pss"]), _mib(r["worker_rss"]), r["workers"], r["masters_started"],
-            r["masters_pss"] / 1048576.0 / r["hosts"]))
-    return out
+    header = [("arm", False), ("N hosts", True), ("forks", True), ("runs", True), ("wall", True),
+              ("controller CPU (tree + ssh masters)", True), ("CPU per host", True),
+              ("peak memory PSS: tree, parent, one worker (RSS)", False), ("workers", True),
+              ("ssh masters: started, PSS per host", False)]
+    return _md(header, [[
+        r["arm"], "%d" % r["hosts"], "%d" % r["forks"], "%d" % r["runs"], _s(r["wall"]),
+        "%s (%s + %s)" % (_s(r["cpu"]), _s(r["cpu_tree"]), _s(r["cpu_masters"])), "%.3f s" % (r["cpu"] / r["hosts"]),
+        "%s, %s, %s (%s)" % (_mib(r["tree_pss"]), _mib(r["parent_pss"]), _mib(r["worker_pss"]), _mib(r["worker_rss"])),
+        "%d" % r["workers"], "%d, %.1f MiB" % (r["masters_started"], r["masters_pss"] / 1048576.0 / r["hosts"])]
+        for r in rows])
 
 
 def plan_table(rows):
-    out = ["| node | fleet | every | AWX capacity (CPU, memory) | forks per node | bound | nodes = slices | "
-           "hosts per slice | wall per slice | memory per node | controller cores busy |",
-           "|---|---:|---:|---|---:|---|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        out.append("| %d cores, %d GiB | %s | %d min | %d (%d, %d) | %d | %s | %d | %s | %.0f s | %s | %.1f |" % (
-            r["cores"], r["gib"], "{:,}".format(r["fleet"]), r["interval"] // 60, r["capacity"], r["cpu_capacity"],
-            r["mem_capacity"], r["forks"], r["bound"], r["nodes"], "{:,}".format(r["hosts_per_slice"]), r["wall"],
-            _mib(r["memory"]), r["cores_busy"]))
-    return out
+    header = [("node", False), ("fleet", True), ("every", True), ("AWX capacity (CPU, memory)", False),
+              ("forks per node", True), ("bound", False), ("hosts per second per node", True),
+              ("nodes = slices", True), ("hosts per slice", True), ("wall per slice", True),
+              ("memory per node", True), ("controller cores busy", True)]
+    return _md(header, [[
+        "%d cores, %d GiB" % (r["cores"], r["gib"]), "{:,}".format(r["fleet"]), "%d min" % (r["interval"] // 60),
+        "%d (%d, %d)" % (r["capacity"], r["cpu_capacity"], r["mem_capacity"]), "%d" % r["forks"], r["bound"],
+        "%.1f" % r["rate"], "%d" % r["nodes"], "{:,}".format(r["hosts_per_slice"]), "%.0f s" % r["wall"],
+        _mib(r["memory"]), "%.1f" % r["cores_busy"]] for r in rows])
 
 
 SOURCES = [
@@ -438,8 +446,8 @@ SOURCES = [
 
 def document(meta, rows, costs, planned, args):
     load = meta["load"]
-    main = [r for r in rows if r["arm"] == "main job" and r["forks"] == costs["forks"]]
-    per_size = ", ".join("%.3f s at N=%d" % (r["cpu"] / r["hosts"], r["hosts"]) for r in main)
+    job = [r for r in rows if r["arm"] == "main job" and r["forks"] == costs["forks"]]
+    per_size = ", ".join("%.3f s at N=%d" % (r["cpu"] / r["hosts"], r["hosts"]) for r in job)
     sampler = max(r.get("sampler_cpu", 0.0) / max(r["wall"], 0.001) for r in rows)
     doc = ["# Capacity plan", "",
            "Written by `make bench-capacity` (bench/capacity.py) on %s UTC in %.0f s. Machine: %d CPUs, %s memory, "
@@ -452,21 +460,25 @@ def document(meta, rows, costs, planned, args):
            "**Extrapolated** (the plan): everything for 1,000 hosts and more, from the per-host costs fitted on the "
            "measured rows, with AWX's capacity rules. The raw rows and the plan are in "
            "[capacity.json](capacity.json); `python bench/capacity.py --replan docs/capacity.json` recomputes the "
-           "plan from them (`--nodes`, `--utilisation`, `--duty`)." % ", ".join(str(n) for n in meta["sizes"]), "",
-           "## Measured", "",
-           "Over SSH to the benchmark's own sshd on 127.0.0.1 (every host is an alias of this machine with its own "
-           "ControlPersist master, pipelining on, every run from cold connections; runs interleaved: ping, then the "
-           "main job). The main job is what users run: `sre.health.check` with the role's %d default checks "
-           "(disk, memory, load), `fail_on: never`, the fleet reports written to the workdir. Controller CPU is "
-           "user + system time of the ansible-playbook process tree (getrusage of the children) plus the ssh "
-           "ControlPersist masters (they run on the controller but leave the tree: found in /proc by their "
-           "ControlPath under the run's sshd directory); the modules run under sshd and are not counted, though "
-           "they share this machine's cores, so wall times here are slower than with remote hosts. Memory is "
-           "sampled every %.1f s from /proc/PID/smaps_rollup: peak PSS of the whole tree (RSS counts the pages a "
-           "forked worker shares with its parent once per process; PSS shares them out), of the parent, of the "
-           "largest worker (a worker is a Python child of the parent; its ssh clients are in the tree's total). The "
-           "sampler's own CPU, on the same cores, was at most %.0f%% of a core. Medians over the runs. The rows at "
-           "forks 1 are the latency probe (below)." % (meta["checks"], SAMPLE_SECONDS, sampler * 100), ""]
+           "plan from them (`--nodes`, `--utilisation`, `--duty`)." % ", ".join(str(n) for n in meta["sizes"]), ""]
+    if max(meta["sizes"]) < FULL_SIZE:
+        doc += ["**Preliminary**: the largest N measured is %d, below the %d the plan is meant to start from; "
+                "`make bench-capacity` measures N = 10, 50, 200 and 500 (see the Makefile)."
+                % (max(meta["sizes"]), FULL_SIZE), ""]
+    doc += ["## Measured", "",
+            "Over SSH to the benchmark's own sshd on 127.0.0.1 (every host is an alias of this machine with its own "
+            "ControlPersist master, pipelining on, every run from cold connections; runs interleaved: ping, then the "
+            "main job). The main job is what users run: `sre.health.check` with the role's %d default checks "
+            "(disk, memory, load), `fail_on: never`, the fleet reports written to the workdir. Controller CPU is "
+            "user + system time of the ansible-playbook process tree (getrusage of the children) plus the ssh "
+            "ControlPersist masters (they run on the controller but leave the tree: found in /proc by their "
+            "ControlPath under the run's sshd directory); the modules run under sshd and are not counted, though "
+            "they share this machine's cores, so wall times here are slower than with remote hosts. Memory is "
+            "sampled every %.1f s from /proc/PID/smaps_rollup: peak PSS of the whole tree (RSS counts the pages a "
+            "forked worker shares with its parent once per process; PSS shares them out), of the parent, of the "
+            "largest worker (a worker is a Python child of the parent; its ssh clients are in the tree's total). The "
+            "sampler's own CPU, on the same cores, was at most %.0f%% of a core. Medians over the runs. The rows at "
+            "forks 1 are the latency probe (below)." % (meta["checks"], SAMPLE_SECONDS, sampler * 100), ""]
     doc += measured_table(rows)
     doc += ["", "## Per host, fitted on the measured rows", "",
             "From the main job at forks %d, between the two largest sizes (the marginal cost at the top of the "
@@ -500,16 +512,16 @@ def document(meta, rows, costs, planned, args):
             "which is measured here). One slice per execution node (AWX: slices at most the nodes), `job_slice_count`"
             " = nodes. Per node:" % (args.duty * 100), "",
             "- forks = the fewest that keep the node's cores %.0f%% busy, `ceil(%.2f x cores x L / CPU per host)`, "
-            "but at most AWX's capacity - 1; **bound** says which limit set it;" % (args.utilisation * 100,
-                                                                                  args.utilisation),
+            "but at most AWX's capacity - 1; **bound** says which limit set it;"
+            % (args.utilisation * 100, args.utilisation),
             "- hosts per second = min(forks / L, %.2f x cores / CPU per host) (CPU per host extrapolated "
             "linearly);" % args.utilisation,
             "- nodes = fleet / (hosts per second x (%.0f%% of the interval - the run's fixed %.1f s)); wall per "
             "slice is the fixed part plus its hosts at that rate;" % (args.duty * 100, costs["wall_fixed"]),
             "- memory per node = the parent (fixed + per host of its slice) + forks x one worker + the ssh masters "
             "alive at once (ControlPersist %d s: the hosts done in the last %d s + L); where that would not fit "
-            "in the node's memory less AWX's 2 GiB, more nodes (**bound**: memory);" % (CONTROL_PERSIST,
-                                                                                     CONTROL_PERSIST),
+            "in the node's memory less AWX's 2 GiB, more nodes (**bound**: memory);"
+            % (CONTROL_PERSIST, CONTROL_PERSIST),
             "- controller cores busy = the fleet's controller CPU per interval (all nodes), as cores.", ""]
     doc += plan_table(planned)
     doc += ["", "## Assumptions and limits", "",
@@ -537,7 +549,7 @@ def write(meta, rows, args, output, data_output):
                        (data_output, json.dumps({"meta": meta, "rows": rows, "per_host": costs, "plan": planned,
                                                  "utilisation": args.utilisation, "duty": args.duty}, indent=1)
                         + "\n")):
-        with open(path + ".tmp", "w") as handle:
+        with open(path + ".tmp", "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(path + ".tmp", path)
     print("capacity: wrote %s and %s" % (output, data_output))
@@ -575,14 +587,15 @@ def main():
 
     if args.replan:
         try:
-            with open(args.replan) as handle:
+            with open(args.replan, encoding="utf-8") as handle:
                 stored = json.load(handle)
             meta, rows = stored["meta"], stored["rows"]
             per_host(rows, meta["forks"])
             if not all(set(ROW_KEYS) <= set(r) for r in rows) or not set(META_KEYS) <= set(meta):
                 raise ValueError("rows or meta lack keys")
         except (OSError, ValueError, KeyError, TypeError, AttributeError, SystemExit) as exc:
-            parser.error("--replan %r: expected a capacity.json written by this script (%s: %s)" % (args.replan, type(exc).__name__, exc))
+            parser.error("--replan %r: expected a capacity.json written by this script (%s: %s)"
+                         % (args.replan, type(exc).__name__, exc))
         write(meta, rows, args, output, data_output)
         return
     if not args.collections:
