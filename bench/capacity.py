@@ -74,14 +74,15 @@ def _positive_ints(bound=None, example="10,50"):
     return parse
 
 
-def _fraction():
+def _fraction(zero=False):
     def parse(text):
         try:
             value = float(text)
         except ValueError:
             value = -1.0
-        if not 0 < value <= 1:
-            raise argparse.ArgumentTypeError("%r: expected a number above 0 and at most 1, e.g. 0.8" % text)
+        if not (0 <= value <= 1 if zero else 0 < value <= 1):
+            raise argparse.ArgumentTypeError("%r: expected a number from 0 %s to 1, e.g. 0.8"
+                                             % (text, "included" if zero else "excluded"))
         return value
     return parse
 
@@ -306,7 +307,7 @@ def _line(rows, key):
 
 
 def per_host(rows, forks):
-    """The main job's costs per host at ``forks``, fitted on the measured rows (see the doc's "How")."""
+    """The main job's costs per host at ``forks``, fitted on the measured rows (the doc's "Per host")."""
     job = [r for r in rows if r["arm"] == "main job" and r["forks"] == forks]
     ping = [r for r in rows if r["arm"] == "ping" and r["forks"] == forks]
     if not job:
@@ -341,9 +342,10 @@ def awx_capacity(cores, gib, adjustment=AWX_CAPACITY_ADJUSTMENT):
     return cpu_capacity, mem_capacity, int(low + (high - low) * adjustment)
 
 
-def plan_fleet(costs, cores, gib, fleet, interval, utilisation, duty):
+def plan_fleet(costs, cores, gib, fleet, interval, settings):
     """One row of the plan: forks per node, nodes, slices, hosts per slice, the slice's wall, the memory."""
-    cpu_cap, mem_cap, capacity = awx_capacity(cores, gib)
+    cpu_cap, mem_cap, capacity = awx_capacity(cores, gib, settings.adjustment)
+    utilisation, duty = settings.utilisation, settings.duty
     # a job's impact is forks + 1 (the ansible-playbook parent); one slice per node
     awx_forks = capacity - 1
     latency, cpu = costs["latency"], costs["cpu_per_host"]
@@ -375,12 +377,13 @@ def plan_fleet(costs, cores, gib, fleet, interval, utilisation, duty):
             "cores_busy": (fleet * cpu + nodes * costs["cpu_fixed"]) / interval, "bound": bound}
 
 
-def plan(costs, node_types, utilisation, duty):
+def plan(costs, settings):
+    """The plan's rows for every node type of ``settings.nodes``, fleet and interval."""
     out = []
-    for cores, gib in node_types:
+    for cores, gib in settings.nodes:
         for fleet in FLEETS:
             for interval in INTERVALS:
-                row = plan_fleet(costs, cores, gib, fleet, interval, utilisation, duty)
+                row = plan_fleet(costs, cores, gib, fleet, interval, settings)
                 if row is not None:
                     out.append(row)
     return out
@@ -434,7 +437,7 @@ SOURCES = [
     "// 100).",
     "AWX, `awx/main/models/ha.py`: `Instance.capacity_adjustment` defaults to 1.0 and `set_capacity_value()` "
     "sets `capacity = lower + (higher - lower) * capacity_adjustment`: by default the larger of the two, which is "
-    "the memory capacity on any node with more than 2.4 GiB per core (CPU overcommitted).",
+    "the memory capacity on any node with more than 2 GiB + 400 MiB per core (CPU overcommitted).",
     "AWX, `docs/job_slicing.md` and `docs/docsite/rst/common/job-slicing-rule.rst`: `job_slice_count` turns a "
     "launch into a workflow of that many jobs, the inventory spread evenly over them; the number of slices is "
     "expected to be at most the number of nodes.",
@@ -505,7 +508,8 @@ def document(meta, rows, costs, planned, args):
     doc += ["- " + s for s in SOURCES]
     doc += ["", "So a node with C cores and M MiB has a CPU capacity of 4C forks and a memory capacity of "
             "(M - 2048) // 100 forks; its capacity is the larger (capacity_adjustment 1.0, the default). A slice "
-            "of the job with F forks takes F + 1 of it, so one slice per node runs with at most capacity - 1 forks.",
+            "of the job with F forks takes F + 1 of it, so one slice per node runs with at most capacity - 1 "
+            "forks. The plan below uses capacity_adjustment %.2f (`--adjustment`)." % args.adjustment,
             "", "## The plan", "",
             "Each fleet must be checked once per interval, each run finishing within %.0f%% of the interval (the "
             "rest is slack for the schedule, the control plane and the execution environment's start, none of "
@@ -535,19 +539,59 @@ def document(meta, rows, costs, planned, args):
             "- Not measured: the control plane (job events: every task result of every host goes to the control "
             "nodes), the execution environment container's start, the facts cache, callbacks other than the "
             "default.",
-            "- The forks %s at the largest N, if measured, show what more forks buy on 2 cores: CPU-bound, no "
-            "shorter wall." % ", ".join(str(f) for f in sorted(set(r["forks"] for r in rows)))]
-    return doc
+            "- The modules' CPU is the hosts' and is not counted; here they ran on the same 2 cores, which is why "
+            "the measured walls are longer than the plan's for the same number of hosts."]
+    return doc + more_forks(rows, costs["forks"]) + overcommit(planned, costs)
+
+
+def more_forks(rows, forks):
+    """What more forks bought at the largest size measured with more than one forks value (measured)."""
+    job = [r for r in rows if r["arm"] == "main job" and r["forks"] > 1]
+    if not job:
+        return []
+    largest = max(r["hosts"] for r in job)
+    at = sorted((r for r in job if r["hosts"] == largest), key=lambda r: r["forks"])
+    base = [r for r in at if r["forks"] == forks]
+    if len(at) < 2 or not base:
+        return []
+    most = at[-1]
+    gain = 1 - most["wall"] / base[0]["wall"]
+    return ["- More forks on this machine (measured, N=%d): %s. Forks %d took %.0f%% less wall than forks %d%s"
+            % (largest, "; ".join("forks %d: wall %s, CPU %s, peak PSS %s" % (
+                r["forks"], _s(r["wall"]), _s(r["cpu"]), _mib(r["tree_pss"])) for r in at), most["forks"],
+               gain * 100, forks, ": on 2 cores the CPU is the limit, and more forks mostly cost memory (a worker "
+               "each)." if gain < 0.1 else ".")]
+
+
+def overcommit(planned, costs):
+    """AWX's capacity against the forks the measured CPU can feed, per node type (computed)."""
+    out = []
+    for row in planned:
+        if row["fleet"] != FLEETS[0] or row["interval"] != INTERVALS[0]:
+            continue
+        out.append("- A node with %d cores and %d GiB: AWX's capacity %d lets one job run %d forks; this job's "
+                   "controller CPU (%.3f s per host, L = %.2f s) keeps %.0f%% of its cores busy at %d forks%s" % (
+                       row["cores"], row["gib"], row["capacity"], row["awx_forks"], costs["cpu_per_host"],
+                       costs["latency"], 100 * row["rate"] * costs["cpu_per_host"] / row["cores"], row["forks"],
+                       ": more forks would only queue for the CPU." if row["bound"] == "CPU" else
+                       ", AWX's capacity binding first."))
+    if out:
+        out.append("- One worker's measured PSS is %s against AWX's %d MB per fork: %s" % (
+            _mib(costs["worker_pss"]), AWX_MEM_PER_FORK_MB,
+            "AWX's memory rule is on the safe side for this job." if costs["worker_pss"] <= AWX_MEM_PER_FORK_MB * 1e6
+            else "AWX's memory rule underestimates this job; the plan's memory column uses the measured figure."))
+    return out
 
 
 def write(meta, rows, args, output, data_output):
     os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     costs = per_host(rows, meta["forks"])
-    planned = plan(costs, args.nodes, args.utilisation, args.duty)
+    planned = plan(costs, args)
     doc = document(meta, rows, costs, planned, args)
     for path, text in ((output, "\n".join(doc) + "\n"),
                        (data_output, json.dumps({"meta": meta, "rows": rows, "per_host": costs, "plan": planned,
-                                                 "utilisation": args.utilisation, "duty": args.duty}, indent=1)
+                                                 "utilisation": args.utilisation, "duty": args.duty,
+                                                 "adjustment": args.adjustment}, indent=1)
                         + "\n")):
         with open(path + ".tmp", "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -576,6 +620,9 @@ def main():
                         help="the share of a node's cores the plan may keep busy (default 0.8)")
     parser.add_argument("--duty", type=_fraction(), default=0.8,
                         help="the share of the interval a run may take (default 0.8)")
+    parser.add_argument("--adjustment", type=_fraction(zero=True), default=AWX_CAPACITY_ADJUSTMENT,
+                        help="AWX's capacity_adjustment of the nodes: 0 the CPU capacity, 1 the memory capacity "
+                        "(default 1.0, AWX's)")
     parser.add_argument("--replan", metavar="JSON", help="no measuring: recompute the plan from this capacity.json")
     parser.add_argument("--quick", action="store_true", help="smoke run: N=2, forks 2, one run, output to a temp dir")
     parser.add_argument("--output", help="the Markdown report (default docs/capacity.md; --quick: a temp file)")
