@@ -452,12 +452,19 @@ def document(meta, rows, costs, planned, args):
     job = [r for r in rows if r["arm"] == "main job" and r["forks"] == costs["forks"]]
     per_size = ", ".join("%.3f s at N=%d" % (r["cpu"] / r["hosts"], r["hosts"]) for r in job)
     sampler = max(r.get("sampler_cpu", 0.0) / max(r["wall"], 0.001) for r in rows)
+    shown, skip = [], False
+    for arg in meta.get("argv", []):  # the command line, less the local paths
+        if skip or arg in ("--collections", "--output"):
+            skip = not skip and "=" not in arg
+            continue
+        shown.append(arg)
     doc = ["# Capacity plan", "",
-           "Written by `make bench-capacity` (bench/capacity.py) on %s UTC in %.0f s. Machine: %d CPUs, %s memory, "
+           "Written by `%s` (`make bench-capacity`) on %s UTC in %.0f s. Machine: %d CPUs, %s memory, "
            "%s; load average %.2f at the start, %.2f at the end (a shared machine: other work may have been "
-           "running). Versions: %s." % (meta["date"], meta["elapsed"], meta["cpus"], meta["memory"],
-                                        meta["platform"], load[0], load[1],
-                                        ", ".join("%s %s" % kv for kv in sorted(meta["versions"].items()))), "",
+           "running). Versions: %s." % (
+               " ".join(["bench/capacity.py"] + shown), meta["date"], meta["elapsed"], meta["cpus"], meta["memory"],
+               meta["platform"], load[0], load[1], ", ".join("%s %s" % kv for kv in sorted(meta["versions"].items()))),
+           "",
            "**Measured** (the table below, on this machine, N = %s): wall time, controller CPU and controller memory "
            "of `ansible-playbook sre.health.check` with the role's defaults, and of a `ping` playbook as the floor. "
            "**Extrapolated** (the plan): everything for 1,000 hosts and more, from the per-host costs fitted on the "
