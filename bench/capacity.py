@@ -546,6 +546,9 @@ def document(meta, rows, costs, planned, args):
             "- Not measured: the control plane (job events: every task result of every host goes to the control "
             "nodes), the execution environment container's start, the facts cache, callbacks other than the "
             "default.",
+            "- CPU seconds hardly depend on what else runs on the machine; wall times do, and so does L (the "
+            "load averages above say how busy the machine was). A longer L raises the forks per node; where the "
+            "CPU is the bound it changes neither the hosts per second nor the nodes.",
             "- The modules' CPU is the hosts' and is not counted; here they ran on the same 2 cores, which is why "
             "the measured walls are longer than the plan's for the same number of hosts."]
     return doc + more_forks(rows, costs["forks"]) + overcommit(planned, costs)
