@@ -20,12 +20,14 @@ ROOT := $(shell id -u)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 
-.PHONY: help run test venv system-deps copy ansible-test-cache sanity units lint molecule bench bench-deps bench-quick clean
+.PHONY: help run test venv system-deps copy ansible-test-cache sanity units lint molecule bench bench-capacity bench-deps bench-quick clean
 
 help:
 	@echo "make run   - set up and run the health check playbook (sre.health.check) against localhost"
 	@echo "make test  - set up and run every test: sanity, unit, lint, molecule, benchmark smoke run"
 	@echo "make bench - compare sre.health with the alternatives; writes docs/benchmarks.md"
+	@echo "make bench-capacity - the main job's controller cost at 10 to 500 hosts over SSH, and the AWX"
+	@echo "             capacity plan from it (forks, nodes, slices); writes docs/capacity.md (about 30 minutes)"
 
 # --- set-up ----------------------------------------------------------------------------
 $(BIN)/activate:
@@ -148,9 +150,18 @@ bench-deps: venv
 bench: venv copy bench-deps
 	$(BIN)/python bench/bench.py --collections $(COLLECTIONS)
 
-# A smoke run of every arm (N=1, K=4, once), inside make test; timings are not judged.
+# The main job over SSH at N = 10, 50, 200, 500 with forks 10, and forks 50 at N=500, once each, plus the
+# latency probe (one fork at N = 1, 5); then the plan for 1,000 to 50,000 hosts with AWX's capacity rules:
+# docs/capacity.md and docs/capacity.json (about 30 minutes on 2 cores; run it on a quiet machine).
+bench-capacity: venv copy bench-deps
+	$(BIN)/python bench/capacity.py --collections $(COLLECTIONS)
+
+# A smoke run of every arm (N=1, K=4, once), inside make test; timings are not judged. Then the capacity
+# benchmark's (N=2, once, about 15 s): it runs and writes its report, nothing more.
 bench-quick: venv copy bench-deps
 	$(BIN)/python bench/bench.py --quick --collections $(COLLECTIONS)
+	$(BIN)/python bench/capacity.py --quick --collections $(COLLECTIONS) --output $(BUILD)/capacity-quick.md
+	@test -s $(BUILD)/capacity-quick.md && test -s $(BUILD)/capacity-quick.json
 
 clean:
 	rm -rf $(BUILD)
