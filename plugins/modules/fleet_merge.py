@@ -227,21 +227,12 @@ superseded:
   sample: ["/var/lib/sre-health/reports/fleet-health.workflow-99.prom"]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.sre.health.plugins.module_utils import _merge
-from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
+from ansible_collections.sre.health.plugins.module_utils._in_process import run_as_module
 
 
 def main():
-    # On the controller the action plugin of the same name does this in-process; the module is what runs
-    # when a play sends it to a host.
-    module = AnsibleModule(argument_spec=_merge.OPTIONS, supports_check_mode=True)
-    try:
-        outcome = _merge.run(module.params)
-    except SreHealthError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, **outcome)
+    run_as_module(_merge)
 
 
 if __name__ == "__main__":

@@ -185,21 +185,12 @@ totals:
            "degraded_hosts": []}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.sre.health.plugins.module_utils import _report
-from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
+from ansible_collections.sre.health.plugins.module_utils._in_process import run_as_module
 
 
 def main():
-    # On the controller the action plugin of the same name does this in-process (no module start-up);
-    # the module is what runs when a play sends it to a host.
-    module = AnsibleModule(argument_spec=_report.OPTIONS, supports_check_mode=True)
-    try:
-        outcome = _report.run(module.params)
-    except SreHealthError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, **outcome)
+    run_as_module(_report)
 
 
 if __name__ == "__main__":

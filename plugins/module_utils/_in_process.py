@@ -1,0 +1,23 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sre.health contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The module side of fleet_report and fleet_merge: on the controller their action plugins run the same
+code in-process (plugins/plugin_utils/_in_process.py); the module is what runs when a play sends it to a
+host."""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
+
+
+def run_as_module(code):
+    """Run ``code.run(params)`` as a module with the argument spec ``code.OPTIONS``."""
+    module = AnsibleModule(argument_spec=code.OPTIONS, supports_check_mode=True)
+    try:
+        outcome = code.run(module.params)
+    except SreHealthError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, **outcome)
