@@ -19,16 +19,9 @@ description:
   - A host without a recorded result is among the hosts to fail (it was never checked).
 author:
   - sre.health developers (!UNKNOWN)
+extends_documentation_fragment:
+  - sre.health.host_filter
 options:
-  _input:
-    description: C(hostvars).
-    type: dict
-    required: true
-  hosts:
-    description: The hosts, for example C(ansible_play_hosts).
-    type: list
-    elements: str
-    required: true
   defaults:
     description:
       - The values of C(health_check_fail_on), C(health_check_judge) and C(health_check_show_summary) for a host

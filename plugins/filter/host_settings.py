@@ -19,16 +19,9 @@ description:
     every host.
 author:
   - sre.health developers (!UNKNOWN)
+extends_documentation_fragment:
+  - sre.health.host_filter
 options:
-  _input:
-    description: C(hostvars).
-    type: dict
-    required: true
-  hosts:
-    description: The hosts, for example C(ansible_play_hosts).
-    type: list
-    elements: str
-    required: true
   names:
     description: The variable names, for example the keys of a role's argument spec options.
     type: list
