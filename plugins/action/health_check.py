@@ -2,8 +2,8 @@
 # Copyright (c) sre.health contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""health_check runs its module on the host as any module runs; with ``result_fact`` it also records
-the host's result as that fact, in the same task.
+"""health_check runs its module on the host as any module runs (resource_check's, when every check is of its
+kinds); with ``result_fact`` it also records the host's result as that fact, in the same task.
 
 The health_check role used to follow the module with a ``set_fact`` task to record the result: one
 more task, so one more worker fork and result round on the controller for every host of every run
@@ -21,8 +21,8 @@ from ansible.errors import AnsibleConnectionFailure, AnsibleFilterError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.sre.health.plugins.filter.merge_checks import merge_checks
+from ansible_collections.sre.health.plugins.module_utils._kinds_resource import NAMES as RESOURCE_KINDS
 
-MODULE = "sre.health.health_check"
 # The options handled here, on the controller; the module accepts and ignores them.
 CONTROLLER_OPTIONS = ("result_fact", "result_note", "merge_vars")
 # Ansible's prefix on a connection error's message, which says nothing to a reader of a report.
@@ -73,8 +73,25 @@ def merged_checks(checks, variables, name, template):
     return merge_checks(checks, *[template(variables[var]) for var in names])
 
 
+def module_for(checks, module, light_module, light_kinds):
+    """The module to run for ``checks``: ``light_module`` when every entry is of one of ``light_kinds``, else ``module``.
+
+    health_check runs resource_check in its place when its checks only measure the host's own resources (the
+    health_check role's defaults do): the same code and results from a payload without the ten other kinds, which
+    every host pays for byte by byte. Anything else, an entry that is not a dict or names no such kind included,
+    goes to health_check itself, which accepts or refuses it with the message naming every kind."""
+    if light_module and isinstance(checks, list) and checks and all(
+            isinstance(entry, dict) and isinstance(entry.get("kind"), str) and entry["kind"] in light_kinds
+            for entry in checks):
+        return light_module
+    return module
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
+    # The module this action runs, and the lighter one it runs instead when every check is of its kinds.
+    MODULE = "sre.health.health_check"
+    LIGHT_MODULE = "sre.health.resource_check"
 
     def run(self, tmp=None, task_vars=None):
         self._supports_async = True
@@ -108,7 +125,8 @@ class ActionModule(ActionBase):
             args["textfile_host"] = task_vars.get("inventory_hostname")
         wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
         try:
-            result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars,
+            module = module_for(args.get("checks"), self.MODULE, self.LIGHT_MODULE, RESOURCE_KINDS)
+            result.update(self._execute_module(module_name=module, module_args=args, task_vars=task_vars,
                                                wrap_async=wrap_async))
         except AnsibleConnectionFailure as exc:
             if not fact:

@@ -2,7 +2,10 @@
 # Copyright (c) sre.health contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Many checks of any kind in one module run (``health_check``).
+"""Many checks of any kind in one module run (``health_check``, ``resource_check``).
+
+The kinds a run accepts are a registry (``_registry.Registry``) the caller passes in; this file imports none of
+them, so that a module ships only the kinds of its registry (AnsiballZ ships what a module imports).
 
 The path of a run: :func:`prepare` validates every entry once with its kind's option spec and
 constraints and its ``validate()`` (an invalid entry fails the task before anything runs), and
@@ -29,60 +32,6 @@ from ansible_collections.sre.health.plugins.module_utils._status import (
     thresholds_as_text,
 )
 
-
-def _import(name):
-    """The module of kind ``name``. Kinds are imported when a check first uses them, so a run pays
-    only for its own (requests, prometheus_client...); the import statements are written out so that
-    AnsiballZ finds and ships every kind. Adding a kind is one branch here."""
-    if name == "disk":
-        from ansible_collections.sre.health.plugins.module_utils import _disk as kind
-    elif name == "memory":
-        from ansible_collections.sre.health.plugins.module_utils import _memory as kind
-    elif name == "load":
-        from ansible_collections.sre.health.plugins.module_utils import _load as kind
-    elif name == "process":
-        from ansible_collections.sre.health.plugins.module_utils import _process as kind
-    elif name == "service":
-        from ansible_collections.sre.health.plugins.module_utils import _service as kind
-    elif name == "http":
-        from ansible_collections.sre.health.plugins.module_utils import _http as kind
-    elif name == "port":
-        from ansible_collections.sre.health.plugins.module_utils import _port as kind
-    elif name == "metrics":
-        from ansible_collections.sre.health.plugins.module_utils import _metrics as kind
-    elif name == "command":
-        from ansible_collections.sre.health.plugins.module_utils import _command as kind
-    elif name == "file":
-        from ansible_collections.sre.health.plugins.module_utils import _file as kind
-    elif name == "certificate":
-        from ansible_collections.sre.health.plugins.module_utils import _certificate as kind
-    elif name == "dns":
-        from ansible_collections.sre.health.plugins.module_utils import _dns as kind
-    elif name == "systemd":
-        from ansible_collections.sre.health.plugins.module_utils import _systemd as kind
-    else:
-        from ansible_collections.sre.health.plugins.module_utils import _logscan as kind
-    return kind
-
-
-class _Registry(dict):
-    """``{kind name: kind module}``, each module imported on first lookup (see ``_import``)."""
-
-    def __getitem__(self, name):
-        kind = dict.__getitem__(self, name)
-        if kind is None:
-            kind = _import(name)
-            dict.__setitem__(self, name, kind)
-        return kind
-
-    def get(self, name, default=None):
-        return self[name] if name in self else default
-
-
-# Every check kind, by the name health_check entries use.
-KINDS = _Registry((name, None) for name in (
-    "disk", "memory", "load", "process", "service", "http", "port", "metrics", "log", "command", "file",
-    "certificate", "dns", "systemd"))
 
 # Keys of a check entry that belong to the check itself, not to its kind.
 RESERVED = ("name", "kind", "thresholds", "check_timeout")
@@ -116,30 +65,30 @@ def _kind_params(kind_name, kind, entry):
     return params
 
 
-def secrets_of_entries(entries):
-    """The secrets of every entry (``_kind.raw_secrets``), before anything is validated.
+def secrets_of_entries(entries, kinds):
+    """The secrets of every entry of a kind of ``kinds`` (``_kind.raw_secrets``), before anything is validated.
 
     ``health_check`` registers them first, so that an invalid entry (which fails the task and
     prints its invocation at -vvv) never shows another entry's password.
     """
     found = set()
     for entry in entries if isinstance(entries, list) else []:
-        kind = KINDS.get(entry.get("kind")) if isinstance(entry, dict) and isinstance(entry.get("kind"), str) else None
+        kind = kinds.get(entry.get("kind")) if isinstance(entry, dict) and isinstance(entry.get("kind"), str) else None
         if kind is not None:
             found |= raw_secrets(kind, entry)
     return found
 
 
-def prepare(entries, default_timeout, check_mode=False):
-    """Validate every entry; return a list of prepared checks or raise CheckDefinitionError.
-    ``check_mode`` (Ansible's) is passed on to every check's config."""
+def prepare(entries, default_timeout, kinds, check_mode=False):
+    """Validate every entry, of the kinds of ``kinds`` (a ``_registry.Registry``); return a list of prepared
+    checks or raise CheckDefinitionError. ``check_mode`` (Ansible's) is passed on to every check's config."""
     if not isinstance(entries, list):
         raise CheckDefinitionError("checks: %r is not a list of check definitions" % (entries,))
     prepared = []
     seen = {}
     for index, entry in enumerate(entries):
         label = _label(index, entry)
-        check = prepare_entry(entry, label, default_timeout)
+        check = prepare_entry(entry, label, default_timeout, kinds)
         if check["name"] in seen:
             raise CheckDefinitionError("%s: option name: %r is already used by checks[%d]; accepted: a unique name"
                                        % (label, check["name"], seen[check["name"]]))
@@ -182,15 +131,14 @@ def _reject_unknown_options(kind, kind_params, label):
             label, "" if len(unknown) == 1 else "s", ", ".join(unknown), kind.KIND, ", ".join(accepted)))
 
 
-def prepare_entry(entry, label, default_timeout, kinds=None):
+def prepare_entry(entry, label, default_timeout, kinds):
     """Validate one check definition (``label`` prefixes every error); return the prepared check.
 
     The prepared check is a dict: ``name``, ``label``, ``kind_name``, ``kind``, ``params`` (as the
     spec accepted them), ``config`` (the kind's ``validate()`` result, what ``run`` gets),
-    ``compiled`` thresholds and ``timeout``. ``kinds`` restricts the accepted kinds
+    ``compiled`` thresholds and ``timeout``. ``kinds`` are the accepted kinds, a ``_registry.Registry``
     (service_state's probe takes http and port only).
     """
-    kinds = KINDS if kinds is None else dict((k, KINDS[k]) for k in kinds)
     name, kind = _entry_kind(entry, label, kinds)
     timeout = _check_timeout(entry, label, default_timeout)
     kind_params = _kind_params(kind.KIND, kind, entry)

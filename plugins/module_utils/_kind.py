@@ -47,7 +47,6 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
 from ansible_collections.sre.health.plugins.module_utils._status import compile_thresholds
-from ansible_collections.sre.health.plugins.module_utils._web.redact import request_secrets
 
 # What a kind module must define (see the module documentation).
 PROTOCOL = ("KIND", "METRICS", "DEFAULT_THRESHOLDS", "OPTIONS", "CONSTRAINTS", "REQUIRES", "ISOLATED", "validate",
@@ -161,6 +160,8 @@ def raw_secrets(kind, params):
     passwords = [params.get(o) for o in secret_options(kind) if isinstance(params.get(o), str)]
     found = set(p for p in passwords if p)
     if "url" in kind.OPTIONS:
+        # only the kinds that take a URL pay for compiling the redaction rules
+        from ansible_collections.sre.health.plugins.module_utils._web.redact import request_secrets
         found |= request_secrets(params.get("url"), params.get("headers"), params.get("url_username"), passwords)
     return found
 

@@ -28,6 +28,7 @@ author:
   - sre.health developers (!UNKNOWN)
 extends_documentation_fragment:
   - sre.health.checks
+  - sre.health.check_run
 options:
   checks:
     description:
@@ -51,91 +52,9 @@ options:
     type: list
     elements: dict
     required: true
-  max_workers:
-    description:
-      - How many checks run at the same time, from 1 to 64.
-    type: int
-    default: 8
-  check_timeout:
-    description:
-      - Seconds each check may take before it is stopped and reported C(unknown) ("timed out after N s");
-        an entry's own C(check_timeout) overrides it. Kinds have their own, shorter timeouts (per mount,
-        per request) inside this bound. At most 86400 (one day), like every timeout of the collection.
-    type: float
-    default: 30
-  timeout:
-    description:
-      - Seconds the whole run may take. Checks still running then are C(unknown), and checks not yet
-        started are reported as not started.
-    type: float
-    default: 60
   thresholds:
     description:
       - Not used at this level; give C(thresholds) inside each entry of O(checks).
-  result_fact:
-    description:
-      - Also record the host's result as this host fact, in the same task - C({host, status, health, summary,
-        checks, counts}), where C(host) is the inventory name. The sre.health.health_check role records
-        C(health_check_result) this way.
-      - With it, a host that cannot be reached does not leave the play - its fact is C(unknown) and
-        C(unhealthy), with the summary C(unreachable) and the connection's error - so that a report built from
-        the facts says why.
-      - Handled on the controller (an action plugin); not set for a task run with C(async).
-    type: str
-    version_added: 1.1.0
-  result_note:
-    description:
-      - Text appended to the summary of the fact O(result_fact) (after C(; )). The role says there why a
-        library the checks lacked was not installed.
-    type: str
-    version_added: 1.1.0
-  merge_vars:
-    description:
-      - The name of a variable whose checks are merged after O(checks), then those of every variable named
-        C(<merge_vars>_<suffix>), in sorted name order (group_vars and host_vars add checks without repeating or
-        clobbering others). A check with an earlier one's name replaces it, and one with C(state=absent) removes
-        it, as the C(sre.health.merge_checks) filter does. The sre.health.health_check role passes
-        C(health_check_checks).
-      - Handled on the controller (an action plugin), where it costs a host far less than the same merge in a
-        template. A list that cannot be merged (an entry without a name) is the host's result, C(unknown) with the
-        reason (recorded in O(result_fact)); the task fails.
-    type: str
-    version_added: 1.1.0
-  textfile_dir:
-    description:
-      - Also write the host's results as a Prometheus textfile into this directory, in the same module run, for
-        node_exporter's textfile collector on the host (its C(--collector.textfile.directory)), so the series
-        carry the host's own C(instance) and keep being served between runs. Unset (the default), no file is
-        written.
-      - V(auto) picks the first existing of C(/var/lib/prometheus/node-exporter) (Debian's and Ubuntu's
-        C(prometheus-node-exporter)) and C(/var/lib/node_exporter/textfile_collector) (RHEL's EPEL package and the
-        C(prometheus.prometheus.node_exporter) role); or give an absolute path.
-      - The file is replaced atomically (a temporary file in the same directory, then a rename), mode 0644, so
-        node_exporter never reads half a file. The series are those of M(sre.health.fleet_report)'s textfile, by
-        the same code - C(sre_health_host_status{host}), C(sre_health_check_status{host,check,kind}),
-        C(sre_health_check_value{host,check,kind,metric}), C(sre_health_check_duration_seconds{host,check,kind}),
-        C(sre_health_report_timestamp_seconds) - each with C(report), the file name without C(.prom).
-      - The file is the checks' output, not a change to the host - the task stays C(changed=false). In check mode
-        nothing is written (RV(textfile.reason) says so).
-      - A directory that does not exist (it is not created - node_exporter would not read it) or cannot be written
-        is a warning, and RV(textfile) says why; the checks still run and report, and the task's outcome is
-        theirs.
-    type: str
-    version_added: 1.1.0
-  textfile_name:
-    description:
-      - The textfile's name in O(textfile_dir), ending in C(.prom); the C(report) label of its series is this name
-        without C(.prom). Give each health_check task that writes a textfile on the same host its own name.
-    type: str
-    default: sre_health.prom
-    version_added: 1.1.0
-  textfile_host:
-    description:
-      - The C(host) label of the textfile's series. Default - the host's inventory name (set on the controller),
-        as in the fleet reports, so that the two join; the machine's host name when the module runs without
-        its action plugin.
-    type: str
-    version_added: 1.1.0
 notes:
   - A check stuck in a system call (a hung NFS mount) cannot be interrupted; its thread is
     abandoned at the deadline and the module returns anyway.
@@ -321,99 +240,12 @@ checks:
       pids: []
 """
 
-import os
-import platform
-import time
-
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.parameters import remove_values
-
-from ansible_collections.sre.health.plugins.module_utils import _textfile
-from ansible_collections.sre.health.plugins.module_utils._checks import (
-    MAX_WORKERS_LIMIT,
-    prepare,
-    secrets_of_entries,
-    run_checks,
-)
-from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
-from ansible_collections.sre.health.plugins.module_utils._kind import missing_imports, os_packages
-from ansible_collections.sre.health.plugins.module_utils._module import COMMON_OPTIONS, exit_results, fail
-from ansible_collections.sre.health.plugins.module_utils._status import check_timeout, summarize
-
-
-def _check_options(module):
-    params = module.params
-    if not 1 <= params["max_workers"] <= MAX_WORKERS_LIMIT:
-        module.fail_json(msg="option max_workers: %r is invalid; accepted: 1 to %d"
-                         % (params["max_workers"], MAX_WORKERS_LIMIT))
-    try:
-        for option in ("check_timeout", "timeout"):
-            check_timeout(option, params[option], allow_none=False)
-    except SreHealthError as exc:
-        fail(module, exc)
-    try:
-        _textfile.check_dir(params["textfile_dir"])
-        _textfile.check_name(params["textfile_name"])
-    except SreHealthError as exc:
-        fail(module, exc)
-    if params.get("thresholds"):
-        module.fail_json(msg="option thresholds: not used by health_check; accepted: thresholds inside each "
-                             "entry of checks")
-
-
-def _write_textfile(module, results, info):
-    """The host textfile, when asked for: ``{path, written, reason}``; a file that cannot be written is a
-    warning, never a failure, and the checks' results are returned all the same."""
-    params = module.params
-    host = params["textfile_host"] or platform.node() or "localhost"
-    outcome = _textfile.write_host_textfile(
-        params["textfile_dir"], params["textfile_name"],
-        [{"host": host, "status": info["status"], "checks": results}], time.time(), check_mode=module.check_mode,
-        # what Ansible masks in the module's output is masked in the file too
-        redact=lambda text: remove_values(text, module.no_log_values))
-    if not outcome["written"] and not module.check_mode:
-        module.warn("textfile_dir: the Prometheus textfile was not written: %s; the checks ran and are reported"
-                    % outcome["reason"])
-    return outcome
+from ansible_collections.sre.health.plugins.module_utils._health import main as run
+from ansible_collections.sre.health.plugins.module_utils._kinds_all import KINDS
 
 
 def main():
-    argument_spec = dict(
-        checks=dict(type="list", elements="dict", required=True),
-        max_workers=dict(type="int", default=8),
-        check_timeout=dict(type="float", default=30),
-        timeout=dict(type="float", default=60),
-        # Handled by the action plugin on the controller (plugins/action/health_check.py).
-        result_fact=dict(type="str"),
-        result_note=dict(type="str"),
-        merge_vars=dict(type="str"),
-        textfile_dir=dict(type="str"),
-        textfile_name=dict(type="str", default=_textfile.DEFAULT_NAME),
-        # Set by the action plugin to the inventory name.
-        textfile_host=dict(type="str"),
-    )
-    argument_spec.update(COMMON_OPTIONS)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
-    _check_options(module)
-    # Credentials are masked in everything Ansible prints: the raw no_log options of every entry
-    # before validating (an invalid entry must not show the others'), then each config's secrets.
-    module.no_log_values.update(secrets_of_entries(params["checks"]))
-    try:
-        prepared = prepare(params["checks"], params["check_timeout"], check_mode=module.check_mode)
-    except SreHealthError as exc:
-        fail(module, exc)
-    for check in prepared:
-        module.no_log_values.update(s for s in check["config"].secrets if s)
-    results, _abandoned, elapsed = run_checks(prepared, params["max_workers"], params["timeout"])
-    info = summarize(results)
-    missing = missing_imports((check["kind"], check["config"]) for check in prepared)
-    extra = {}
-    if params["textfile_dir"]:
-        extra["textfile"] = _write_textfile(module, results, info)
-    exit_results(module, results, params["fail_on"], info=info, counts=info["counts"],
-                 duration_ms=round(elapsed * 1000.0, 3), missing_libraries=missing,
-                 missing_packages=os_packages(missing), uid=os.getuid(), **extra)
+    run(KINDS)
 
 
 if __name__ == "__main__":

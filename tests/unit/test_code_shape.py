@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from ansible_collections.sre.health.plugins.module_utils import _checks
+from ansible_collections.sre.health.plugins.module_utils import _kinds_all
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
 from ansible_collections.sre.health.plugins.module_utils._kind import PROTOCOL
 
@@ -42,9 +42,9 @@ def test_no_function_in_plugins_is_longer_than_60_lines():
     assert found == []
 
 
-@pytest.mark.parametrize("kind_name", sorted(_checks.KINDS))
+@pytest.mark.parametrize("kind_name", sorted(_kinds_all.KINDS))
 def test_each_kind_has_the_whole_protocol_and_its_errors_share_one_base(kind_name):
-    kind = _checks.KINDS[kind_name]
+    kind = _kinds_all.KINDS[kind_name]
     assert [attr for attr in PROTOCOL if not hasattr(kind, attr)] == []
     errors = [value for value in vars(kind).values()
               if isinstance(value, type) and issubclass(value, Exception) and value.__module__ == kind.__name__]

@@ -12,6 +12,7 @@ from ansible_collections.sre.health.plugins.module_utils import _checks, _servic
 from ansible_collections.sre.health.plugins.module_utils._duration import parse_duration
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError, SreHealthError
 from ansible_collections.sre.health.plugins.module_utils._kind import Config
+from ansible_collections.sre.health.plugins.module_utils._registry import Registry
 from ansible_collections.sre.health.plugins.module_utils._status import check_timeout
 
 DEFAULT_STATE_FILE = "/var/lib/sre-health/service-restarts.json"
@@ -27,6 +28,18 @@ REMEDIATE_OPTIONS = dict(
 )
 
 PROBE_KINDS = ("http", "port")
+
+
+def _import_probe_kind(name):
+    if name == "http":
+        from ansible_collections.sre.health.plugins.module_utils import _http as kind
+    else:
+        from ansible_collections.sre.health.plugins.module_utils import _port as kind
+    return kind
+
+
+# The kinds a probe may be: service_state ships these two and no other.
+PROBE_REGISTRY = Registry(PROBE_KINDS, _import_probe_kind)
 SETTLE_MAX = 3600.0
 WINDOW_ACCEPTED = "a duration greater than 0 and up to 366d, in seconds or with a unit (ms, s, m, h, d), " \
                   "such as 3600 or 1h"
@@ -46,7 +59,7 @@ def prepare_probe(probe, name, default_timeout):
     entry = dict(probe)
     entry.setdefault("name", "%s:probe" % name)
     try:
-        return _checks.prepare_entry(entry, "option probe", default_timeout, kinds=PROBE_KINDS)
+        return _checks.prepare_entry(entry, "option probe", default_timeout, PROBE_REGISTRY)
     except _checks.CheckDefinitionError as exc:
         # "option probe: option kind: 'ping' is invalid; accepted: http, port"
         raise ProbeError(str(exc))
@@ -55,7 +68,7 @@ def prepare_probe(probe, name, default_timeout):
 def probe_kind(probe):
     """The check kind module of a probe definition, or None when its kind is not a probe kind."""
     kind = probe.get("kind") if isinstance(probe, dict) else None
-    return _checks.KINDS.get(kind) if kind in PROBE_KINDS else None
+    return PROBE_REGISTRY.get(kind) if kind in PROBE_KINDS else None
 
 
 # More restarts than this within one window is no flap guard at all.

@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from ansible_collections.sre.health.plugins.module_utils import _checks
+from ansible_collections.sre.health.plugins.module_utils import _checks, _kinds_all
 from ansible_collections.sre.health.plugins.module_utils._kind import Config, isolated
 from ansible_collections.sre.health.plugins.module_utils._status import make_result
 from ansible_collections.sre.health.plugins.module_utils._units import COUNT
@@ -46,7 +46,7 @@ class GateKind(object):
 
 @pytest.fixture
 def gate_kind(monkeypatch):
-    monkeypatch.setitem(_checks.KINDS, "gate", GateKind)
+    monkeypatch.setitem(_kinds_all.KINDS, "gate", GateKind)
     GateKind.gates = {"open": threading.Event(), "shut": threading.Event()}
     GateKind.gates["open"].set()
     yield GateKind
@@ -75,14 +75,14 @@ def gate_kind(monkeypatch):
 ])
 def test_invalid_definitions_name_the_check_option_and_reason(entries, fragment):
     with pytest.raises(_checks.CheckDefinitionError) as err:
-        _checks.prepare(entries, 30)
+        _checks.prepare(entries, 30, _kinds_all.KINDS)
     assert fragment in str(err.value)
 
 
 def test_a_run_imports_only_the_kinds_it_uses():
     code = ("import sys; sys.path[:0] = %r\n"
-            "from ansible_collections.sre.health.plugins.module_utils import _checks\n"
-            "_checks.prepare([{'name': 'd', 'kind': 'disk'}, {'name': 'm', 'kind': 'memory'}], 30)\n"
+            "from ansible_collections.sre.health.plugins.module_utils import _checks, _kinds_all\n"
+            "_checks.prepare([{'name': 'd', 'kind': 'disk'}, {'name': 'm', 'kind': 'memory'}], 30, _kinds_all.KINDS)\n"
             "print(' '.join(sorted(m for m in sys.modules if m in ('requests', 'prometheus_client') or "
             "m.startswith('ansible_collections.sre.health.plugins.module_utils._http'))))" % (sys.path,))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -92,7 +92,7 @@ def test_a_run_imports_only_the_kinds_it_uses():
 def test_every_kind_is_validated_before_anything_runs():
     # The load kind once had no validate(): its bad interval surfaced only when the checks ran.
     with pytest.raises(_checks.CheckDefinitionError) as err:
-        _checks.prepare([{"name": "m", "kind": "memory"}, {"name": "l", "kind": "load", "interval": 999}], 30)
+        _checks.prepare([{"name": "m", "kind": "memory"}, {"name": "l", "kind": "load", "interval": 999}], 30, _kinds_all.KINDS)
     assert "checks[1] (l): option interval: 999.0 is invalid; accepted: a number of seconds from 0" in str(err.value)
 
 
@@ -101,7 +101,7 @@ def test_process_name_defaults_to_the_check_name_and_has_its_own_key():
         {"name": "nginx", "kind": "process"},
         {"name": "db", "kind": "process", "process_name": "postgres"},
         {"name": "app", "kind": "process", "pattern": "gunicorn"},
-    ], 30)
+    ], 30, _kinds_all.KINDS)
     assert prepared[0]["params"]["name"] == "nginx"
     assert prepared[1]["params"]["name"] == "postgres"
     assert prepared[2]["params"]["name"] is None and prepared[2]["params"]["pattern"] == "gunicorn"
@@ -117,7 +117,7 @@ def test_real_checks_run_and_keep_their_shape():
             {"name": "load", "kind": "load", "interval": 0},
             {"name": "worker", "kind": "process", "pattern": marker, "interval": 0},
             {"name": "ghost", "kind": "process", "pattern": marker + "-ghost", "interval": 0},
-        ], 30)
+        ], 30, _kinds_all.KINDS)
         results, abandoned, _elapsed = _checks.run_checks(prepared, 4, 60)
     finally:
         proc.kill()
@@ -135,7 +135,7 @@ def test_a_stuck_check_is_unknown_and_does_not_hold_back_the_others(gate_kind):
         {"name": "stuck", "kind": "gate", "gate": "shut", "check_timeout": 0.5},
         {"name": "fine", "kind": "gate", "gate": "open"},
         {"name": "memory", "kind": "memory"},
-    ], 30)
+    ], 30, _kinds_all.KINDS)
     results, abandoned, _elapsed = _checks.run_checks(prepared, 8, 60)
     by_name = dict((r["name"], r) for r in results)
     assert by_name["stuck"]["status"] == "unknown"
@@ -148,7 +148,7 @@ def test_the_overall_timeout_holds(gate_kind):
     prepared = _checks.prepare([
         {"name": "first", "kind": "gate", "gate": "shut"},
         {"name": "second", "kind": "gate", "gate": "open"},
-    ], 30)
+    ], 30, _kinds_all.KINDS)
     results, _abandoned, _elapsed = _checks.run_checks(prepared, 1, 0.5)
     by_name = dict((r["name"], r) for r in results)
     assert by_name["first"]["summary"] == "first: check timed out after 0.5 s (the overall timeout ran out)"
@@ -161,7 +161,7 @@ def test_a_check_that_raises_is_unknown_with_the_reason(gate_kind, monkeypatch):
         raise RuntimeError("sensor on fire")
 
     monkeypatch.setattr(GateKind, "run", staticmethod(broken))
-    prepared = _checks.prepare([{"name": "b", "kind": "gate", "gate": "open"}], 30)
+    prepared = _checks.prepare([{"name": "b", "kind": "gate", "gate": "open"}], 30, _kinds_all.KINDS)
     results, _abandoned, _elapsed = _checks.run_checks(prepared, 2, 10)
     assert results[0]["status"] == "unknown"
     assert results[0]["summary"] == "b: check failed: RuntimeError: sensor on fire"
@@ -171,7 +171,7 @@ def test_a_check_that_raises_is_unknown_with_the_reason(gate_kind, monkeypatch):
 def test_a_missing_library_is_unknown_for_that_check_only(gate_kind, monkeypatch):
     monkeypatch.setattr(GateKind, "REQUIRES", {"psutil": lambda: False})
     prepared = _checks.prepare([{"name": "g", "kind": "gate", "gate": "open"},
-                                {"name": "root", "kind": "disk", "paths": ["/"]}], 30)
+                                {"name": "root", "kind": "disk", "paths": ["/"]}], 30, _kinds_all.KINDS)
     results, _abandoned, _elapsed = _checks.run_checks(prepared, 2, 10)
     assert results[0]["status"] == "unknown"
     assert "missing Python library on this host: psutil (Debian/Ubuntu package python3-psutil" in results[0]["summary"]
@@ -189,5 +189,5 @@ def test_a_missing_library_is_unknown_for_that_check_only(gate_kind, monkeypatch
     ({"name": "d", "kind": "disk"}, False),
 ])
 def test_only_checks_that_meet_hostile_text_with_a_pattern_or_parser_are_forked(entry, forked):
-    (check,) = _checks.prepare([entry], 30)
+    (check,) = _checks.prepare([entry], 30, _kinds_all.KINDS)
     assert isolated(check["kind"], check["config"]) is forked

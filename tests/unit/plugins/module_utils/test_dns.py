@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from ansible_collections.sre.health.plugins.module_utils import _checks, _dns, _kind
+from ansible_collections.sre.health.plugins.module_utils import _checks, _dns, _kind, _kinds_all
 from ansible_collections.sre.health.plugins.module_utils._errors import CheckDefinitionError, SreHealthError
 from ansible_collections.sre.health.plugins.module_utils._kind import SpecError
 from ansible_collections.sre.health.plugins.module_utils._status import compile_thresholds
@@ -560,7 +560,7 @@ def test_in_health_check_the_query_defaults_to_the_checks_name(zone):
         {"name": "mail", "kind": "dns", "query": "test", "type": "MX", "server": zone.server(),
          "expect": ["mail.test", "mail2.test"], "exact": True, "check_timeout": 5},
         {"name": "gone", "kind": "dns", "query": "nope.test", "server": zone.server()},
-    ], 10)
+    ], 10, _kinds_all.KINDS)
     results, abandoned, _elapsed = _checks.run_checks(prepared, 4, 20)
     assert abandoned == 0
     assert [(r["name"], r["kind"], r["status"]) for r in results] == [
@@ -571,18 +571,18 @@ def test_in_health_check_the_query_defaults_to_the_checks_name(zone):
 
 def test_in_health_check_bad_entries_fail_before_anything_runs():
     with pytest.raises(CheckDefinitionError) as caught:
-        _checks.prepare([{"name": "x", "kind": "dns", "query": "www.test", "name_server": "127.0.0.1"}], 10)
+        _checks.prepare([{"name": "x", "kind": "dns", "query": "www.test", "name_server": "127.0.0.1"}], 10, _kinds_all.KINDS)
     assert "checks[0] (x): unknown option name_server for kind dns; accepted: " in str(caught.value)
     assert "query" in str(caught.value)
     with pytest.raises(CheckDefinitionError) as caught:
-        _checks.prepare([{"name": "x", "kind": "dns", "query": "www.test", "expect": ["nope"]}], 10)
+        _checks.prepare([{"name": "x", "kind": "dns", "query": "www.test", "expect": ["nope"]}], 10, _kinds_all.KINDS)
     assert str(caught.value).startswith("checks[0] (x): option expect: 'nope' is invalid; accepted: for type A")
 
 
 def test_the_check_timeout_bounds_a_longer_query_timeout(peer):
     silent = peer()
     prepared = _checks.prepare([{"name": "slow", "kind": "dns", "query": "www.test", "server": silent.server(),
-                                 "timeout": 30, "check_timeout": 1}], 10)
+                                 "timeout": 30, "check_timeout": 1}], 10, _kinds_all.KINDS)
     started = time.monotonic()
     results, _abandoned, _elapsed = _checks.run_checks(prepared, 1, 10)
     assert time.monotonic() - started < 2.5
