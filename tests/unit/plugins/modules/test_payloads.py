@@ -1,0 +1,96 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sre.health contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What each module's AnsiballZ payload carries, as Ansible itself builds it (the files kept, then exploded):
+health_check every kind, resource_check the four resource kinds, a standalone module its own kind; and which
+module health_check's action runs for a list of checks."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ansible_collections.sre.health.plugins.action.health_check import module_for
+from ansible_collections.sre.health.plugins.module_utils import _health, _kinds_all, _kinds_resource, _textfile
+from ansible_collections.sre.health.tests.unit.utils import ansible_env
+
+UTILS = "ansible_collections/sre/health/plugins/module_utils/"
+# The file that makes each kind (a package's __init__ for the log kind).
+KIND_FILES = {"disk": "_disk.py", "memory": "_memory.py", "load": "_load.py", "process": "_process.py",
+              "service": "_service.py", "http": "_http.py", "port": "_port.py", "metrics": "_metrics.py",
+              "log": "_logscan/__init__.py", "command": "_command.py", "file": "_file.py",
+              "certificate": "_certificate.py", "dns": "_dns.py", "systemd": "_systemd.py"}
+
+
+def shipped(tmp_path, task):
+    """``(module file name, {kind: shipped?})`` of the one module ``task`` runs on localhost."""
+    remote = tmp_path / "remote"
+    play = tmp_path / "play.yml"
+    play.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": [task]}]))
+    env = ansible_env()
+    env.update(ANSIBLE_PIPELINING="False", ANSIBLE_KEEP_REMOTE_FILES="True", ANSIBLE_REMOTE_TMP=str(remote))
+    run = subprocess.run([sys.executable, "-m", "ansible.cli.playbook", "-i", "localhost,", "-c", "local",
+                          "-e", "ansible_python_interpreter=" + sys.executable, str(play)],
+                         env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    (payload,) = glob.glob(str(remote / "*" / "AnsiballZ_*.py"))
+    subprocess.run([sys.executable, payload, "explode"], cwd=os.path.dirname(payload), capture_output=True,
+                   check=True)
+    base = os.path.join(os.path.dirname(payload), "debug_dir", UTILS)
+    return (os.path.basename(payload)[len("AnsiballZ_"):],
+            dict((kind, os.path.exists(os.path.join(base, path))) for kind, path in KIND_FILES.items()))
+
+
+def only(*kinds):
+    return dict((kind, kind in kinds) for kind in KIND_FILES)
+
+
+@pytest.mark.parametrize("task, module, kinds", [
+    # the health_check role's default checks: resource_check runs in health_check's place
+    ({"sre.health.health_check": {"checks": [{"name": "disk", "kind": "disk"}, {"name": "memory", "kind": "memory"},
+                                             {"name": "load", "kind": "load", "interval": 0.1}],
+                                  "fail_on": "never"}},
+     "resource_check.py", only("disk", "memory", "load", "process")),
+    # one check of another kind: health_check itself, with every kind
+    ({"sre.health.health_check": {"checks": [{"name": "disk", "kind": "disk"},
+                                             {"name": "closed", "kind": "port", "port": 1, "state": "closed"}],
+                                  "fail_on": "never"}},
+     "health_check.py", only(*KIND_FILES)),
+    ({"sre.health.disk_usage": {"fail_on": "never"}}, "disk_usage.py", only("disk")),
+    ({"sre.health.cpu_load": {"interval": 0.1, "fail_on": "never"}}, "cpu_load.py", only("load")),
+])
+def test_a_module_ships_the_kinds_it_can_run_and_no_other(tmp_path, task, module, kinds):
+    assert shipped(tmp_path, task) == (module, kinds)
+
+
+@pytest.mark.parametrize("checks, expected", [
+    ([{"name": "d", "kind": "disk"}, {"name": "p", "kind": "process", "pattern": "x"}], "sre.health.resource_check"),
+    ([{"name": "d", "kind": "disk"}, {"name": "h", "kind": "http", "url": "http://127.0.0.1/"}],
+     "sre.health.health_check"),
+    # what resource_check would refuse goes to health_check, whose message names every kind
+    ([{"name": "d", "kind": "disk "}], "sre.health.health_check"),
+    ([{"name": "d", "kind": ["disk"]}], "sre.health.health_check"),
+    ([{"name": "d"}], "sre.health.health_check"),
+    (["disk"], "sre.health.health_check"),
+    ([], "sre.health.health_check"),
+    ("disk", "sre.health.health_check"),
+    (None, "sre.health.health_check"),
+])
+def test_health_check_runs_resource_check_only_when_every_check_is_a_resource_kind(checks, expected):
+    assert module_for(checks, "sre.health.health_check", "sre.health.resource_check",
+                      _kinds_resource.NAMES) == expected
+    # resource_check's own action has no lighter module
+    assert module_for(checks, "sre.health.resource_check", None, _kinds_resource.NAMES) == "sre.health.resource_check"
+
+
+def test_the_resource_kinds_are_kinds_of_health_check_and_the_textfile_default_is_one():
+    assert set(_kinds_resource.NAMES) < set(_kinds_all.NAMES)
+    assert [_kinds_resource.KINDS[name] for name in _kinds_resource.NAMES] == \
+        [_kinds_all.KINDS[name] for name in _kinds_resource.NAMES]
+    assert _health.DEFAULT_TEXTFILE_NAME == _textfile.DEFAULT_NAME
