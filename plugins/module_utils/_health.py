@@ -111,4 +111,3 @@ def main(kinds):
     exit_results(module, results, params["fail_on"], info=info, counts=info["counts"],
                  duration_ms=round(elapsed * 1000.0, 3), missing_libraries=missing,
                  missing_packages=os_packages(missing), uid=os.getuid(), **extra)
-

@@ -109,6 +109,22 @@ textfile:
   returned: when O(textfile_dir) is set
   type: dict
   sample: {"path": "/var/lib/prometheus/node-exporter/sre_health.prom", "written": true, "reason": null}
+  contains:
+    path:
+      description: The file's path; null when O(textfile_dir=auto) found no directory.
+      type: str
+      returned: always
+      sample: /var/lib/prometheus/node-exporter/sre_health.prom
+    written:
+      description: Whether this run wrote the file.
+      type: bool
+      returned: always
+      sample: true
+    reason:
+      description: Why it was not written; null when it was.
+      type: str
+      returned: always
+      sample: "check mode: nothing is written"
 checks:
   description: One result per check; a disk check gives one per filesystem, named C(<name>:<mount>).
   returned: always
