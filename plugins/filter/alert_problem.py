@@ -54,52 +54,11 @@ _value:
 # with these at the top).
 
 
-def _raw_secrets(settings):
-    """What may be a secret in the settings as given, before anything is validated."""
-    from ansible_collections.sre.health.plugins.module_utils._alert.targets import url_secrets
-
-    found = set()
-    entries = settings.get("targets") if isinstance(settings.get("targets"), list) else []
-    for entry in [settings] + [e for e in entries if isinstance(e, dict)]:
-        urls = [entry.get("url")] + (entry.get("urls") if isinstance(entry.get("urls"), list) else [])
-        for url in urls:
-            if isinstance(url, str) and url:
-                found.update(url_secrets(url))
-        if isinstance(entry.get("routing_key"), str):
-            found.add(entry["routing_key"])
-        if isinstance(entry.get("headers"), dict):
-            found.update(str(v) for v in entry["headers"].values() if v not in (None, ""))
-    return found
-
-
 def alert_problem(settings, names=None):
-    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    # the one implementation, also behind fleet_report's alert_settings option
+    from ansible_collections.sre.health.plugins.module_utils._alert.problem import alert_problem as problem
 
-    from ansible_collections.sre.health.plugins.module_utils._alert import options
-    from ansible_collections.sre.health.plugins.module_utils._alert.options import Scrubber
-    from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
-
-    if not isinstance(settings, dict):
-        return "alert settings: %r is invalid; accepted: a dict of sre.health.fleet_alert options" % (
-            type(settings).__name__,)
-    names = dict(names or {})
-    scrub = Scrubber(_raw_secrets(settings))
-    params = dict(settings, results=[], state_file="/")
-    if params.get("targets") in (None, []) and params.get("url") in (None, ""):
-        params.pop("targets", None)
-        params.pop("url", None)
-    spec = dict(options.OPTIONS)
-    validation = ArgumentSpecValidator(spec, mutually_exclusive=options.MUTUALLY_EXCLUSIVE).validate(params)
-    if validation.error_messages:
-        text = "; ".join(validation.error_messages)
-        for option, name in names.items():
-            text = text.replace("'%s'" % option, "'%s'" % name).replace(" in %s" % option, " in %s" % name)
-        return scrub(text)
-    try:
-        options.validate(validation.validated_parameters, names, targets_required=False)
-    except SreHealthError as exc:
-        return scrub(str(exc))
-    return ""
+    return problem(settings, names)
 
 
 class FilterModule(object):

@@ -17,6 +17,7 @@ named as unreadable with the reason, never a traceback. Pure logic plus atomic w
 
 from __future__ import annotations
 
+import copy
 import datetime
 import errno
 import json
@@ -50,6 +51,7 @@ OPTIONS = dict(
     silences=dict(type="list", elements="dict", default=[]),
     max_bytes=dict(type="int", default=DEFAULT_MAX_BYTES),
     check_only=dict(type="bool", default=False),
+    publish_stats=dict(type="bool", default=False),
 )
 
 
@@ -422,13 +424,27 @@ def write(params, rendered, reports):
     return files, superseded
 
 
+def fleet_stats(params, fleet):
+    """The merged fleet's summary to publish (``set_stats`` data, for AWX): ``sre_health``, the totals as
+    fleet_report publishes them, the report directory and ``slices``."""
+    summary = dict((key, copy.deepcopy(fleet[key])) for key in _report.SUMMARY_KEYS)
+    summary["report_dir"] = params["dir"]
+    summary["slices"] = copy.deepcopy(fleet["slices"])
+    return {"sre_health": summary}
+
+
 def run(params, now=None):
     """What fleet_merge does with its validated ``params``: ``{files, totals, slices, results, superseded,
-    summary}``. Raises SreHealthError for bad options or a directory that cannot be read or written."""
+    summary}``, plus ``ansible_stats`` (the merged fleet's summary, which Ansible publishes as set_stats does)
+    with ``publish_stats``. Raises SreHealthError for bad options or a directory that cannot be read or
+    written."""
     silences = _silences.parse_silences(params.get("silences"))
     check_options(params)
     _report.check_directory(params["dir"])
     if params["check_only"]:
+        if params.get("publish_stats"):
+            raise ReportError("option publish_stats: true is invalid with check_only, which merges nothing; "
+                              "accepted: false with check_only")
         return {"files": {}, "totals": {}, "slices": {}, "results": [], "superseded": [], "summary": ""}
     reports, unreadable = read_slices(params["dir"], params["basename"], params["workflow_job_id"],
                                       params["max_bytes"])
@@ -440,6 +456,9 @@ def run(params, now=None):
     checked = max([r.generated for r in reports]) if reports else moment
     files, superseded = write(params, render(params, hosts, fleet, slices, checked, moment), reports)
     without = set(slices["hosts_without_report"])
-    return {"files": files, "totals": fleet, "slices": slices, "superseded": superseded,
-            # for fleet_alert: the hosts without a report keep their alerts as they are
-            "results": [h for h in hosts if h["host"] not in without], "summary": summary_text(fleet)}
+    outcome = {"files": files, "totals": fleet, "slices": slices, "superseded": superseded,
+               # for fleet_alert: the hosts without a report keep their alerts as they are
+               "results": [h for h in hosts if h["host"] not in without], "summary": summary_text(fleet)}
+    if params.get("publish_stats"):
+        outcome["ansible_stats"] = {"data": fleet_stats(params, fleet), "per_host": False, "aggregate": False}
+    return outcome

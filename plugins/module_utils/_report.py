@@ -11,6 +11,7 @@ label values, and nothing here evaluates them.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import html
 import json
@@ -557,6 +558,12 @@ OPTIONS = dict(
     slice_number=dict(type="int", default=0),
     check_only=dict(type="bool", default=False),
     silences=dict(type="list", elements="dict", default=[]),
+    # checked, never used: the fleet_report role's one check task before any work (fleet_report sends nothing)
+    webhook_url=dict(type="raw", no_log=True),
+    webhook_url_name=dict(type="str", default="webhook_url"),
+    alert_settings=dict(type="dict"),
+    alert_names=dict(type="dict", default={}),
+    publish_stats=dict(type="bool", default=False),
 )
 
 # An AWX job or workflow job ID, as it goes into file names.
@@ -585,16 +592,57 @@ def check_slice(count, number, count_name="slice_count", number_name="slice_numb
                           % (number_name, number, count_name, count))
 
 
+def check_alerts(params):
+    """Raise ReportError naming the first problem of ``webhook_url`` (a secret: never shown; an empty one is
+    not set) and then of ``alert_settings`` (sre.health.fleet_alert's options, named as ``alert_names`` maps
+    them), by the collection's own rules: those of the ``url_problem`` and ``alert_problem`` filters."""
+    # imported here: only the role's check task before any work needs them
+    from ansible_collections.sre.health.plugins.module_utils._alert.problem import alert_problem
+    from ansible_collections.sre.health.plugins.module_utils._web.urls import check_url
+
+    if params.get("webhook_url") not in (None, ""):
+        check_url(params["webhook_url"], option=params.get("webhook_url_name") or "webhook_url", secret=True)
+    if params.get("alert_settings") is not None:
+        problem = alert_problem(params["alert_settings"], params.get("alert_names") or {})
+        if problem:
+            raise ReportError(problem)
+
+
+SUMMARY_KEYS = ("status", "health", "hosts", "healthy", "degraded", "unhealthy", "unhealthy_hosts")
+
+
+def fleet_stats(params, files, fleet):
+    """The fleet summary to publish (``set_stats`` data, for AWX): ``sre_health``, the totals and the report
+    directory; in a job of an AWX workflow (``workflow_job_id`` and ``job_id`` set) also the job's ``slice``
+    identity and the same summary under ``sre_health_job_<job_id>``, since AWX keeps only the last finished
+    job's value of each key."""
+    summary = dict((key, copy.deepcopy(fleet[key])) for key in SUMMARY_KEYS)
+    summary["report_dir"] = params["dir"]
+    if params.get("workflow_job_id") is None or params.get("job_id") is None:
+        return {"sre_health": summary}
+    summary["slice"] = {"workflow_job_id": params["workflow_job_id"], "job_id": params["job_id"],
+                        "count": params.get("slice_count") or 0, "report": files.get("json", "")}
+    return {"sre_health": summary,
+            "sre_health_job_" + re.sub(r"[^A-Za-z0-9_]", "_", params["job_id"]): copy.deepcopy(summary)}
+
+
 def run(params):
-    """What fleet_report does with its validated ``params``: ``{files, totals}``. With ``check_only``,
-    the options and the directory are checked and nothing is written. Raises SreHealthError."""
+    """What fleet_report does with its validated ``params``: ``{files, totals, superseded}``, plus
+    ``ansible_stats`` (the fleet summary, which Ansible publishes as set_stats does) with ``publish_stats``.
+    With ``check_only``, the options, the directory and the alert settings are checked and nothing is written.
+    Raises SreHealthError."""
     silences = _silences.parse_silences(params.get("silences"))
     check_slice(params.get("slice_count") or 0, params.get("slice_number") or 0)
     check_id("workflow_job_id", params.get("workflow_job_id"))
     if params["check_only"]:
+        if params.get("publish_stats"):
+            raise ReportError("option publish_stats: true is invalid with check_only, which writes no report; "
+                              "accepted: false with check_only")
         check_options(params["formats"], params["dir"], params["basename"])
         check_directory(params["dir"])
+        check_alerts(params)
         return {"files": {}, "totals": totals(normalize(params["results"], params["hosts"])), "superseded": []}
+    check_alerts(params)
     identity = None
     if params.get("workflow_job_id") not in (None, ""):
         identity = {"workflow_job_id": params["workflow_job_id"],
@@ -604,7 +652,10 @@ def run(params):
     superseded = []
     if "prometheus" in files:
         superseded = supersede_textfiles(params["dir"], params["basename"], files["prometheus"])
-    return {"files": files, "totals": fleet, "superseded": superseded}
+    outcome = {"files": files, "totals": fleet, "superseded": superseded}
+    if params.get("publish_stats"):
+        outcome["ansible_stats"] = {"data": fleet_stats(params, files, fleet), "per_host": False, "aggregate": False}
+    return outcome
 
 
 def write_reports(results, directory, formats, basename="fleet-health", hosts=None, job_id=None, now=None,

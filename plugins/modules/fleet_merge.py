@@ -109,6 +109,17 @@ options:
       - Only validate the options and prove that O(dir) can be created and written; read and write nothing.
     type: bool
     default: false
+  publish_stats:
+    description:
+      - 'Also return the merged fleet''s summary as C(ansible_stats), which Ansible publishes as
+        C(ansible.builtin.set_stats) does (C(per_host: false), C(aggregate: false)), for the workflow nodes after
+        the merge, without a task of its own: C(sre_health), a dict of C(status), C(health), C(hosts), C(healthy),
+        C(degraded), C(unhealthy), C(unhealthy_hosts) (as in RV(totals)), C(report_dir) (O(dir)) and C(slices) (as
+        in RV(totals.slices)).'
+      - Not with O(check_only), which merges nothing.
+    type: bool
+    default: false
+    version_added: 1.1.0
 attributes:
   check_mode:
     details: The merged reports are written in check mode too, as M(sre.health.fleet_report) writes its reports.

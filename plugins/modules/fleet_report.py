@@ -115,7 +115,8 @@ options:
   check_only:
     description:
       - Only validate the options and prove that O(dir) can be created and written; write no report. The role runs
-        this before any check, so that a bad report setting fails the play before it does any work.
+        this before any check, so that a bad report setting fails the play before it does any work; with
+        O(webhook_url) and O(alert_settings), so that a bad alert setting does too, in the same task.
     type: bool
     default: false
   silences:
@@ -130,6 +131,53 @@ options:
     type: list
     elements: dict
     default: []
+    version_added: 1.1.0
+  webhook_url:
+    description:
+      - A webhook URL to check, by the collection's one URL rule (that of the C(sre.health.url_problem) filter),
+        never to use (fleet_report sends nothing). The C(sre.health.fleet_report) role checks
+        C(fleet_report_webhook_url) so, with O(check_only), in the task that checks the report settings.
+      - A secret (webhook URLs carry tokens), never shown. Empty or unset, nothing is checked.
+      - Checked before O(alert_settings), after the options and the directory; the error names it as
+        O(webhook_url_name) says.
+    type: raw
+    version_added: 1.1.0
+  webhook_url_name:
+    description:
+      - The name of O(webhook_url) in its error message, such as C(fleet_report_webhook_url).
+    type: str
+    default: webhook_url
+    version_added: 1.1.0
+  alert_settings:
+    description:
+      - 'Alert settings to check, never to use: a dict of M(sre.health.fleet_alert) options other than C(results)
+        and C(state_file) (C(targets), C(silences), C(alert_after), C(recover_after), C(run_interval), C(cooldown),
+        C(reminder), ...), by the module''s own validation (that of the C(sre.health.alert_problem) filter). No
+        target is accepted; the other settings are still checked.'
+      - The error names each option as O(alert_names) maps it; URLs, routing keys and header values never appear
+        in it.
+    type: dict
+    version_added: 1.1.0
+  alert_names:
+    description:
+      - The names to use in the error about O(alert_settings), a dict such as one mapping C(targets) to
+        C(fleet_report_alert_targets).
+    type: dict
+    default: {}
+    version_added: 1.1.0
+  publish_stats:
+    description:
+      - 'Also return the fleet summary as C(ansible_stats), which Ansible publishes as C(ansible.builtin.set_stats)
+        does (C(per_host: false), C(aggregate: false)), for AWX workflows, without a task of its own: C(sre_health),
+        a dict of C(status), C(health), C(hosts), C(healthy), C(degraded), C(unhealthy), C(unhealthy_hosts) (as in
+        RV(totals)) and C(report_dir) (O(dir)).'
+      - 'In a job of an AWX workflow (O(workflow_job_id) and O(job_id) set) C(sre_health) also has C(slice):
+        C({workflow_job_id, job_id, count, report}) (O(slice_count), the JSON report or an empty text), and the
+        same summary is published under C(sre_health_job_<job_id>) (characters other than letters, digits and
+        C(_) as C(_)): AWX merges the set_stats of a workflow''s jobs key by key, the last finished job''s winning.'
+      - Not with O(check_only), which writes no report.
+    type: bool
+    default: false
     version_added: 1.1.0
 attributes:
   check_mode:
@@ -155,6 +203,32 @@ EXAMPLES = r"""
     dir: "{{ playbook_dir }}/junit"
     formats: [junit]
     basename: health
+  delegate_to: localhost
+  run_once: true
+
+- name: Check the report settings and the alert settings before any check runs
+  sre.health.fleet_report:
+    results: []
+    dir: /var/lib/sre-health/reports
+    webhook_url: "{{ my_webhook_url }}"
+    webhook_url_name: my_webhook_url
+    alert_settings:
+      targets: "{{ my_alert_targets }}"
+      alert_after: "{{ my_alert_after }}"
+    alert_names:
+      targets: my_alert_targets
+      alert_after: my_alert_after
+    check_only: true
+  delegate_to: localhost
+  run_once: true
+
+- name: Write the reports and publish the fleet summary for an AWX workflow
+  sre.health.fleet_report:
+    results: "{{ ansible_play_hosts_all | map('extract', hostvars, 'health_check_result') | select('defined') | list }}"
+    hosts: "{{ ansible_play_hosts_all }}"
+    dir: /var/lib/sre-health/reports
+    job_id: "{{ awx_job_id | default(omit) }}"
+    publish_stats: true
   delegate_to: localhost
   run_once: true
 """
@@ -183,6 +257,23 @@ totals:
   sample: {"hosts": 3, "healthy": 1, "degraded": 0, "unhealthy": 2, "status": "critical", "health": "unhealthy",
            "checks": {"ok": 13, "warning": 0, "critical": 2, "unknown": 0}, "unhealthy_hosts": ["db1", "web2"],
            "degraded_hosts": []}
+ansible_stats:
+  description:
+    - The fleet summary, which Ansible publishes as C(ansible.builtin.set_stats) does (see O(publish_stats)).
+  returned: with O(publish_stats)
+  type: dict
+  version_added: 1.1.0
+  sample: {"aggregate": false, "per_host": false,
+           "data": {"sre_health": {"status": "critical", "health": "unhealthy", "hosts": 3, "healthy": 1, "degraded": 0,
+                                   "unhealthy": 2, "unhealthy_hosts": ["db1", "web2"],
+                                   "report_dir": "/var/lib/sre-health/reports",
+                                   "slice": {"workflow_job_id": "1233", "job_id": "1234", "count": 2,
+                                             "report": "/var/lib/sre-health/reports/fleet-health.workflow-1233.job-1234.json"}},
+                    "sre_health_job_1234": {"status": "critical", "health": "unhealthy", "hosts": 3, "healthy": 1,
+                                            "degraded": 0, "unhealthy": 2, "unhealthy_hosts": ["db1", "web2"],
+                                            "report_dir": "/var/lib/sre-health/reports",
+                                            "slice": {"workflow_job_id": "1233", "job_id": "1234", "count": 2,
+                                                      "report": "/var/lib/sre-health/reports/fleet-health.workflow-1233.job-1234.json"}}}}
 """
 
 from ansible_collections.sre.health.plugins.module_utils import _report

@@ -52,6 +52,22 @@ def playbook(tmp_path, *args, inventory_extra="", **env_extra):
                           check=False)
 
 
+# The fleet_report role's tasks before any check: Ansible's validation of the role's variables, then one task for
+# the report directory and formats, the webhook URL and every alert setting (issue 14: a task costs a worker).
+SPEC_TASK = "sre.health.fleet_report : Check the report settings against the role's argument spec"
+PREFLIGHT_TASK = ("sre.health.fleet_report : Check the report directory and formats, the webhook URL, the alert "
+                  "targets, silences and counts")
+
+
+def failed_task(proc):
+    """The name of the task whose failure stopped the run: the TASK header before the first ``fatal:``."""
+    lines = proc.stdout.splitlines()
+    fatal = [n for n, line in enumerate(lines) if line.startswith("fatal: [")]
+    assert fatal, proc.stdout + proc.stderr
+    header = [line for line in lines[:fatal[0]] if line.startswith("TASK [")][-1]
+    return header[len("TASK ["):header.rindex("]")]
+
+
 def test_the_module_writes_every_format_and_reports_unchanged(tmp_path):
     directory = str(tmp_path / "out")
     run = run_module("fleet_report", {"results": RESULTS, "hosts": ["a", "b"], "dir": directory})
@@ -148,16 +164,21 @@ def test_alerts_reach_a_real_webhook_once_and_the_url_never_shows(tmp_path):
         receiver.close()
 
 
-@pytest.mark.parametrize("extra, message", [
+@pytest.mark.parametrize("extra, message, task", [
     (["-e", "fleet_report_webhook_url=hooks.example.com/s3cr3t-in-url"],
-     "fleet_report_webhook_url is not a valid http(s) URL (the value is not shown: it is a secret)"),
-    (["-e", "fleet_report_dir=/proc/version/reports"], "option dir: '/proc/version/reports' is not a writable"),
-    (["-e", '{"fleet_report_formats": ["json", "pdf"]}'], "fleet_report_formats"),
+     "fleet_report_webhook_url is not a valid http(s) URL (the value is not shown: it is a secret)", PREFLIGHT_TASK),
+    (["-e", "fleet_report_dir=/proc/version/reports"], "option dir: '/proc/version/reports' is not a writable",
+     PREFLIGHT_TASK),
+    # the directory first, then the webhook URL, as when they were two tasks
+    (["-e", "fleet_report_dir=/proc/version/reports", "-e", "fleet_report_webhook_url=hooks.example.com/s3cr3t-in-url"],
+     "option dir: '/proc/version/reports' is not a writable", PREFLIGHT_TASK),
+    (["-e", '{"fleet_report_formats": ["json", "pdf"]}'], "fleet_report_formats", SPEC_TASK),
 ])
-def test_bad_report_settings_fail_before_any_check(tmp_path, extra, message):
+def test_bad_report_settings_fail_before_any_check(tmp_path, extra, message, task):
     proc = playbook(tmp_path, *extra)
     assert proc.returncode != 0
     assert message in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    assert failed_task(proc) == task
     assert "Run every check in one round-trip" not in proc.stdout
     assert "s3cr3t-in-url" not in proc.stdout + proc.stderr
     assert not os.path.exists(str(tmp_path / "health-reports" / "fleet-health.json"))
@@ -264,35 +285,40 @@ def test_silences_hold_alerts_and_the_reports_say_until_when(tmp_path):
         receiver.close()
 
 
-@pytest.mark.parametrize("settings, message", [
+@pytest.mark.parametrize("settings, message, task", [
     ({"fleet_report_alert_targets": [{"type": "teams", "url": "https://hooks.example.com/s3cr3t"}]},
      "value of type must be one of: webhook, slack, alertmanager, pagerduty, got: teams found in "
-     "fleet_report_alert_targets"),
+     "fleet_report_alert_targets", SPEC_TASK),
     ({"fleet_report_alert_targets": [{"type": "pagerduty", "name": "pager"}]},
      "option fleet_report_alert_targets[0] (pager): routing_key is missing; accepted: the 32-character integration "
-     "key of a PagerDuty Events API v2 integration"),
+     "key of a PagerDuty Events API v2 integration", PREFLIGHT_TASK),
     ({"fleet_report_alert_targets": [{"type": "pagerduty", "routing_key": ROUTING_KEY + "x"}]},
-     "routing_key is invalid (the value is not shown: it is a secret): it has 33 characters"),
+     "routing_key is invalid (the value is not shown: it is a secret): it has 33 characters", PREFLIGHT_TASK),
     ({"fleet_report_alert_targets": [{"type": "alertmanager", "urls": ["http://127.0.0.1:9093",
                                                                        "127.0.0.2:9093/s3cr3t"]}]},
      "option fleet_report_alert_targets[0]: urls[1] is not a valid http(s) URL (the value is not shown: it is a "
-     "secret): scheme '' is not http or https"),
+     "secret): scheme '' is not http or https", PREFLIGHT_TASK),
     ({"fleet_report_alert_targets": [{"type": "webhook", "url": "https://h.example.com/x",
                                       "headers": {"X-Api-Key": "hdr-t0ken\nX: y"}}]},
-     "headers: the value of 'X-Api-Key' is invalid (the value is not shown"),
+     "headers: the value of 'X-Api-Key' is invalid (the value is not shown", PREFLIGHT_TASK),
     ({"fleet_report_alert_after": 0}, "option fleet_report_alert_after: 0 is invalid; accepted: a whole number of "
-                                      "consecutive runs from 1 to 100"),
+                                      "consecutive runs from 1 to 100", PREFLIGHT_TASK),
+    # the webhook URL is checked first, then the alert settings, as when the URL and the settings were one assert
+    ({"fleet_report_alert_after": 0, "fleet_report_webhook_url": "ftp://hooks.example.com/s3cr3t"},
+     "option fleet_report_webhook_url is not a valid http(s) URL (the value is not shown: it is a secret)",
+     PREFLIGHT_TASK),
     ({"fleet_report_silences": [{"host": "web1", "until": "2026-12-01 18:00", "reason": "x"}]},
-     "option fleet_report_silences[0].until: '2026-12-01 18:00' has no UTC offset"),
+     "option fleet_report_silences[0].until: '2026-12-01 18:00' has no UTC offset", PREFLIGHT_TASK),
     ({"fleet_report_silences": [{"until": "2026-12-01T18:00:00Z", "reason": "x"}]},
-     "option fleet_report_silences[0]: no host or check pattern"),
+     "option fleet_report_silences[0]: no host or check pattern", PREFLIGHT_TASK),
     ({"fleet_report_silences": [{"host": "web1", "until": "2026-12-01T18:00:00Z"}]},
-     "missing required arguments: reason found in fleet_report_silences"),
+     "missing required arguments: reason found in fleet_report_silences", SPEC_TASK),
 ])
-def test_bad_alert_settings_fail_before_any_check(tmp_path, settings, message):
+def test_bad_alert_settings_fail_before_any_check(tmp_path, settings, message, task):
     proc = playbook(tmp_path, "-e", json.dumps(settings))
     assert proc.returncode != 0
     assert message in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    assert failed_task(proc) == task
     assert "Run every check in one round-trip" not in proc.stdout
     assert not os.path.exists(str(tmp_path / "health-reports" / "fleet-health.json"))
     assert_no_secret(proc, tmp_path)
@@ -350,3 +376,158 @@ def test_bad_remediation_alert_settings_fail_before_any_restart(tmp_path, standi
     assert "option service_guard_alert_targets[0]: routing_key is missing" in proc.stdout + proc.stderr
     assert "s3cr3t" not in proc.stdout + proc.stderr
     assert calls(record) == [] and not (tmp_path / "restarts.json").exists()
+
+
+# --- one task before any work, and the summary published by the report task (issue 14) ------------------------
+
+HOOK_SECRET = "h00k-s3cr3t-t0ken"
+ROLE_NAMES = {"targets": "fleet_report_alert_targets", "silences": "fleet_report_silences",
+              "alert_after": "fleet_report_alert_after", "recover_after": "fleet_report_recover_after",
+              "run_interval": "fleet_report_run_interval", "cooldown": "fleet_report_alert_cooldown",
+              "reminder": "fleet_report_alert_reminder"}
+
+
+def check_only(tmp_path, **params):
+    """fleet_report with check_only, as the role's one check task runs it (-vvv: everything Ansible shows)."""
+    args = {"results": [], "dir": str(tmp_path / "reports"), "check_only": True}
+    args.update(params)
+    return run_module("fleet_report", args, extra_args=["-vvv"])
+
+
+@pytest.mark.parametrize("url", [
+    "hooks.example.com/%s" % HOOK_SECRET,
+    "http://127.0.0.1:99999/%s" % HOOK_SECRET,
+    "https://hooks.example.com/a %s" % HOOK_SECRET,
+    "https:///%s" % HOOK_SECRET,
+])
+def test_check_only_names_a_bad_webhook_url_as_url_problem_does_never_showing_it(tmp_path, url):
+    from ansible_collections.sre.health.plugins.filter.url_problem import url_problem
+
+    run = check_only(tmp_path, webhook_url=url, webhook_url_name="fleet_report_webhook_url")
+    expected = url_problem(url, "fleet_report_webhook_url", secret=True)
+    assert expected.startswith("option fleet_report_webhook_url is not a valid http(s) URL (the value is not shown")
+    assert run.failed and run.result["msg"] == expected, run.result
+    assert HOOK_SECRET not in run.stdout + run.stderr + json.dumps(run.result)
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("settings", [
+    # a bad target
+    {"targets": [{"type": "pagerduty", "name": "pager", "url": "https://events.example.com/%s" % HOOK_SECRET}]},
+    {"targets": [{"type": "webhook", "name": "webhook", "url": "http://127.0.0.1:9/%s" % HOOK_SECRET},
+                 {"type": "slack", "name": "webhook", "url": "https://hooks.example.com/%s" % HOOK_SECRET}]},
+    {"targets": [{"type": "pagerduty", "routing_key": HOOK_SECRET}]},
+    # a bad silence
+    {"silences": [{"host": "web1", "until": "2026-12-01 18:00", "reason": "upgrade"}]},
+    {"silences": [{"until": "2026-12-01T18:00:00Z", "reason": "upgrade"}]},
+    # a bad count or duration
+    {"alert_after": 0},
+    {"recover_after": 101},
+    {"run_interval": "soon", "targets": [{"type": "webhook", "url": "http://127.0.0.1:9/%s" % HOOK_SECRET}]},
+    {"reminder": "-4h"},
+])
+def test_check_only_names_bad_alert_settings_as_alert_problem_does_never_showing_a_secret(tmp_path, settings):
+    from ansible_collections.sre.health.plugins.filter.alert_problem import alert_problem
+
+    run = check_only(tmp_path, alert_settings=settings, alert_names=ROLE_NAMES,
+                     webhook_url="http://127.0.0.1:9/%s" % HOOK_SECRET, webhook_url_name="fleet_report_webhook_url")
+    expected = alert_problem(settings, ROLE_NAMES)
+    assert expected.startswith("option fleet_report_"), expected
+    assert run.failed and run.result["msg"] == expected, run.result
+    assert HOOK_SECRET not in run.stdout + run.stderr + json.dumps(run.result)
+
+
+def test_check_only_checks_the_directory_then_the_url_then_the_alert_settings(tmp_path):
+    bad_url = "hooks.example.com/%s" % HOOK_SECRET
+    bad_alerts = {"alert_after": 0}
+    run = check_only(tmp_path, dir="/proc/version/reports", webhook_url=bad_url, alert_settings=bad_alerts)
+    assert run.failed and run.result["msg"].startswith("option dir: '/proc/version/reports' is not a writable")
+    run = check_only(tmp_path, webhook_url=bad_url, alert_settings=bad_alerts)
+    assert run.failed and run.result["msg"].startswith("option webhook_url is not a valid http(s) URL")
+    run = check_only(tmp_path, webhook_url="", alert_settings=bad_alerts, alert_names={"alert_after": "after"})
+    assert run.failed and run.result["msg"].startswith("option after: 0 is invalid")
+    # usable settings, and no target at all: nothing to complain about, nothing written, nothing sent
+    run = check_only(tmp_path, webhook_url="http://127.0.0.1:9/%s" % HOOK_SECRET,
+                     alert_settings={"targets": [], "silences": [], "alert_after": "2"}, alert_names=ROLE_NAMES)
+    assert not run.failed and run.result["files"] == {} and os.listdir(str(tmp_path / "reports")) == []
+    assert "ansible_stats" not in run.result
+    assert HOOK_SECRET not in run.stdout + run.stderr
+
+
+def test_publish_stats_returns_the_summary_as_set_stats_would(tmp_path):
+    directory = str(tmp_path / "out")
+    summary = {"status": "unknown", "health": "unhealthy", "hosts": 2, "healthy": 1, "degraded": 0, "unhealthy": 1,
+               "unhealthy_hosts": ["b"], "report_dir": directory}
+    run = run_module("fleet_report", {"results": RESULTS, "hosts": ["a", "b"], "dir": directory,
+                                      "publish_stats": True, "job_id": "42"})
+    assert not run.failed, run.result
+    assert run.result["ansible_stats"] == {"data": {"sre_health": summary}, "per_host": False, "aggregate": False}
+    # a job of an AWX workflow (a slice): its identity, and the summary under a key of its own
+    run = run_module("fleet_report", {"results": RESULTS, "hosts": ["a", "b"], "dir": directory, "formats": ["html"],
+                                      "publish_stats": True, "job_id": "4-2.x", "workflow_job_id": "41",
+                                      "slice_count": 3})
+    own = dict(summary, slice={"workflow_job_id": "41", "job_id": "4-2.x", "count": 3, "report": ""})
+    assert run.result["ansible_stats"]["data"] == {"sre_health": own, "sre_health_job_4_2_x": own}
+    run = run_module("fleet_report", {"results": RESULTS, "dir": directory})
+    assert not run.failed and "ansible_stats" not in run.result
+    run = run_module("fleet_report", {"results": [], "dir": directory, "check_only": True, "publish_stats": True})
+    assert run.failed and run.result["msg"] == ("option publish_stats: true is invalid with check_only, which writes "
+                                                "no report; accepted: false with check_only")
+
+
+REPORT_TASKS = [PREFLIGHT_TASK.split(" : ", 1)[1], "Write the fleet reports",
+                "Send alerts for new, reminded and recovered problems to every target",
+                "Show the fleet totals and the reports"]
+
+
+def runner_job(tmp_path, monkeypatch, extravars):
+    """sre.health.check through ansible-runner, as AWX runs a job: (run, its set_stats artifacts, the
+    fleet_report role's tasks that started)."""
+    ansible_runner = pytest.importorskip("ansible_runner")
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    private = tmp_path / "runner"
+    (private / "inventory").mkdir(parents=True)
+    (private / "inventory" / "hosts.yml").write_text(open(inventory(tmp_path)).read())
+    env = dict((k, v) for k, v in ansible_env().items() if k.startswith("ANSIBLE_"))
+    env["ANSIBLE_COLLECTIONS_PATH"] = collections_path()
+    run = ansible_runner.run(private_data_dir=str(private), playbook="sre.health.check", envvars=env, quiet=True,
+                             extravars=dict({"fleet_report_dir": str(tmp_path / "awx-reports")}, **extravars))
+    (stats,) = [e for e in run.events if e.get("event") == "playbook_on_stats"]
+    tasks = [e["event_data"]["task"] for e in run.events if e.get("event") == "playbook_on_task_start"
+             and e["event_data"].get("role") == "fleet_report"]
+    return run, stats["event_data"].get("artifact_data") or {}, tasks
+
+
+def test_a_workflow_job_publishes_the_same_summary_from_the_report_task(tmp_path, monkeypatch):
+    # what the set_stats task published before it was folded into the report task (a run before the change)
+    run, artifacts, tasks = runner_job(tmp_path, monkeypatch, {"awx_job_id": 42, "awx_workflow_job_id": 41,
+                                                               "fleet_report_slice_count": 2})
+    assert run.rc == 2, run.stdout.read()[-3000:]
+    reports = str(tmp_path / "awx-reports")
+    summary = {"status": "critical", "health": "unhealthy", "hosts": 2, "healthy": 1, "degraded": 0, "unhealthy": 1,
+               "unhealthy_hosts": ["bad"], "report_dir": reports,
+               "slice": {"workflow_job_id": "41", "job_id": "42", "count": 2,
+                         "report": os.path.join(reports, "fleet-health.workflow-41.job-42.json")}}
+    assert artifacts == {"sre_health": summary, "sre_health_job_42": summary}
+    assert os.path.exists(summary["slice"]["report"])
+    # one task before any check, and no task of its own for the summary
+    assert tasks == ["Check the report settings against the role's argument spec"] + REPORT_TASKS
+
+
+def test_a_disabled_fleet_report_checks_and_publishes_nothing(tmp_path, monkeypatch):
+    # settings the check task would reject: not checked when the role is disabled
+    run, artifacts, tasks = runner_job(tmp_path, monkeypatch, {
+        "fleet_report_enabled": False, "awx_job_id": 42, "awx_workflow_job_id": 41,
+        "fleet_report_webhook_url": "hooks.example.com/%s" % HOOK_SECRET, "fleet_report_alert_after": 0,
+        "fleet_report_silences": [{"until": "2026-12-01T18:00:00Z", "reason": "x"}]})
+    output = run.stdout.read()
+    # the checks ran, and the unhealthy host failed at the end, as the job would
+    assert run.rc == 2 and "Run every check in one round-trip" in output, output[-3000:]
+    assert artifacts == {}
+    assert not (tmp_path / "awx-reports").exists()
+    assert HOOK_SECRET not in output
+    assert tasks == ["Check the report settings against the role's argument spec"] + REPORT_TASKS
+    skipped = [e["event_data"]["task"] for e in run.events if e.get("event") == "runner_on_skipped"
+               and e["event_data"].get("role") == "fleet_report"]
+    assert skipped == REPORT_TASKS
