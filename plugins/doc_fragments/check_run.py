@@ -57,6 +57,29 @@ options:
         reason (recorded in O(result_fact)); the task fails.
     type: str
     version_added: 1.1.0
+  option_vars:
+    description:
+      - 'Options read from variables by name, C({option: variable name}): each named variable''s value (templated as
+        any variable is) is that option''s value. The sre.health.health_check role passes its settings this way
+        (C(max_workers: health_check_max_workers)...) - an argument written C("{{ health_check_max_workers }}")
+        compiles a Jinja template in the worker process of every host, about 3 ms of controller CPU each, while a
+        name is read as is.'
+      - An option given both in the task and here, or a variable that is not defined, fails the task naming both.
+      - Handled on the controller (an action plugin). It may also set O(fail_on_missing_libraries).
+    type: dict
+    version_added: 1.1.0
+  fail_on_missing_libraries:
+    description:
+      - When set, whether the task fails is decided by this alone - V(true) fails it when, and only when, the checks
+        lack Python libraries that OS packages provide (RV(missing_packages) is not empty); V(false) never fails it.
+        Anything else the result says (a bad definition, any status) is left to O(result_fact) and to whoever judges
+        it.
+      - The sre.health.health_check role sets it from C(health_check_install_deps) - its rescue then installs the
+        packages and runs the checks again, on those hosts only.
+      - Unset (the default), the task fails as O(fail_on) says.
+      - Handled on the controller (an action plugin).
+    type: bool
+    version_added: 1.1.0
   textfile_dir:
     description:
       - Also write the host's results as a Prometheus textfile into this directory, in the same module run, for

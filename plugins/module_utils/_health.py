@@ -84,6 +84,8 @@ def main(kinds):
         result_fact=dict(type="str"),
         result_note=dict(type="str"),
         merge_vars=dict(type="str"),
+        option_vars=dict(type="dict"),
+        fail_on_missing_libraries=dict(type="bool"),
         textfile_dir=dict(type="str"),
         textfile_name=dict(type="str", default=DEFAULT_TEXTFILE_NAME),
         # Set by the action plugin to the inventory name.
