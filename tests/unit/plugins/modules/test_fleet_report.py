@@ -538,17 +538,23 @@ def test_a_disabled_fleet_report_checks_and_publishes_nothing(tmp_path, monkeypa
 # --- the role's argument spec out of the one check task (issue 14) -----------------------------------------------
 
 # What the validate_argument_spec task of the role gave before it was folded into the check task: the same task, over
-# the role's own spec, with the role's defaults.
+# the role's own spec, in a role with the role's defaults (so with their precedence).
 SPEC_REFERENCE = """
-- hosts: all
-  gather_facts: false
-  vars_files: [%(role)s/defaults/main.yml]
-  tasks:
-    - name: Check the report settings against the role's argument spec
-      ansible.builtin.validate_argument_spec:
-        argument_spec: "{{ (lookup('ansible.builtin.file', '%(role)s/meta/argument_specs.yml') | from_yaml).argument_specs.main.options }}"
-      run_once: true
+- name: Check the report settings against the role's argument spec
+  ansible.builtin.validate_argument_spec:
+    argument_spec: "{{ (lookup('ansible.builtin.file', '%s/meta/argument_specs.yml') | from_yaml).argument_specs.main.options }}"
+  run_once: true
 """
+
+
+def reference_playbook(tmp_path, role):
+    tasks = tmp_path / "roles" / "reference" / "tasks"
+    tasks.mkdir(parents=True)
+    (tasks / "main.yml").write_text(SPEC_REFERENCE % role)
+    shutil.copytree(os.path.join(role, "defaults"), str(tmp_path / "roles" / "reference" / "defaults"))
+    book = tmp_path / "reference.yml"
+    book.write_text("- hosts: all\n  gather_facts: false\n  roles: [reference]\n")
+    return str(book)
 
 
 def _failed_result(tmp_path, monkeypatch, name, playbook_name, extravars, group_vars=""):
@@ -587,10 +593,8 @@ def _failed_result(tmp_path, monkeypatch, name, playbook_name, extravars, group_
 def test_a_bad_role_variable_fails_the_one_task_as_validate_argument_spec_did(tmp_path, monkeypatch, extravars,
                                                                               host_vars):
     role = os.path.join(collections_path(), "ansible_collections", "sre", "health", "roles", "fleet_report")
-    reference_book = tmp_path / "reference.yml"
-    reference_book.write_text(SPEC_REFERENCE % {"role": role})
-    reference, _started = _failed_result(tmp_path, monkeypatch, "reference", str(reference_book), extravars,
-                                         host_vars)
+    reference, _started = _failed_result(tmp_path, monkeypatch, "reference", reference_playbook(tmp_path, role),
+                                         extravars, host_vars)
     folded, started = _failed_result(tmp_path, monkeypatch, "folded", "sre.health.check", extravars, host_vars)
     # the first task of the play, and the play stopped there
     assert folded["task"] == PREFLIGHT_TASK.split(" : ", 1)[1] and started == [folded["task"]]
