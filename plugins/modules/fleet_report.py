@@ -200,7 +200,7 @@ options:
     version_added: 1.1.0
   enabled:
     description:
-      - With V(false), nothing is checked (but the variables of O(argument_spec_file)) and nothing is written:
+      - With V(false), nothing is checked (but the variables of O(argument_spec_file)) and nothing is written;
         RV(files) and RV(superseded) are empty, RV(totals) counts no host. The role passes
         C(fleet_report_enabled), whose value O(argument_spec_file) checks first.
     type: bool

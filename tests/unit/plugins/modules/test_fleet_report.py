@@ -563,8 +563,8 @@ def _failed_result(tmp_path, monkeypatch, name, playbook_name, extravars, group_
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
     private = tmp_path / name
     (private / "inventory").mkdir(parents=True)
-    (private / "inventory" / "hosts.yml").write_text(open(inventory(tmp_path)).read().replace("  vars:\n", "  vars:\n"
-                                                                                                + group_vars, 1))
+    text = open(inventory(tmp_path)).read().replace("  vars:\n", "  vars:\n" + group_vars, 1)
+    (private / "inventory" / "hosts.yml").write_text(text)
     env = dict((k, v) for k, v in ansible_env().items() if k.startswith("ANSIBLE_"))
     env["ANSIBLE_COLLECTIONS_PATH"] = collections_path()
     run = ansible_runner.run(private_data_dir=str(private), playbook=playbook_name, envvars=env, quiet=True,
