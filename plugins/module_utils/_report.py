@@ -564,7 +564,14 @@ OPTIONS = dict(
     alert_settings=dict(type="dict"),
     alert_names=dict(type="dict", default={}),
     publish_stats=dict(type="bool", default=False),
+    # the role's variables, checked against the role's argument spec first (by the action plugin, on the controller)
+    argument_spec_file=dict(type="path"),
+    argument_spec_entry=dict(type="str", default="main"),
+    enabled=dict(type="bool", default=True),
 )
+
+# Checked by the action plugin before the other options, since the role's variables come first.
+ROLE_SPEC_OPTIONS = ("argument_spec_file", "argument_spec_entry")
 
 # An AWX job or workflow job ID, as it goes into file names.
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -629,8 +636,15 @@ def fleet_stats(params, files, fleet):
 def run(params):
     """What fleet_report does with its validated ``params``: ``{files, totals, superseded}``, plus
     ``ansible_stats`` (the fleet summary, which Ansible publishes as set_stats does) with ``publish_stats``.
-    With ``check_only``, the options, the directory and the alert settings are checked and nothing is written.
+    With ``check_only``, the options, the directory and the alert settings are checked and nothing is written;
+    without ``enabled``, nothing is checked or written.
     Raises SreHealthError."""
+    if params.get("argument_spec_file") is not None:
+        raise ReportError("option argument_spec_file: %r is not accepted by the module; accepted: unset (the role's "
+                          "variables are in the controller's task variables: the fleet_report action plugin, which "
+                          "runs on the controller, checks them)" % (params["argument_spec_file"],))
+    if not params.get("enabled", True):
+        return {"files": {}, "totals": totals([]), "superseded": []}
     silences = _silences.parse_silences(params.get("silences"))
     check_slice(params.get("slice_count") or 0, params.get("slice_number") or 0)
     check_id("workflow_job_id", params.get("workflow_job_id"))

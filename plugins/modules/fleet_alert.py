@@ -10,8 +10,10 @@ module: fleet_alert
 short_description: Send fleet health alerts to webhooks, Slack, Alertmanager and PagerDuty, deduplicated, with silences
 version_added: 1.0.0
 description:
-  - Runs on the controller (the C(sre.health.fleet_report) role calls it once per play, delegated to
-    C(localhost); C(sre.health.service_guard) once per batch for the services it could not recover). Compares
+  - Runs on the controller, in the process that runs the task (an action plugin of the same name, since 1.1.0, so
+    no module is sent and no Python is started for it), whatever host the task is for (the
+    C(sre.health.fleet_report) role calls it once per play, delegated to C(localhost);
+    C(sre.health.service_guard) once per batch for the services it could not recover). Compares
     the hosts' results with the alert state kept in O(state_file) and sends what changed to every target of
     O(targets) (or to the one webhook of O(url)).
   - 'B(Keys.) An alert is identified by its key: C(<host>/<check name>) for a check (for example
@@ -309,12 +311,13 @@ notes:
     at most O(timeout) plus 35 seconds for the lock, then goes on without it, with a warning. In check mode nothing
     is locked.
   - The requests go through requests (the collection's one HTTP client) and honour the controller's proxy
-    environment variables. A receiver that answers slowly is cut off at the attempt's share of O(timeout),
+    environment variables, and those of the task's C(environment). A receiver that answers slowly is cut off at the attempt's share of O(timeout),
     however slowly it sends; only the first 4 KiB of an answer are read; a malformed answer counts as an
     undelivered notice.
 requirements:
-  - requests (C(python3-requests)) on the controller; execution environments built from
-    C(meta/execution-environment.yml) have it.
+  - requests (C(python3-requests)) in the Python that runs Ansible on the controller (since 1.1.0; before, the
+    Python of the task's host, C(localhost)); execution environments built from C(meta/execution-environment.yml)
+    have it.
 seealso:
   - module: sre.health.health_check
   - module: sre.health.fleet_report
@@ -487,27 +490,12 @@ fleet:
   sample: {"hosts": 4, "healthy": 1, "degraded": 0, "unhealthy": 3, "status": "critical", "firing": 3}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.sre.health.plugins.module_utils._alert import cycle, options
-from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
-from ansible_collections.sre.health.plugins.module_utils._kind import PACKAGES
-from ansible_collections.sre.health.plugins.module_utils._web import client
+from ansible_collections.sre.health.plugins.module_utils._alert import module as _alert_module
+from ansible_collections.sre.health.plugins.module_utils._in_process import run_as_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=options.OPTIONS, supports_check_mode=True,
-                           mutually_exclusive=options.MUTUALLY_EXCLUSIVE, required_one_of=options.REQUIRED_ONE_OF)
-    if not client.available():
-        module.fail_json(msg=missing_required_lib(PACKAGES["requests"]))
-    try:
-        config = options.validate(module.params)
-        result = cycle.run_config(config, module.params["results"], check_mode=module.check_mode)
-    except SreHealthError as exc:
-        module.fail_json(msg=str(exc))
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    module.exit_json(**result)
+    run_as_module(_alert_module)
 
 
 if __name__ == "__main__":

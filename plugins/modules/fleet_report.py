@@ -179,6 +179,33 @@ options:
     type: bool
     default: false
     version_added: 1.1.0
+  argument_spec_file:
+    description:
+      - 'A role''s argument spec file (its C(meta/argument_specs.yml)), such as
+        C("{{ role_path }}/meta/argument_specs.yml") in a task of the role (C(role_path) is the role''s directory).
+        The action plugin first checks the task''s variables against the options of its entry point
+        O(argument_spec_entry), before any other option: it runs C(ansible.builtin.validate_argument_spec) over
+        them, so a bad variable fails the task with that action''s message (C(Validation of arguments failed:)
+        and every error, in order) and result keys (C(argument_errors), C(argument_spec_data),
+        C(validate_args_context)), as the role''s own validation would.'
+      - The C(sre.health.fleet_report) role's check task uses it, so that the role's preflight is one task.
+      - Only on the controller, where the variables are (the action plugin); the module refuses it.
+    type: path
+    version_added: 1.1.0
+  argument_spec_entry:
+    description:
+      - The entry point of O(argument_spec_file) whose options to check.
+    type: str
+    default: main
+    version_added: 1.1.0
+  enabled:
+    description:
+      - With V(false), nothing is checked (but the variables of O(argument_spec_file)) and nothing is written;
+        RV(files) and RV(superseded) are empty, RV(totals) counts no host. The role passes
+        C(fleet_report_enabled), whose value O(argument_spec_file) checks first.
+    type: bool
+    default: true
+    version_added: 1.1.0
 attributes:
   check_mode:
     details: Reports are written in check mode too, as the checks themselves run in check mode; they change nothing

@@ -2,16 +2,48 @@
 # Copyright (c) sre.health contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The action plugin of a module that works on the controller's files (fleet_report, fleet_merge): it runs
-the module's code in the task's worker process, with the same options (``CODE.OPTIONS``) and the same
-``CODE.run(params)``, without sending a module and starting a Python for it (about 0.8 s a run)."""
+"""The action plugin of a module that works on the controller (fleet_report, fleet_merge, fleet_alert): it runs
+the module's code in the task's worker process, with the same options (``CODE.OPTIONS``, and
+``CODE.MUTUALLY_EXCLUSIVE`` / ``CODE.REQUIRED_ONE_OF`` where the module has them) and the same
+``CODE.run(params)``, without sending a module and starting a Python for it (about 0.8 s a run).
+
+What AnsibleModule does around a module's code is done here too: options validated by Ansible's own
+ArgumentSpecValidator, check mode passed on (``CODE.RUN_TAKES_CHECK_MODE``: ``run(params, check_mode)``),
+``warnings`` handed to Ansible, the values of ``no_log`` options masked in everything returned (also in an
+error message), and the task's ``environment`` (a proxy, say) set around the run, as a module's process gets it."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
+
+
+def validator(code):
+    """Ansible's validator of ``code``'s options, with its constraints between options."""
+    return ArgumentSpecValidator(code.OPTIONS, mutually_exclusive=getattr(code, "MUTUALLY_EXCLUSIVE", None),
+                                 required_one_of=getattr(code, "REQUIRED_ONE_OF", None))
+
+
+@contextlib.contextmanager
+def environment(values):
+    """``values`` (the task's ``environment``) set in os.environ for the block, then put back as they were."""
+    saved = dict((name, os.environ.get(name)) for name in values)
+    try:
+        for name, value in values.items():
+            os.environ[name] = str(value)
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 class InProcessAction(ActionBase):
@@ -19,16 +51,31 @@ class InProcessAction(ActionBase):
     # The module_utils module with OPTIONS (the argument spec) and run(params) -> the result.
     CODE = None
 
+    def task_args(self, task_vars):
+        """The options to validate and run with (the task's arguments)."""
+        return self._task.args
+
     def run(self, tmp=None, task_vars=None):
         result = super(InProcessAction, self).run(tmp, task_vars)
-        validation = ArgumentSpecValidator(self.CODE.OPTIONS).validate(self._task.args)
+        validation = validator(self.CODE).validate(self.task_args(task_vars or {}))
+        secrets = validation._no_log_values
         if validation.error_messages:
-            result.update(failed=True, msg="; ".join(validation.error_messages))
+            result.update(failed=True, msg=remove_values("; ".join(validation.error_messages), secrets))
             return result
+        task_environment = {}
+        self._compute_environment_string(task_environment)
         try:
-            result.update(self.CODE.run(validation.validated_parameters))
+            with environment(task_environment):
+                if getattr(self.CODE, "RUN_TAKES_CHECK_MODE", False):
+                    outcome = self.CODE.run(validation.validated_parameters, check_mode=bool(self._task.check_mode))
+                else:
+                    outcome = self.CODE.run(validation.validated_parameters)
         except SreHealthError as exc:
-            result.update(failed=True, msg=str(exc))
+            result.update(failed=True, msg=remove_values(str(exc), secrets))
             return result
-        result["changed"] = False
+        outcome = dict(outcome)
+        outcome.setdefault("changed", False)
+        if not outcome.get("warnings"):
+            outcome.pop("warnings", None)
+        result.update(remove_values(outcome, secrets))
         return result

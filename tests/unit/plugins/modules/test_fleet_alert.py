@@ -248,3 +248,52 @@ def test_concurrent_runs_sharing_a_state_file_send_once(receiver, state):
     assert len(runs) == 2 and not any(run.failed for run in runs)
     assert events(receiver) == [("firing", "web1/disk:/var")]
     assert sorted(run.result["changed"] for run in runs) == [False, True]
+
+
+# --- in-process (issue 14): the action plugin runs the module's code in the worker, the module still works ---------
+
+def test_runs_in_process_with_no_module_sent_and_no_secret_even_at_vvv(receiver, state):
+    url = receiver.url + "/s3cr3t-t0ken-never-shown"
+    run = run_module("fleet_alert", dict(results=BAD, url=url, state_file=state,
+                                         headers={"Authorization": "Bearer hdr-s3cr3t"}), extra_args=("-vvv",))
+    assert not run.failed, run.result
+    assert [s["key"] for s in run.result["sent"]] == ["web1/disk:/var"] and run.result["changed"] is True
+    # no AnsiballZ payload built, sent and run: the action ran the code in its worker
+    assert "AnsiballZ_fleet_alert" not in run.stdout + run.stderr and "EXEC" not in run.stdout
+    assert stat.S_IMODE(os.stat(state).st_mode) == 0o600
+    assert sorted(os.listdir(os.path.dirname(state))) == [".alert-state.json", ".alert-state.json.lock"]
+    assert_clean(run, state)
+
+
+def test_the_module_itself_runs_the_same_code_and_returns_the_same(tmp_path, receiver):
+    """The module, as a play that sends it to a host runs it: same results, state and check mode."""
+    import subprocess
+    import sys
+
+    from ansible_collections.sre.health.tests.unit.utils import ansible_env, collections_path
+
+    module = os.path.join(collections_path(), "ansible_collections", "sre", "health", "plugins", "modules",
+                          "fleet_alert.py")
+    env = ansible_env()
+    env["PYTHONPATH"] = collections_path()
+
+    def as_module(state_file, check=False):
+        args = tmp_path / "args.json"
+        args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": dict(results=BAD, url=receiver.url, state_file=state_file,
+                                                                _ansible_check_mode=check)}))
+        proc = subprocess.run([sys.executable, module, str(args)], env=env, capture_output=True, text=True,
+                              timeout=120, check=False)
+        return json.loads(proc.stdout)
+
+    checked = as_module(str(tmp_path / "m" / "state.json"), check=True)
+    assert [s["key"] for s in checked["sent"]] == ["web1/disk:/var"] and not (tmp_path / "m").exists()
+    assert receiver.requests == []
+    module_state = str(tmp_path / "m" / "state.json")
+    by_module = as_module(module_state)
+    action_state = str(tmp_path / "a" / "state.json")
+    by_action = alert(receiver.url, action_state, BAD).result
+    assert sorted(k for k in by_module if k != "invocation") == sorted(by_action)
+    assert [s["key"] for s in by_module["sent"]] == [s["key"] for s in by_action["sent"]] == ["web1/disk:/var"]
+    assert by_module["changed"] is by_action["changed"] is True
+    assert stat.S_IMODE(os.stat(module_state).st_mode) == stat.S_IMODE(os.stat(action_state).st_mode) == 0o600
+    assert events(receiver) == [("firing", "web1/disk:/var")] * 2

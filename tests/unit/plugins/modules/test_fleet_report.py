@@ -52,11 +52,12 @@ def playbook(tmp_path, *args, inventory_extra="", **env_extra):
                           check=False)
 
 
-# The fleet_report role's tasks before any check: Ansible's validation of the role's variables, then one task for
-# the report directory and formats, the webhook URL and every alert setting (issue 14: a task costs a worker).
-SPEC_TASK = "sre.health.fleet_report : Check the report settings against the role's argument spec"
-PREFLIGHT_TASK = ("sre.health.fleet_report : Check the report directory and formats, the webhook URL, the alert "
-                  "targets, silences and counts")
+# The fleet_report role's one task before any check (issue 14: a task costs a worker): the role's variables against
+# its argument spec (Ansible's validate_argument_spec, inside fleet_report), then the report directory and formats,
+# the webhook URL and every alert setting. SPEC_TASK names the errors that were validate_argument_spec's task's.
+PREFLIGHT_TASK = ("sre.health.fleet_report : Check the report settings by the role's argument spec, the directory, "
+                  "the webhook URL, the alert settings")
+SPEC_TASK = PREFLIGHT_TASK
 
 
 def failed_task(proc):
@@ -512,7 +513,7 @@ def test_a_workflow_job_publishes_the_same_summary_from_the_report_task(tmp_path
     assert artifacts == {"sre_health": summary, "sre_health_job_42": summary}
     assert os.path.exists(summary["slice"]["report"])
     # one task before any check, and no task of its own for the summary
-    assert tasks == ["Check the report settings against the role's argument spec"] + REPORT_TASKS
+    assert tasks == REPORT_TASKS
 
 
 def test_a_disabled_fleet_report_checks_and_publishes_nothing(tmp_path, monkeypatch):
@@ -527,7 +528,111 @@ def test_a_disabled_fleet_report_checks_and_publishes_nothing(tmp_path, monkeypa
     assert artifacts == {}
     assert not (tmp_path / "awx-reports").exists()
     assert HOOK_SECRET not in output
-    assert tasks == ["Check the report settings against the role's argument spec"] + REPORT_TASKS
+    assert tasks == REPORT_TASKS
     skipped = [e["event_data"]["task"] for e in run.events if e.get("event") == "runner_on_skipped"
                and e["event_data"].get("role") == "fleet_report"]
-    assert skipped == REPORT_TASKS
+    # the check task ran (the variables are checked against the argument spec whether or not the role is enabled)
+    assert skipped == REPORT_TASKS[1:]
+
+
+# --- the role's argument spec out of the one check task (issue 14) -----------------------------------------------
+
+# What the validate_argument_spec task of the role gave before it was folded into the check task: the same task, over
+# the role's own spec, in a role with the role's defaults (so with their precedence).
+SPEC_REFERENCE = """
+- name: Check the report settings against the role's argument spec
+  ansible.builtin.validate_argument_spec:
+    argument_spec: "{{ (lookup('ansible.builtin.file', '%s/meta/argument_specs.yml') | from_yaml).argument_specs.main.options }}"
+  run_once: true
+"""
+
+
+def reference_playbook(tmp_path, role):
+    tasks = tmp_path / "roles" / "reference" / "tasks"
+    tasks.mkdir(parents=True)
+    (tasks / "main.yml").write_text(SPEC_REFERENCE % role)
+    shutil.copytree(os.path.join(role, "defaults"), str(tmp_path / "roles" / "reference" / "defaults"))
+    book = tmp_path / "reference.yml"
+    book.write_text("- hosts: all\n  gather_facts: false\n  roles: [reference]\n")
+    return str(book)
+
+
+def _failed_result(tmp_path, monkeypatch, name, playbook_name, extravars, group_vars=""):
+    ansible_runner = pytest.importorskip("ansible_runner")
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    private = tmp_path / name
+    (private / "inventory").mkdir(parents=True)
+    text = open(inventory(tmp_path)).read().replace("  vars:\n", "  vars:\n" + group_vars, 1)
+    (private / "inventory" / "hosts.yml").write_text(text)
+    env = dict((k, v) for k, v in ansible_env().items() if k.startswith("ANSIBLE_"))
+    env["ANSIBLE_COLLECTIONS_PATH"] = collections_path()
+    run = ansible_runner.run(private_data_dir=str(private), playbook=playbook_name, envvars=env, quiet=True,
+                             extravars=dict({"fleet_report_dir": str(tmp_path / "reports")}, **extravars))
+    failed = [e["event_data"] for e in run.events if e.get("event") == "runner_on_failed"]
+    assert failed, run.stdout.read()[-3000:]
+    started = [e["event_data"]["task"] for e in run.events if e.get("event") == "playbook_on_task_start"]
+    return failed[0], started
+
+
+@pytest.mark.parametrize("extravars, host_vars", [
+    ({"fleet_report_formats": ["json", "pdf"]}, ""),
+    # several at once: every message, in the spec's order, as validate_argument_spec gives them
+    ({"fleet_report_formats": ["pdf"], "fleet_report_basename": ["x"], "fleet_report_alert_after": "abc",
+      "fleet_report_silences": "x"}, ""),
+    ({"fleet_report_alert_targets": [{"type": "teams", "url": "https://hooks.example.com/s3cr3t"}]}, ""),
+    ({"fleet_report_alert_targets": [{"type": "webhook", "url": "https://hooks.example.com/s3cr3t", "colour": 1}]}, ""),
+    # not a list: still named by the spec (the alert settings the check task is given still template)
+    ({"fleet_report_alert_targets": "x"}, ""),
+    ({"fleet_report_silences": [{"host": "web1", "until": "2026-12-01T18:00:00Z"}]}, ""),
+    # the role disabled: its variables are still checked, as before
+    ({"fleet_report_enabled": False, "fleet_report_slice_count": "abc"}, ""),
+    # a variable of the inventory, not of the command line
+    ({}, "    fleet_report_recover_after: many\n"),
+])
+def test_a_bad_role_variable_fails_the_one_task_as_validate_argument_spec_did(tmp_path, monkeypatch, extravars,
+                                                                              host_vars):
+    role = os.path.join(collections_path(), "ansible_collections", "sre", "health", "roles", "fleet_report")
+    reference, _started = _failed_result(tmp_path, monkeypatch, "reference", reference_playbook(tmp_path, role),
+                                         extravars, host_vars)
+    folded, started = _failed_result(tmp_path, monkeypatch, "folded", "sre.health.check", extravars, host_vars)
+    # the first task of the play, and the play stopped there
+    assert folded["task"] == PREFLIGHT_TASK.split(" : ", 1)[1] and started == [folded["task"]]
+    expected, got = reference["res"], folded["res"]
+    assert got["msg"].startswith("Validation of arguments failed:\n")
+    for key in ("msg", "argument_errors", "argument_spec_data", "validate_args_context"):
+        assert got[key] == expected[key], key
+    assert sorted(k for k in got if not k.startswith("_")) == sorted(k for k in expected if not k.startswith("_"))
+    assert not os.path.exists(str(tmp_path / "reports"))
+
+
+def test_the_spec_options_are_checked_and_the_module_refuses_them(tmp_path):
+    role = os.path.join(collections_path(), "ansible_collections", "sre", "health", "roles", "fleet_report")
+    spec = os.path.join(role, "meta", "argument_specs.yml")
+    base = {"results": [], "dir": str(tmp_path / "r"), "check_only": True}
+    run = run_module("fleet_report", dict(base, argument_spec_file=spec, argument_spec_entry="nope"))
+    assert run.failed and run.result["msg"] == ("option argument_spec_entry: 'nope' is not an entry point of %s; "
+                                                "accepted: main, merge, preflight" % spec)
+    run = run_module("fleet_report", dict(base, argument_spec_file=str(tmp_path / "none.yml")))
+    assert run.failed and run.result["msg"].startswith("option argument_spec_file: cannot read %r"
+                                                       % str(tmp_path / "none.yml"))
+    # a good spec and good variables: the rest is checked as before
+    run = run_module("fleet_report", dict(base, argument_spec_file=spec),
+                     extra_args=("-e", json.dumps({"fleet_report_formats": ["json"]})))
+    assert not run.failed and run.result["files"] == {} and (tmp_path / "r").is_dir()
+    run = run_module("fleet_report", dict(base, argument_spec_file=spec),
+                     extra_args=("-e", json.dumps({"fleet_report_formats": ["pdf"]})))
+    assert run.failed and run.result["argument_errors"] == [
+        "value of fleet_report_formats must be one or more of: json, junit, prometheus, html. Got no match for: pdf"]
+    # disabled: nothing but the spec is checked
+    run = run_module("fleet_report", dict(base, dir="relative", enabled=False))
+    assert not run.failed and run.result["files"] == {} and run.result["totals"]["hosts"] == 0
+    # the module, as sent to a host, has no task variables to check
+    with pytest.raises(_report_module.ReportError, match="option argument_spec_file: .* is not accepted by the module"):
+        _report_module.run(dict(_report_module_defaults(), argument_spec_file=spec))
+
+
+def _report_module_defaults():
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+    return ArgumentSpecValidator(_report_module.OPTIONS).validate({"results": [], "dir": "/tmp"}).validated_parameters
