@@ -186,25 +186,12 @@ def test_bad_report_settings_fail_before_any_check(tmp_path, extra, message, tas
 
 
 def test_awx_engine_ansible_runner_gets_the_fleet_summary(tmp_path, monkeypatch):
-    ansible_runner = pytest.importorskip("ansible_runner")
-    # ansible-runner starts ansible-playbook with this process's environment: the real CLI, not
-    # ansible-test's module_utils-only ansible on PYTHONPATH and its stubs on PATH.
-    monkeypatch.delenv("PYTHONPATH", raising=False)
-    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
-    private = tmp_path / "runner"
-    (private / "inventory").mkdir(parents=True)
-    (private / "inventory" / "hosts.yml").write_text(open(inventory(tmp_path)).read())
-    env = dict((k, v) for k, v in ansible_env().items() if k.startswith("ANSIBLE_"))
-    env["ANSIBLE_COLLECTIONS_PATH"] = collections_path()
-    run = ansible_runner.run(private_data_dir=str(private), playbook="sre.health.check", envvars=env, quiet=True,
-                             extravars={"fleet_report_dir": str(tmp_path / "awx-reports"), "awx_job_id": 42})
+    run, artifacts, _tasks = runner_job(tmp_path, monkeypatch, {"awx_job_id": 42})
     # the unhealthy host fails, as the job would
     assert run.status == "failed" and run.rc == 2, run.stdout.read()[-3000:]
-    stats = [e for e in run.events if e.get("event") == "playbook_on_stats"]
-    assert len(stats) == 1
-    summary = stats[0]["event_data"]["artifact_data"]["sre_health"]
-    assert summary == {"status": "critical", "health": "unhealthy", "hosts": 2, "healthy": 1, "degraded": 0,
-                       "unhealthy": 1, "unhealthy_hosts": ["bad"], "report_dir": str(tmp_path / "awx-reports")}
+    assert artifacts["sre_health"] == {
+        "status": "critical", "health": "unhealthy", "hosts": 2, "healthy": 1, "degraded": 0, "unhealthy": 1,
+        "unhealthy_hosts": ["bad"], "report_dir": str(tmp_path / "awx-reports")}
     assert os.path.exists(str(tmp_path / "awx-reports" / "fleet-health.job-42.junit.xml"))
 
 
