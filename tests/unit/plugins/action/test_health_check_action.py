@@ -19,8 +19,10 @@ from ansible_collections.sre.health.plugins.action.health_check import (
     OptionProblem,
     controller_options,
     judge_failure,
+    module_for,
     options_from_vars,
 )
+from ansible_collections.sre.health.plugins.module_utils import _kinds_resource
 from ansible_collections.sre.health.tests.unit.utils import ansible_env
 
 VARIABLES = {"w": 4, "t": "{{ 2 * 5 }}", "deps": "yes", "odd": "sometimes"}
@@ -115,3 +117,23 @@ def test_the_role_reads_its_settings_by_name_with_extra_vars_winning(tmp_path):
         (3, "45", 30, "sre_health.prom")
     assert [(c["name"], c.get("check_timeout")) for c in args["checks"]] == [("memory", None), ("load", 7)]
     assert not set(args) & {"option_vars", "fail_on_missing_libraries", "merge_vars", "result_fact"}
+
+
+@pytest.mark.parametrize("checks, expected", [
+    ([{"name": "d", "kind": "disk"}, {"name": "p", "kind": "process", "pattern": "x"}], "sre.health.resource_check"),
+    ([{"name": "d", "kind": "disk"}, {"name": "h", "kind": "http", "url": "http://127.0.0.1/"}],
+     "sre.health.health_check"),
+    # what resource_check would refuse goes to health_check, whose message names every kind
+    ([{"name": "d", "kind": "disk "}], "sre.health.health_check"),
+    ([{"name": "d", "kind": ["disk"]}], "sre.health.health_check"),
+    ([{"name": "d"}], "sre.health.health_check"),
+    (["disk"], "sre.health.health_check"),
+    ([], "sre.health.health_check"),
+    ("disk", "sre.health.health_check"),
+    (None, "sre.health.health_check"),
+])
+def test_health_check_runs_resource_check_only_when_every_check_is_a_resource_kind(checks, expected):
+    assert module_for(checks, "sre.health.health_check", "sre.health.resource_check",
+                      _kinds_resource.NAMES) == expected
+    # resource_check's own action has no lighter module
+    assert module_for(checks, "sre.health.resource_check", None, _kinds_resource.NAMES) == "sre.health.resource_check"

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """What each module's AnsiballZ payload carries, as Ansible itself builds it (the files kept, then exploded):
-health_check every kind, resource_check the four resource kinds, a standalone module its own kind; and which
-module health_check's action runs for a list of checks."""
+health_check every kind, resource_check the four resource kinds, a standalone module its own kind.
+(Which module health_check's action runs for a list of checks: tests/unit/plugins/action.)"""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ import sys
 
 import pytest
 
-from ansible_collections.sre.health.plugins.action.health_check import module_for
 from ansible_collections.sre.health.plugins.module_utils import _health, _kinds_all, _kinds_resource, _textfile
 from ansible_collections.sre.health.tests.unit.utils import ansible_env
 
@@ -67,26 +66,6 @@ def only(*kinds):
 ])
 def test_a_module_ships_the_kinds_it_can_run_and_no_other(tmp_path, task, module, kinds):
     assert shipped(tmp_path, task) == (module, kinds)
-
-
-@pytest.mark.parametrize("checks, expected", [
-    ([{"name": "d", "kind": "disk"}, {"name": "p", "kind": "process", "pattern": "x"}], "sre.health.resource_check"),
-    ([{"name": "d", "kind": "disk"}, {"name": "h", "kind": "http", "url": "http://127.0.0.1/"}],
-     "sre.health.health_check"),
-    # what resource_check would refuse goes to health_check, whose message names every kind
-    ([{"name": "d", "kind": "disk "}], "sre.health.health_check"),
-    ([{"name": "d", "kind": ["disk"]}], "sre.health.health_check"),
-    ([{"name": "d"}], "sre.health.health_check"),
-    (["disk"], "sre.health.health_check"),
-    ([], "sre.health.health_check"),
-    ("disk", "sre.health.health_check"),
-    (None, "sre.health.health_check"),
-])
-def test_health_check_runs_resource_check_only_when_every_check_is_a_resource_kind(checks, expected):
-    assert module_for(checks, "sre.health.health_check", "sre.health.resource_check",
-                      _kinds_resource.NAMES) == expected
-    # resource_check's own action has no lighter module
-    assert module_for(checks, "sre.health.resource_check", None, _kinds_resource.NAMES) == "sre.health.resource_check"
 
 
 def test_the_resource_kinds_are_kinds_of_health_check_and_the_textfile_default_is_one():
