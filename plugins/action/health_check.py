@@ -84,9 +84,12 @@ def controller_options(args):
             isinstance(k, str) and isinstance(v, str) and v.isidentifier() for k, v in option_vars.items())):
         raise OptionProblem("option option_vars: %r is invalid; accepted: a dict of option names to %ss"
                             % (option_vars, _VARIABLE_NAME))
-    if found["fail_on_missing_libraries"] is not None and not isinstance(found["fail_on_missing_libraries"], bool):
-        raise OptionProblem("option fail_on_missing_libraries: %r is invalid; accepted: true or false"
-                            % (found["fail_on_missing_libraries"],))
+    if found["fail_on_missing_libraries"] is not None:
+        try:
+            found["fail_on_missing_libraries"] = boolean(found["fail_on_missing_libraries"], strict=True)
+        except TypeError:
+            raise OptionProblem("option fail_on_missing_libraries: %r is invalid; accepted: true or false"
+                                % (found["fail_on_missing_libraries"],))
     return found
 
 

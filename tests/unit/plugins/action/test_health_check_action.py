@@ -71,6 +71,11 @@ def test_bad_controller_options_are_clear_errors(args, message):
     assert str(caught.value).startswith(message)
 
 
+@pytest.mark.parametrize("value, expected", [(True, True), ("yes", True), ("false", False), (0, False)])
+def test_fail_on_missing_libraries_takes_what_ansible_takes_for_a_boolean(value, expected):
+    assert controller_options({"fail_on_missing_libraries": value})["fail_on_missing_libraries"] is expected
+
+
 MISSING = {"missing_libraries": ["psutil"], "missing_packages": ["python3-psutil"], "status": "unknown"}
 
 
