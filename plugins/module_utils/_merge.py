@@ -427,8 +427,7 @@ def write(params, rendered, reports):
 def fleet_stats(params, fleet):
     """The merged fleet's summary to publish (``set_stats`` data, for AWX): ``sre_health``, the totals as
     fleet_report publishes them, the report directory and ``slices``."""
-    summary = dict((key, copy.deepcopy(fleet[key])) for key in _report.SUMMARY_KEYS)
-    summary["report_dir"] = params["dir"]
+    summary = _report.published_summary(params, fleet)
     summary["slices"] = copy.deepcopy(fleet["slices"])
     return {"sre_health": summary}
 
@@ -460,5 +459,5 @@ def run(params, now=None):
                # for fleet_alert: the hosts without a report keep their alerts as they are
                "results": [h for h in hosts if h["host"] not in without], "summary": summary_text(fleet)}
     if params.get("publish_stats"):
-        outcome["ansible_stats"] = {"data": fleet_stats(params, fleet), "per_host": False, "aggregate": False}
+        outcome["ansible_stats"] = _report.ansible_stats(fleet_stats(params, fleet))
     return outcome

@@ -618,13 +618,24 @@ def check_alerts(params):
 SUMMARY_KEYS = ("status", "health", "hosts", "healthy", "degraded", "unhealthy", "unhealthy_hosts")
 
 
+def published_summary(params, fleet):
+    """The summary both fleet_report and fleet_merge publish: the totals and the report directory."""
+    summary = dict((key, copy.deepcopy(fleet[key])) for key in SUMMARY_KEYS)
+    summary["report_dir"] = params["dir"]
+    return summary
+
+
+def ansible_stats(data):
+    """``data`` as an action result's ``ansible_stats``: Ansible publishes it as set_stats does, once for the run."""
+    return {"data": data, "per_host": False, "aggregate": False}
+
+
 def fleet_stats(params, files, fleet):
     """The fleet summary to publish (``set_stats`` data, for AWX): ``sre_health``, the totals and the report
     directory; in a job of an AWX workflow (``workflow_job_id`` and ``job_id`` set) also the job's ``slice``
     identity and the same summary under ``sre_health_job_<job_id>``, since AWX keeps only the last finished
     job's value of each key."""
-    summary = dict((key, copy.deepcopy(fleet[key])) for key in SUMMARY_KEYS)
-    summary["report_dir"] = params["dir"]
+    summary = published_summary(params, fleet)
     if params.get("workflow_job_id") is None or params.get("job_id") is None:
         return {"sre_health": summary}
     summary["slice"] = {"workflow_job_id": params["workflow_job_id"], "job_id": params["job_id"],
@@ -668,7 +679,7 @@ def run(params):
         superseded = supersede_textfiles(params["dir"], params["basename"], files["prometheus"])
     outcome = {"files": files, "totals": fleet, "superseded": superseded}
     if params.get("publish_stats"):
-        outcome["ansible_stats"] = {"data": fleet_stats(params, files, fleet), "per_host": False, "aggregate": False}
+        outcome["ansible_stats"] = ansible_stats(fleet_stats(params, files, fleet))
     return outcome
 
 
