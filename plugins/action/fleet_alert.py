@@ -7,10 +7,9 @@ code as the module (``_alert.module``), without sending a module and starting a 
 
 from __future__ import annotations
 
-from ansible_collections.sre.health.plugins.module_utils._alert import module as _alert_module
 from ansible_collections.sre.health.plugins.plugin_utils._in_process import InProcessAction
 
 
 class ActionModule(InProcessAction):
-    CODE = _alert_module
-    _VALID_ARGS = frozenset(_alert_module.OPTIONS)
+    # imported when the task runs (a skipped task, in the main process, imports nothing)
+    CODE_NAME = "ansible_collections.sre.health.plugins.module_utils._alert.module"

@@ -6,7 +6,11 @@
 code as the module (``_report``), without sending a module and starting a Python for it.
 
 With ``argument_spec_file``, it first checks the role's variables (the task variables) against that file's entry
-point, as Ansible's validate_argument_spec does (the fleet_report role's one check task, issue 14)."""
+point, as Ansible's validate_argument_spec does (the fleet_report role's one check task, issue 14).
+
+With ``result_var``, it reads each host's result from that variable of every host of ``hosts`` itself: the same
+values as ``ansible_play_hosts_all | map('extract', hostvars) | selectattr(var, 'defined')``, without the Jinja
+that costs the task about 0.1 s at 10 hosts."""
 
 from __future__ import annotations
 
@@ -14,7 +18,14 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.sre.health.plugins.module_utils import _report
 from ansible_collections.sre.health.plugins.plugin_utils import _role_spec
+from ansible_collections.sre.health.plugins.plugin_utils._hostvars import host_values
 from ansible_collections.sre.health.plugins.plugin_utils._in_process import InProcessAction
+
+
+def host_results(hostvars, hosts, name):
+    """The value of variable ``name`` of every host of ``hosts`` that has it, in that order."""
+    values = (host_values(hostvars, host, (name,)) for host in hosts if host in hostvars)
+    return [value[name] for value in values if name in value]
 
 
 class ActionModule(InProcessAction):
@@ -23,11 +34,23 @@ class ActionModule(InProcessAction):
 
     def task_args(self, task_vars):
         # the role's variables were checked (run): the module's code never sees the spec options
-        return dict((k, v) for k, v in self._task.args.items() if k not in _report.ROLE_SPEC_OPTIONS)
+        args = dict((k, v) for k, v in self._task.args.items() if k not in _report.ROLE_SPEC_OPTIONS)
+        name, hosts = args.get("result_var"), args.get("hosts")
+        # otherwise the validation names what is wrong (both given, hosts not a list of names)
+        if isinstance(name, str) and args.get("results") is None and isinstance(hosts, list) \
+                and all(isinstance(host, str) for host in hosts):
+            del args["result_var"]
+            args["results"] = host_results(task_vars.get("hostvars") or {}, hosts, name)
+        return args
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         given = dict((k, v) for k, v in self._task.args.items() if k in _report.ROLE_SPEC_OPTIONS)
+        name = self._task.args.get("result_var")
+        if name is not None and (not isinstance(name, str) or not name.isidentifier()):
+            return {"failed": True, "changed": False,
+                    "msg": "option result_var: %r is invalid; accepted: the name of a variable of the hosts, "
+                           "such as health_check_result" % (name,)}
         if given.get("argument_spec_file") is not None:
             validation = ArgumentSpecValidator(dict((k, _report.OPTIONS[k]) for k in _report.ROLE_SPEC_OPTIONS))
             checked = validation.validate(given)
@@ -35,7 +58,7 @@ class ActionModule(InProcessAction):
                 return {"failed": True, "changed": False, "msg": "; ".join(checked.error_messages)}
             params = checked.validated_parameters
             try:
-                spec = _role_spec.entry_options(self._loader, params["argument_spec_file"],
+                spec = _role_spec.entry_options(params["argument_spec_file"],
                                                 params["argument_spec_entry"])
             except _role_spec.RoleSpecError as exc:
                 return {"failed": True, "changed": False, "msg": str(exc)}

@@ -63,6 +63,7 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.sre.health.plugins.filter.result_lines import result_lines
+from ansible_collections.sre.health.plugins.plugin_utils._hostvars import host_values
 
 SETTINGS = ("health_check_fail_on", "health_check_judge", "health_check_show_summary")
 # The statuses that fail a host, by health_check_fail_on (as the role's judge step: unknown counts as critical).
@@ -95,10 +96,10 @@ def fleet_verdict(hostvars, hosts, defaults):
     for host in hosts:
         if host not in hostvars:
             raise AnsibleFilterError("fleet_verdict: %r is not a host of the inventory" % (host,))
-        own = hostvars[host]
+        own = host_values(hostvars, host, SETTINGS + ("health_check_result",))
         values = dict(defaults)
         values.update((name, own[name]) for name in SETTINGS if name in own)
-        result = own["health_check_result"] if "health_check_result" in own else UNCHECKED
+        result = own.get("health_check_result", UNCHECKED)
         result = result if isinstance(result, dict) else UNCHECKED
         if _setting(host, values, "health_check_show_summary"):
             lines.extend(result_lines(result, host))

@@ -47,6 +47,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.sre.health.plugins.plugin_utils._hostvars import host_values
+
 
 def host_settings(hostvars, hosts, names):
     for option, value in (("hosts", hosts), ("names", names)):
@@ -56,8 +58,7 @@ def host_settings(hostvars, hosts, names):
     for host in hosts:
         if host not in hostvars:
             raise AnsibleFilterError("host_settings: %r is not a host of the inventory" % (host,))
-        defined = hostvars[host]
-        settings[host] = dict((name, defined[name]) for name in names if name in defined)
+        settings[host] = host_values(hostvars, host, names)
     return settings
 
 

@@ -547,7 +547,9 @@ def file_name(basename, fmt, job_id=None, workflow_job_id=None):
 
 # The options of fleet_report, for its module and its action plugin (the action runs on the controller).
 OPTIONS = dict(
-    results=dict(type="list", elements="dict", required=True),
+    results=dict(type="list", elements="dict"),
+    # the name of the variable every host of hosts holds its result in: read by the action plugin, on the controller
+    result_var=dict(type="str"),
     hosts=dict(type="list", elements="str", default=[]),
     dir=dict(type="path", required=True),
     formats=dict(type="list", elements="str", choices=list(FORMATS), default=list(FORMATS)),
@@ -572,6 +574,8 @@ OPTIONS = dict(
 
 # Checked by the action plugin before the other options, since the role's variables come first.
 ROLE_SPEC_OPTIONS = ("argument_spec_file", "argument_spec_entry")
+MUTUALLY_EXCLUSIVE = [("results", "result_var")]
+REQUIRED_ONE_OF = [("results", "result_var")]
 
 # An AWX job or workflow job ID, as it goes into file names.
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -603,13 +607,15 @@ def check_alerts(params):
     """Raise ReportError naming the first problem of ``webhook_url`` (a secret: never shown; an empty one is
     not set) and then of ``alert_settings`` (sre.health.fleet_alert's options, named as ``alert_names`` maps
     them), by the collection's own rules: those of the ``url_problem`` and ``alert_problem`` filters."""
-    # imported here: only the role's check task before any work needs them
-    from ansible_collections.sre.health.plugins.module_utils._alert.problem import alert_problem
-    from ansible_collections.sre.health.plugins.module_utils._web.urls import check_url
-
+    # imported only when there is something to check (the role's check task before any work): importing them
+    # costs a worker process about 35 ms
     if params.get("webhook_url") not in (None, ""):
+        from ansible_collections.sre.health.plugins.module_utils._web.urls import check_url
+
         check_url(params["webhook_url"], option=params.get("webhook_url_name") or "webhook_url", secret=True)
     if params.get("alert_settings") is not None:
+        from ansible_collections.sre.health.plugins.module_utils._alert.problem import alert_problem
+
         problem = alert_problem(params["alert_settings"], params.get("alert_names") or {})
         if problem:
             raise ReportError(problem)
@@ -650,6 +656,10 @@ def run(params):
     With ``check_only``, the options, the directory and the alert settings are checked and nothing is written;
     without ``enabled``, nothing is checked or written.
     Raises SreHealthError."""
+    if params.get("result_var") is not None:
+        raise ReportError("option result_var: %r is not accepted by the module; accepted: unset, with results (the "
+                          "hosts' variables are on the controller: the fleet_report action plugin, which runs there, "
+                          "reads them)" % (params["result_var"],))
     if params.get("argument_spec_file") is not None:
         raise ReportError("option argument_spec_file: %r is not accepted by the module; accepted: unset (the role's "
                           "variables are in the controller's task variables: the fleet_report action plugin, which "

@@ -272,7 +272,7 @@ def test_playbook_fails_the_unhealthy_hosts_at_the_end(tmp_path, extra_args, ext
     document = json.loads((tmp_path / "health-reports" / "fleet-health.json").read_text())
     assert sorted(h["host"] for h in document["hosts"]) == ["bad", "good", "lenient", "strict"]
     # Every host's lines in one task, after the reports; then only the hosts to fail run a task of their own.
-    lines = _task_output(proc.stdout, "sre.health.health_check : Show one line per check of every host")
+    lines = _task_output(proc.stdout, VERDICT_TASK)
     for headline in ("good is healthy (ok)", "bad is unhealthy (critical)", "strict is degraded (warning)",
                      "lenient is unhealthy (critical)"):
         assert headline in lines
@@ -371,6 +371,10 @@ def _check_playbook(tmp_path, hosts, *extra_args):
                           timeout=300, check=False)
 
 
+# The verdict's task, which shows every host's lines
+VERDICT_TASK = ("sre.health.health_check : Show one line per check of every host, and the hosts whose status reaches "
+                "health_check_fail_on")
+
 def _task_output(stdout, task):
     """The lines Ansible printed under ``TASK [<task>]``, up to the next task or the recap."""
     start = stdout.index("TASK [%s]" % task)
@@ -411,6 +415,6 @@ def test_only_the_host_that_lacks_a_library_runs_the_install_step(tmp_path, pyth
     assert hosts["nolib"]["summary"].endswith("; not installed: python3-psutil (check mode)"), hosts["nolib"]
     assert hosts["good"]["status"] == "ok", hosts["good"]
     # each host's lines are printed once, after the reports
-    shown = _task_output(proc.stdout, "sre.health.health_check : Show one line per check of every host")
+    shown = _task_output(proc.stdout, VERDICT_TASK)
     assert "good is healthy (ok)" in shown and "nolib is unhealthy (unknown)" in shown
     assert proc.stdout.count("good is healthy (ok)") == 1
