@@ -15,6 +15,7 @@ that costs the task about 0.1 s at 10 hosts."""
 from __future__ import annotations
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.validation import check_type_list, check_type_str
 
 from ansible_collections.sre.health.plugins.module_utils import _report
 from ansible_collections.sre.health.plugins.plugin_utils import _role_spec
@@ -35,12 +36,18 @@ class ActionModule(InProcessAction):
     def task_args(self, task_vars):
         # the role's variables were checked (run): the module's code never sees the spec options
         args = dict((k, v) for k, v in self._task.args.items() if k not in _report.ROLE_SPEC_OPTIONS)
-        name, hosts = args.get("result_var"), args.get("hosts")
+        name = args.get("result_var")
+        try:
+            # as the validation reads hosts (a list, or names separated by commas)
+            hosts = [check_type_str(host) for host in check_type_list(args.get("hosts") or [])]
+        except TypeError:
+            hosts = None
         # otherwise the validation names what is wrong (both given, hosts not a list of names)
-        if isinstance(name, str) and args.get("results") is None and isinstance(hosts, list) \
-                and all(isinstance(host, str) for host in hosts):
+        if isinstance(name, str) and args.get("results") is None and hosts is not None:
             del args["result_var"]
-            args["results"] = host_results(task_vars.get("hostvars") or {}, hosts, name)
+            # (hostvars is empty, so false, when the inventory is: localhost is implicit)
+            hostvars = task_vars.get("hostvars")
+            args["results"] = host_results({} if hostvars is None else hostvars, hosts, name)
         return args
 
     def run(self, tmp=None, task_vars=None):

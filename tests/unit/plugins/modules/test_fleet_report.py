@@ -79,6 +79,38 @@ def test_the_module_writes_every_format_and_reports_unchanged(tmp_path):
     assert run.result["files"]["json"] == os.path.join(directory, "fleet-health.json")
 
 
+def test_result_var_reads_each_hosts_result_as_hostvars_gives_it(tmp_path):
+    # localhost's result is a plain value; "templated" is a variable whose value is a template (an extra variable,
+    # trusted): it is read through hostvars, templated; a host of hosts that is not in the inventory has no result
+    directory = str(tmp_path / "out")
+    extra = {"mine": dict(RESULTS[0], host="localhost"), "templated": "{{ mine }}"}
+    for name in ("mine", "templated"):
+        run = run_module("fleet_report", {"result_var": name, "hosts": ["localhost", "absent"], "dir": directory,
+                                          "formats": ["json"]}, extra_args=("-e", json.dumps(extra)))
+        assert not run.failed, run.result
+        document = json.loads((tmp_path / "out" / "fleet-health.json").read_text())
+        assert sorted((h["host"], h["status"]) for h in document["hosts"]) == [("absent", "unknown"), ("localhost", "ok")]
+        assert run.result["totals"]["hosts"] == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"results": [], "result_var": "mine"}, "parameters are mutually exclusive: results|result_var"),
+    ({}, "one of the following is required: results, result_var"),
+    ({"result_var": "not a name"}, "option result_var: 'not a name' is invalid; accepted: the name of a variable"),
+    ({"result_var": "mine", "hosts": {"localhost": 1}}, "argument 'hosts' is of type dict"),
+])
+def test_bad_result_var_is_a_clear_error(tmp_path, args, message):
+    run = run_module("fleet_report", dict(args, dir=str(tmp_path / "out")))
+    assert run.failed and message in run.result["msg"], run.result
+    assert not (tmp_path / "out").exists() or os.listdir(tmp_path / "out") == []
+
+
+def test_the_module_refuses_result_var():
+    # sent to a host, the module has no hosts' variables to read
+    with pytest.raises(_report_module.ReportError, match="option result_var: 'mine' is not accepted by the module"):
+        _report_module.run(dict(_report_module_defaults(), result_var="mine"))
+
+
 def test_check_only_writes_nothing(tmp_path):
     directory = str(tmp_path / "new")
     run = run_module("fleet_report", {"results": [], "dir": directory, "check_only": True})
