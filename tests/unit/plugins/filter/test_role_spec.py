@@ -39,8 +39,8 @@ def test_a_changed_file_is_read_again(tmp_path):
     (None, "main", "role_spec: option argument_spec_file: cannot read"),
     ("argument_specs: [\n", "main", "role_spec: option argument_spec_file: cannot read"),
     ("other: 1\n", "main", "has no argument_specs dict"),
-    ("argument_specs:\n  main: {options: {}}\n  check: {}\n", "nope", "'nope' is not an entry point of %s; "
-                                                                        "accepted: check, main"),
+    ("argument_specs:\n  main: {options: {}}\n  check: {}\n", "nope",
+     "'nope' is not an entry point of %s; accepted: check, main"),
     ("argument_specs:\n  main: {options: [a]}\n", "main", "the options of entry point 'main' in %s are not a dict"),
 ])
 def test_bad_files_and_entries_are_clear_errors(tmp_path, content, entry, message):

@@ -375,6 +375,7 @@ def _check_playbook(tmp_path, hosts, *extra_args):
 VERDICT_TASK = ("sre.health.health_check : Show one line per check of every host, and the hosts whose status reaches "
                 "health_check_fail_on")
 
+
 def _task_output(stdout, task):
     """The lines Ansible printed under ``TASK [<task>]``, up to the next task or the recap."""
     start = stdout.index("TASK [%s]" % task)
