@@ -15,18 +15,11 @@ that costs the task about 0.1 s at 10 hosts."""
 from __future__ import annotations
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.common.validation import check_type_list, check_type_str
 
 from ansible_collections.sre.health.plugins.module_utils import _report
 from ansible_collections.sre.health.plugins.plugin_utils import _role_spec
-from ansible_collections.sre.health.plugins.plugin_utils._hostvars import host_values
+from ansible_collections.sre.health.plugins.plugin_utils._hostvars import result_var_problem, with_host_results
 from ansible_collections.sre.health.plugins.plugin_utils._in_process import InProcessAction
-
-
-def host_results(hostvars, hosts, name):
-    """The value of variable ``name`` of every host of ``hosts`` that has it, in that order."""
-    values = (host_values(hostvars, host, (name,)) for host in hosts if host in hostvars)
-    return [value[name] for value in values if name in value]
 
 
 class ActionModule(InProcessAction):
@@ -36,28 +29,14 @@ class ActionModule(InProcessAction):
     def task_args(self, task_vars):
         # the role's variables were checked (run): the module's code never sees the spec options
         args = dict((k, v) for k, v in self._task.args.items() if k not in _report.ROLE_SPEC_OPTIONS)
-        name = args.get("result_var")
-        try:
-            # as the validation reads hosts (a list, or names separated by commas)
-            hosts = [check_type_str(host) for host in check_type_list(args.get("hosts") or [])]
-        except TypeError:
-            hosts = None
-        # otherwise the validation names what is wrong (both given, hosts not a list of names)
-        if isinstance(name, str) and args.get("results") is None and hosts is not None:
-            del args["result_var"]
-            # (hostvars is empty, so false, when the inventory is: localhost is implicit)
-            hostvars = task_vars.get("hostvars")
-            args["results"] = host_results({} if hostvars is None else hostvars, hosts, name)
-        return args
+        return with_host_results(args, task_vars)
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         given = dict((k, v) for k, v in self._task.args.items() if k in _report.ROLE_SPEC_OPTIONS)
-        name = self._task.args.get("result_var")
-        if name is not None and (not isinstance(name, str) or not name.isidentifier()):
-            return {"failed": True, "changed": False,
-                    "msg": "option result_var: %r is invalid; accepted: the name of a variable of the hosts, "
-                           "such as health_check_result" % (name,)}
+        problem = result_var_problem(self._task.args.get("result_var"))
+        if problem:
+            return {"failed": True, "changed": False, "msg": problem}
         if given.get("argument_spec_file") is not None:
             validation = ArgumentSpecValidator(dict((k, _report.OPTIONS[k]) for k in _report.ROLE_SPEC_OPTIONS))
             checked = validation.validate(given)

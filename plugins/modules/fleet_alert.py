@@ -87,6 +87,7 @@ author:
   - sre.health developers (!UNKNOWN)
 extends_documentation_fragment:
   - sre.health.controller
+  - sre.health.controller.result_var
 options:
   results:
     description:
@@ -98,9 +99,16 @@ options:
         critical key C(<host>/<unit>) whose summary says what was tried, and the other units are ok.
       - A missing C(status) counts as C(unknown). An entry without C(host), or a check without C(name), fails the
         task with a message naming the entry.
+      - Exactly one of O(results) and O(result_var).
     type: list
     elements: dict
-    required: true
+  hosts:
+    description:
+      - With O(result_var), the hosts whose results to read, such as C(ansible_play_hosts_all).
+    type: list
+    elements: str
+    default: []
+    version_added: 1.1.0
   targets:
     description:
       - Where the alerts go. Mutually exclusive with O(url); one of them is required.
@@ -332,7 +340,8 @@ seealso:
 EXAMPLES = r"""
 - name: Alert through Alertmanager (an HA pair), PagerDuty and Slack, after two runs in a row
   sre.health.fleet_alert:
-    results: "{{ ansible_play_hosts_all | map('extract', hostvars, 'health_check_result') | select('defined') | list }}"
+    result_var: health_check_result
+    hosts: "{{ ansible_play_hosts_all }}"
     targets:
       - type: alertmanager
         name: am
@@ -370,9 +379,8 @@ EXAMPLES = r"""
 
 - name: Alert on the services service_guard could not recover
   sre.health.fleet_alert:
-    results: >-
-      {{ ansible_play_batch | map('extract', hostvars) | selectattr('service_guard_result', 'defined')
-         | map(attribute='service_guard_result') | list }}
+    result_var: service_guard_result
+    hosts: "{{ ansible_play_batch }}"
     origin: remediation
     targets: "{{ fleet_report_alert_targets }}"
     state_file: /var/lib/sre-health/remediation-alert-state.json

@@ -48,6 +48,7 @@ author:
   - sre.health developers (!UNKNOWN)
 extends_documentation_fragment:
   - sre.health.controller
+  - sre.health.controller.result_var
 options:
   results:
     description:
@@ -57,17 +58,6 @@ options:
       - Exactly one of O(results) and O(result_var).
     type: list
     elements: dict
-  result_var:
-    description:
-      - 'The name of the variable each host of O(hosts) holds its result in, such as V(health_check_result): the
-        action plugin reads it from every host''s variables itself, the same values as
-        C(ansible_play_hosts_all | map("extract", hostvars) | selectattr("health_check_result", "defined")), without
-        templating them (at 10 hosts that template costs the task about 0.1 s). Hosts without it are reported
-        C(unknown), as with O(results).'
-      - Exactly one of O(results) and O(result_var). Only on the controller, where the variables are (the action
-        plugin); the module refuses it.
-    type: str
-    version_added: 1.1.0
   hosts:
     description:
       - Every host of the play (C(ansible_play_hosts_all)); those without an entry in O(results) are reported

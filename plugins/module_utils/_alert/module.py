@@ -24,6 +24,10 @@ RUN_TAKES_CHECK_MODE = True
 def run(params, check_mode=False):
     """Everything fleet_alert returns, plus ``warnings``; raises SreHealthError (a missing library, a bad
     option)."""
+    if params.get("result_var") is not None:
+        raise AlertError("option result_var: %r is not accepted by the module; accepted: unset, with results (the "
+                         "hosts' variables are on the controller: the fleet_alert action plugin, which runs there, "
+                         "reads them)" % (params["result_var"],))
     if not client.available():
         raise AlertError(missing_required_lib(PACKAGES["requests"]))
     config = options.validate(params)

@@ -51,7 +51,10 @@ SILENCE_OPTIONS = dict(
 )
 
 OPTIONS = dict(
-    results=dict(type="list", elements="dict", required=True),
+    results=dict(type="list", elements="dict"),
+    # the name of the variable every host of hosts holds its result in: read by the action plugin, on the controller
+    result_var=dict(type="str"),
+    hosts=dict(type="list", elements="str", default=[]),
     url=dict(type="str", no_log=True),
     payload_format=dict(type="str", choices=list(PAYLOAD_FORMATS)),
     targets=dict(type="list", elements="dict", options=TARGET_OPTIONS),
@@ -71,8 +74,8 @@ OPTIONS = dict(
     validate_certs=dict(type="bool", default=True),
     ca_path=dict(type="path"),
 )
-MUTUALLY_EXCLUSIVE = [["url", "targets"]]
-REQUIRED_ONE_OF = [["url", "targets"]]
+MUTUALLY_EXCLUSIVE = [["url", "targets"], ["results", "result_var"]]
+REQUIRED_ONE_OF = [["url", "targets"], ["results", "result_var"]]
 
 URL_ACCEPTED = "an http:// or https:// URL with a host, such as https://hooks.example.com/services/T0/B0/XXXX"
 DURATION_ACCEPTED = "a duration of 0 or more, up to 366d, such as 90s, 15m, 4h, 1d, or a number of seconds " \

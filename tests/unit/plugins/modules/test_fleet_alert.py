@@ -297,3 +297,38 @@ def test_the_module_itself_runs_the_same_code_and_returns_the_same(tmp_path, rec
     assert by_module["changed"] is by_action["changed"] is True
     assert stat.S_IMODE(os.stat(module_state).st_mode) == stat.S_IMODE(os.stat(action_state).st_mode) == 0o600
     assert events(receiver) == [("firing", "web1/disk:/var")] * 2
+
+
+def test_result_var_reads_each_hosts_result_from_its_variables(receiver, state):
+    # localhost's own variable (here from -e: a trusted template, so read through hostvars), and a host of hosts
+    # that is not in the inventory: left out, as selectattr('defined') leaves it out
+    extra = {"mine": BAD[0], "templated": "{{ mine }}"}
+    for name in ("mine", "templated"):
+        receiver.clear()
+        run = run_module("fleet_alert", dict(result_var=name, hosts=["localhost", "absent"], url=receiver.url,
+                                             state_file=state + name), extra_args=("-e", json.dumps(extra)))
+        assert not run.failed, run.result
+        assert [s["key"] for s in run.result["sent"]] == ["web1/disk:/var"] and run.result["changed"] is True
+        assert events(receiver) == [("firing", "web1/disk:/var")]
+        assert_clean(run, state + name)
+
+
+@pytest.mark.parametrize("params, fragment", [
+    (dict(results=BAD, result_var="mine"), "parameters are mutually exclusive: results|result_var"),
+    (dict(), "one of the following is required: results, result_var"),
+    (dict(result_var="not a name"), "option result_var: 'not a name' is invalid; accepted: the name of a variable"),
+])
+def test_bad_result_var_is_a_clear_error(receiver, state, params, fragment):
+    run = run_module("fleet_alert", dict(params, url=receiver.url, state_file=state))
+    assert run.failed and fragment in run.result["msg"], run.result
+    assert receiver.requests == [] and not os.path.exists(state)
+    assert_clean(run)
+
+
+def test_the_module_refuses_result_var(state):
+    # sent to a host, the module has no hosts' variables to read
+    from ansible_collections.sre.health.plugins.module_utils._alert import module as alert_module
+    from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
+
+    with pytest.raises(SreHealthError, match="option result_var: 'mine' is not accepted by the module"):
+        alert_module.run(dict(result_var="mine", results=None, url="http://127.0.0.1:9/", state_file=state))
