@@ -18,25 +18,20 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.sre.health.plugins.module_utils import _report
 from ansible_collections.sre.health.plugins.plugin_utils import _role_spec
-from ansible_collections.sre.health.plugins.plugin_utils._hostvars import result_var_problem, with_host_results
-from ansible_collections.sre.health.plugins.plugin_utils._in_process import InProcessAction
+from ansible_collections.sre.health.plugins.plugin_utils._in_process import HostResultsAction
 
 
-class ActionModule(InProcessAction):
+class ActionModule(HostResultsAction):
     CODE = _report
     _VALID_ARGS = frozenset(_report.OPTIONS)
 
-    def task_args(self, task_vars):
+    def own_args(self):
         # the role's variables were checked (run): the module's code never sees the spec options
-        args = dict((k, v) for k, v in self._task.args.items() if k not in _report.ROLE_SPEC_OPTIONS)
-        return with_host_results(args, task_vars)
+        return dict((k, v) for k, v in self._task.args.items() if k not in _report.ROLE_SPEC_OPTIONS)
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         given = dict((k, v) for k, v in self._task.args.items() if k in _report.ROLE_SPEC_OPTIONS)
-        problem = result_var_problem(self._task.args.get("result_var"))
-        if problem:
-            return {"failed": True, "changed": False, "msg": problem}
         if given.get("argument_spec_file") is not None:
             validation = ArgumentSpecValidator(dict((k, _report.OPTIONS[k]) for k in _report.ROLE_SPEC_OPTIONS))
             checked = validation.validate(given)

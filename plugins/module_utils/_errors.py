@@ -27,6 +27,13 @@ class OptionError(SreHealthError):
         self.option = option
 
 
+def result_var_refused(value, plugin):
+    """The message of a module sent to a host and given ``result_var``, which only its action plugin (``plugin``),
+    on the controller where the hosts' variables are, can read."""
+    return ("option result_var: %r is not accepted by the module; accepted: unset, with results (the hosts' "
+            "variables are on the controller: the %s action plugin, which runs there, reads them)" % (value, plugin))
+
+
 class ThresholdError(SreHealthError):
     """An invalid ``thresholds`` entry; ``option`` is the dotted path of the bad value."""
 

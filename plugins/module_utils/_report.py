@@ -25,7 +25,7 @@ import xml.etree.ElementTree as ET
 from ansible_collections.sre.health.plugins.module_utils import _textfile
 from ansible_collections.sre.health.plugins.module_utils._alert import silences as _silences
 from ansible_collections.sre.health.plugins.module_utils._atomic import write_atomically
-from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
+from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError, result_var_refused
 from ansible_collections.sre.health.plugins.module_utils._status import (
     CRITICAL,
     OK,
@@ -657,9 +657,7 @@ def run(params):
     without ``enabled``, nothing is checked or written.
     Raises SreHealthError."""
     if params.get("result_var") is not None:
-        raise ReportError("option result_var: %r is not accepted by the module; accepted: unset, with results (the "
-                          "hosts' variables are on the controller: the fleet_report action plugin, which runs there, "
-                          "reads them)" % (params["result_var"],))
+        raise ReportError(result_var_refused(params["result_var"], "fleet_report"))
     if params.get("argument_spec_file") is not None:
         raise ReportError("option argument_spec_file: %r is not accepted by the module; accepted: unset (the role's "
                           "variables are in the controller's task variables: the fleet_report action plugin, which "

@@ -23,6 +23,7 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
+from ansible_collections.sre.health.plugins.plugin_utils._hostvars import result_var_problem, with_host_results
 
 
 def validator(code):
@@ -89,3 +90,21 @@ class InProcessAction(ActionBase):
             outcome.pop("warnings", None)
         result.update(remove_values(outcome, secrets))
         return result
+
+
+class HostResultsAction(InProcessAction):
+    """The action of a module that takes the hosts' results (fleet_report, fleet_alert): with ``result_var`` it reads
+    each host's result from that variable of every host of ``hosts`` itself (``_hostvars.with_host_results``)."""
+
+    def own_args(self):
+        """The task's arguments that are the module's options."""
+        return self._task.args
+
+    def task_args(self, task_vars):
+        return with_host_results(self.own_args(), task_vars)
+
+    def run(self, tmp=None, task_vars=None):
+        problem = result_var_problem(self._task.args.get("result_var"))
+        if problem:
+            return {"failed": True, "changed": False, "msg": problem}
+        return super(HostResultsAction, self).run(tmp, task_vars)

@@ -11,6 +11,7 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.sre.health.plugins.module_utils._alert import cycle, options
 from ansible_collections.sre.health.plugins.module_utils._alert.options import AlertError
+from ansible_collections.sre.health.plugins.module_utils._errors import result_var_refused
 from ansible_collections.sre.health.plugins.module_utils._kind import PACKAGES
 from ansible_collections.sre.health.plugins.module_utils._web import client
 
@@ -25,9 +26,7 @@ def run(params, check_mode=False):
     """Everything fleet_alert returns, plus ``warnings``; raises SreHealthError (a missing library, a bad
     option)."""
     if params.get("result_var") is not None:
-        raise AlertError("option result_var: %r is not accepted by the module; accepted: unset, with results (the "
-                         "hosts' variables are on the controller: the fleet_alert action plugin, which runs there, "
-                         "reads them)" % (params["result_var"],))
+        raise AlertError(result_var_refused(params["result_var"], "fleet_alert"))
     if not client.available():
         raise AlertError(missing_required_lib(PACKAGES["requests"]))
     config = options.validate(params)
