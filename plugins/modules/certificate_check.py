@@ -256,6 +256,10 @@ checks:
         "4E04E58BF3871E4A9EE27C36196AF3A34804185", "subject": "CN=www.example.test"}
 """
 
+from ansible_collections.sre.health.plugins.module_utils._compile_once import install
+
+install()  # before the imports below: each is then compiled once from the AnsiballZ zip
+
 from ansible_collections.sre.health.plugins.module_utils import _certificate
 from ansible_collections.sre.health.plugins.module_utils._module import run_module
 

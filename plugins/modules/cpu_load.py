@@ -107,6 +107,10 @@ checks:
       sample: 2
 """
 
+from ansible_collections.sre.health.plugins.module_utils._compile_once import install
+
+install()  # before the imports below: each is then compiled once from the AnsiballZ zip
+
 from ansible_collections.sre.health.plugins.module_utils import _load
 from ansible_collections.sre.health.plugins.module_utils._module import run_module
 

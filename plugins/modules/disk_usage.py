@@ -162,6 +162,10 @@ checks:
       sample: /dev/sda3
 """
 
+from ansible_collections.sre.health.plugins.module_utils._compile_once import install
+
+install()  # before the imports below: each is then compiled once from the AnsiballZ zip
+
 from ansible_collections.sre.health.plugins.module_utils import _disk
 from ansible_collections.sre.health.plugins.module_utils._module import run_module
 

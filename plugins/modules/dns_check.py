@@ -283,6 +283,10 @@ checks:
       sample: ["20 mail2.test"]
 """
 
+from ansible_collections.sre.health.plugins.module_utils._compile_once import install
+
+install()  # before the imports below: each is then compiled once from the AnsiballZ zip
+
 from ansible_collections.sre.health.plugins.module_utils import _dns
 from ansible_collections.sre.health.plugins.module_utils._module import run_module
 

@@ -237,6 +237,10 @@ checks:
       sample: [{"path": "/tmp/sample/backups/private", "error": "permission denied"}]
 """
 
+from ansible_collections.sre.health.plugins.module_utils._compile_once import install
+
+install()  # before the imports below: each is then compiled once from the AnsiballZ zip
+
 from ansible_collections.sre.health.plugins.module_utils import _file
 from ansible_collections.sre.health.plugins.module_utils._module import run_module
 

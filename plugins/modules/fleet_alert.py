@@ -498,6 +498,10 @@ fleet:
   sample: {"hosts": 4, "healthy": 1, "degraded": 0, "unhealthy": 3, "status": "critical", "firing": 3}
 """
 
+from ansible_collections.sre.health.plugins.module_utils._compile_once import install
+
+install()  # before the imports below: each is then compiled once from the AnsiballZ zip
+
 from ansible_collections.sre.health.plugins.module_utils._alert import module as _alert_module
 from ansible_collections.sre.health.plugins.module_utils._in_process import run_as_module
 

@@ -238,6 +238,10 @@ superseded:
   sample: ["/var/lib/sre-health/reports/fleet-health.workflow-99.prom"]
 """
 
+from ansible_collections.sre.health.plugins.module_utils._compile_once import install
+
+install()  # before the imports below: each is then compiled once from the AnsiballZ zip
+
 from ansible_collections.sre.health.plugins.module_utils import _merge
 from ansible_collections.sre.health.plugins.module_utils._in_process import run_as_module
 

@@ -304,6 +304,10 @@ ansible_stats:
                                                       "report": "/var/lib/sre-health/reports/fleet-health.workflow-1233.job-1234.json"}}}}
 """
 
+from ansible_collections.sre.health.plugins.module_utils._compile_once import install
+
+install()  # before the imports below: each is then compiled once from the AnsiballZ zip
+
 from ansible_collections.sre.health.plugins.module_utils import _report
 from ansible_collections.sre.health.plugins.module_utils._in_process import run_as_module
 

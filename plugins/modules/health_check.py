@@ -240,6 +240,10 @@ checks:
       pids: []
 """
 
+from ansible_collections.sre.health.plugins.module_utils._compile_once import install
+
+install()  # before the imports below: each is then compiled once from the AnsiballZ zip
+
 from ansible_collections.sre.health.plugins.module_utils._health import main as run
 from ansible_collections.sre.health.plugins.module_utils._kinds_all import KINDS
 

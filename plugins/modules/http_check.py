@@ -334,6 +334,10 @@ checks:
                "not_before": "2026-11-21T13:46:04Z", "not_after": "2026-11-25T13:46:04Z", "verified": true}
 """
 
+from ansible_collections.sre.health.plugins.module_utils._compile_once import install
+
+install()  # before the imports below: each is then compiled once from the AnsiballZ zip
+
 from ansible_collections.sre.health.plugins.module_utils import _http
 from ansible_collections.sre.health.plugins.module_utils._module import run_module
 

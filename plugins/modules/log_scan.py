@@ -415,6 +415,10 @@ checks:
       sample: '{"time": "2026-11-22T13:25:19.716Z", "level": "error", "logger": "db", "msg": "connection lost"}'
 """
 
+from ansible_collections.sre.health.plugins.module_utils._compile_once import install
+
+install()  # before the imports below: each is then compiled once from the AnsiballZ zip
+
 from ansible_collections.sre.health.plugins.module_utils import _logscan
 from ansible_collections.sre.health.plugins.module_utils._module import run_module
 

@@ -282,6 +282,10 @@ checks:
                {"name": "http_requests_total", "labels": {"code": "503", "method": "POST"}, "value": 3}]
 """
 
+from ansible_collections.sre.health.plugins.module_utils._compile_once import install
+
+install()  # before the imports below: each is then compiled once from the AnsiballZ zip
+
 from ansible_collections.sre.health.plugins.module_utils import _metrics
 from ansible_collections.sre.health.plugins.module_utils._module import run_module
 

@@ -235,6 +235,10 @@ checks:
       sample: "220 sre-health-test ESMTP ready\r\n"
 """
 
+from ansible_collections.sre.health.plugins.module_utils._compile_once import install
+
+install()  # before the imports below: each is then compiled once from the AnsiballZ zip
+
 from ansible_collections.sre.health.plugins.module_utils import _port
 from ansible_collections.sre.health.plugins.module_utils._module import run_module
 

@@ -142,6 +142,10 @@ checks:
       duration_ms: 0.31
 """
 
+from ansible_collections.sre.health.plugins.module_utils._compile_once import install
+
+install()  # before the imports below: each is then compiled once from the AnsiballZ zip
+
 from ansible_collections.sre.health.plugins.module_utils._health import main as run
 from ansible_collections.sre.health.plugins.module_utils._kinds_resource import KINDS
 

@@ -363,6 +363,10 @@ checks:
       sample: restart
 """
 
+from ansible_collections.sre.health.plugins.module_utils._compile_once import install
+
+install()  # before the imports below: each is then compiled once from the AnsiballZ zip
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sre.health.plugins.module_utils import _service

@@ -322,6 +322,10 @@ checks:
       sample: "Thu 2026-11-26 05:32:48 UTC"
 """
 
+from ansible_collections.sre.health.plugins.module_utils._compile_once import install
+
+install()  # before the imports below: each is then compiled once from the AnsiballZ zip
+
 from ansible_collections.sre.health.plugins.module_utils import _systemd
 from ansible_collections.sre.health.plugins.module_utils._module import run_module
 

@@ -27,8 +27,8 @@ KIND_FILES = {"disk": "_disk.py", "memory": "_memory.py", "load": "_load.py", "p
               "certificate": "_certificate.py", "dns": "_dns.py", "systemd": "_systemd.py"}
 
 
-def shipped(tmp_path, task):
-    """``(module file name, {kind: shipped?})`` of the one module ``task`` runs on localhost."""
+def kept_payload(tmp_path, task):
+    """The AnsiballZ payload of the one module ``task`` runs on localhost, as Ansible built it and kept it."""
     remote = tmp_path / "remote"
     play = tmp_path / "play.yml"
     play.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": [task]}]))
@@ -39,6 +39,12 @@ def shipped(tmp_path, task):
                          env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     (payload,) = glob.glob(str(remote / "*" / "AnsiballZ_*.py"))
+    return payload
+
+
+def shipped(tmp_path, task):
+    """``(module file name, {kind: shipped?})`` of the one module ``task`` runs on localhost."""
+    payload = kept_payload(tmp_path, task)
     subprocess.run([sys.executable, payload, "explode"], cwd=os.path.dirname(payload), capture_output=True,
                    check=True)
     base = os.path.join(os.path.dirname(payload), "debug_dir", UTILS)
@@ -73,3 +79,42 @@ def test_the_resource_kinds_are_kinds_of_health_check_and_the_textfile_default_i
     assert [_kinds_resource.KINDS[name] for name in _kinds_resource.NAMES] == \
         [_kinds_all.KINDS[name] for name in _kinds_resource.NAMES]
     assert _health.DEFAULT_TEXTFILE_NAME == _textfile.DEFAULT_NAME
+
+
+# Runs a payload as Ansible does (its own Python, the zip it unpacks), counting compile() calls per file name.
+COUNTING_DRIVER = r"""
+import builtins, json, runpy, sys
+compiled = {}
+real_compile = builtins.compile
+def counting_compile(source, filename, *args, **kwargs):
+    compiled[filename] = compiled.get(filename, 0) + 1
+    return real_compile(source, filename, *args, **kwargs)
+builtins.compile = counting_compile
+sys.argv = sys.argv[1:]  # the payload alone, as Ansible runs it (a second argument is a debug command)
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+finally:
+    sys.stderr.write(json.dumps(compiled))
+"""
+
+
+def test_a_module_compiles_each_of_its_files_once_on_the_host(tmp_path):
+    payload = kept_payload(tmp_path, {"sre.health.health_check": {
+        "checks": [{"name": "disk", "kind": "disk", "paths": ["/"]}, {"name": "memory", "kind": "memory"},
+                   {"name": "load", "kind": "load", "interval": 0}], "fail_on": "never"}})
+    driver = tmp_path / "driver.py"
+    driver.write_text(COUNTING_DRIVER)
+    run = subprocess.run([sys.executable, str(driver), payload], cwd=os.path.dirname(payload), capture_output=True,
+                         text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    result = json.loads(run.stdout)
+    assert result["status"] == "ok" and [check["kind"] for check in result["checks"]] == ["disk", "memory", "load"]
+    compiled = json.loads(run.stderr)
+    ours = dict((name.split(".zip" + os.sep, 1)[1], count) for name, count in compiled.items()
+                if ".zip" + os.sep + UTILS in name)
+    # The package and _compile_once itself come before its finder; every file after it is compiled once.
+    assert ours.pop(UTILS + "__init__.py") >= 1 and ours.pop(UTILS + "_compile_once.py") >= 1
+    assert sorted(ours) == sorted(UTILS + name for name in (
+        "_errors.py", "_units.py", "_ranges.py", "_status.py", "_kind.py", "_runner.py", "_checks.py", "_module.py",
+        "_health.py", "_registry.py", "_kinds_resource.py", "_disk.py", "_memory.py", "_load.py"))
+    assert set(ours.values()) == {1}, ours
