@@ -2,7 +2,9 @@
 # Copyright (c) sre.health contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The ``load`` check kind: load averages, per CPU, and CPU utilisation over a short interval."""
+"""The ``load`` check kind: load averages, per CPU, and CPU utilisation over a short interval.
+
+On Linux the utilisation comes from two readings of /proc/stat (``_procfs``); elsewhere from psutil."""
 
 from __future__ import annotations
 
@@ -11,13 +13,9 @@ import time
 
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError
 from ansible_collections.sre.health.plugins.module_utils._kind import Config
+from ansible_collections.sre.health.plugins.module_utils._procfs import busy_percent, cpu_times, importable
 from ansible_collections.sre.health.plugins.module_utils._status import judge
 from ansible_collections.sre.health.plugins.module_utils._units import COUNT, PERCENT, format_quantity
-
-try:
-    import psutil
-except ImportError:
-    psutil = None
 
 KIND = "load"
 
@@ -45,7 +43,8 @@ OPTIONS = dict(
 
 CONSTRAINTS = {}
 
-REQUIRES = {"psutil": lambda: psutil is not None}
+# psutil only where /proc/stat cannot be read (not Linux).
+REQUIRES = {"psutil": lambda: cpu_times() is not None or importable("psutil")}
 
 # Pure measurement: runs in a thread (see _kind).
 ISOLATED = False
@@ -62,12 +61,24 @@ def validate(params):
     return Config(interval=check_interval(params.get("interval", DEFAULT_INTERVAL)))
 
 
+def sample_cpu_percent(interval):
+    """The CPU's busy share over ``interval`` seconds, from /proc/stat, else from psutil."""
+    before = cpu_times()
+    if before is None:
+        import psutil
+
+        return float(psutil.cpu_percent(interval=interval))
+    time.sleep(interval)
+    after = cpu_times()
+    return busy_percent(before, after) if after is not None else None
+
+
 def measure(interval):
     cpus = os.cpu_count() or 1
     load1, load5, load15 = os.getloadavg()
     cpu_percent = None
     if interval > 0:
-        cpu_percent = float(psutil.cpu_percent(interval=interval))
+        cpu_percent = sample_cpu_percent(interval)
     return {
         "load1": round(load1, 2),
         "load5": round(load5, 2),

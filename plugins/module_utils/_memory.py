@@ -2,7 +2,10 @@
 # Copyright (c) sre.health contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The ``memory`` check kind: RAM used (from MemAvailable, as ``free`` shows it) and swap."""
+"""The ``memory`` check kind: RAM used (from MemAvailable, as ``free`` shows it) and swap.
+
+On Linux it reads /proc/meminfo itself (``_procfs``); elsewhere psutil's numbers, from the same
+counters where it has them."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import time
 
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError
 from ansible_collections.sre.health.plugins.module_utils._kind import Config
+from ansible_collections.sre.health.plugins.module_utils._procfs import importable, memory
 from ansible_collections.sre.health.plugins.module_utils._status import (
     STATUSES,
     judge,
@@ -17,11 +21,6 @@ from ansible_collections.sre.health.plugins.module_utils._status import (
     worst,
 )
 from ansible_collections.sre.health.plugins.module_utils._units import BYTES, PERCENT, format_quantity
-
-try:
-    import psutil
-except ImportError:
-    psutil = None
 
 KIND = "memory"
 
@@ -43,7 +42,8 @@ OPTIONS = dict(
 
 CONSTRAINTS = {}
 
-REQUIRES = {"psutil": lambda: psutil is not None}
+# psutil only where /proc/meminfo does not give the numbers (not Linux, or a kernel before 3.14).
+REQUIRES = {"psutil": lambda: memory() is not None or importable("psutil")}
 
 # Pure measurement: runs in a thread (see _kind).
 ISOLATED = False
@@ -56,17 +56,25 @@ def validate(params):
     return Config(no_swap_status=no_swap_status)
 
 
-def measure():
+def from_psutil():
+    """``(total, available, swap_total, swap_free)`` from psutil, where /proc cannot tell."""
+    import psutil
+
     vm = psutil.virtual_memory()
     sw = psutil.swap_memory()
-    used_percent = 100.0 * (vm.total - vm.available) / vm.total if vm.total else 0.0
+    return int(vm.total), int(vm.available), int(sw.total), int(sw.free)
+
+
+def measure():
+    total, available, swap_total, swap_free = memory() or from_psutil()
+    used_percent = 100.0 * (total - available) / total if total else 0.0
     metrics = {
         "used_percent": round(used_percent, 2),
-        "available_bytes": int(vm.available),
-        "swap_used_percent": round(100.0 * sw.used / sw.total, 2) if sw.total else None,
-        "swap_free_bytes": int(sw.free) if sw.total else None,
+        "available_bytes": available,
+        "swap_used_percent": round(100.0 * (swap_total - swap_free) / swap_total, 2) if swap_total else None,
+        "swap_free_bytes": swap_free if swap_total else None,
     }
-    return metrics, int(vm.total), int(sw.total)
+    return metrics, total, swap_total
 
 
 def run(config, compiled, name=KIND):

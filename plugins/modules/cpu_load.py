@@ -19,7 +19,8 @@ extends_documentation_fragment:
   - sre.health.checks
   - sre.health.deadline
 requirements:
-  - psutil (Debian/Ubuntu package C(python3-psutil)) on the target
+  - On Linux nothing beyond Python (load from C(getloadavg), utilisation from two readings of C(/proc/stat));
+    on other systems psutil (Debian/Ubuntu package C(python3-psutil)) on the target.
 options:
   interval:
     description:

@@ -19,7 +19,8 @@ extends_documentation_fragment:
   - sre.health.checks
   - sre.health.deadline
 requirements:
-  - psutil (Debian/Ubuntu package C(python3-psutil)) on the target
+  - On Linux nothing beyond Python (the numbers come from C(/proc/meminfo)); on other systems, and on Linux
+    kernels before 3.14 (no C(MemAvailable)), psutil (Debian/Ubuntu package C(python3-psutil)) on the target.
 options:
   no_swap_status:
     description:

@@ -10,7 +10,7 @@ module: resource_check
 short_description: Check the host's own resources (disks, memory, load, processes) in one module call
 version_added: 1.1.0
 description:
-  - M(sre.health.health_check) for the kinds that measure the host's own resources with psutil - V(disk), V(memory),
+  - M(sre.health.health_check) for the kinds that measure the host's own resources - V(disk), V(memory),
     V(load) and V(process) - with the same options, the same validation, the same concurrent run and the same
     results.
   - It exists for its size. AnsiballZ sends a module with everything its code imports, and this one carries four
