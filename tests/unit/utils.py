@@ -16,6 +16,19 @@ import tempfile
 import pytest
 
 
+# The start of a script run in a fresh Python: every compile() call counted per file name, in ``compiled``
+# (how many times Python compiled each file it imported).
+COUNT_COMPILES = r"""
+import builtins, json, runpy, sys
+compiled = {}
+real_compile = builtins.compile
+def counting_compile(source, filename, *args, **kwargs):
+    compiled[filename] = compiled.get(filename, 0) + 1
+    return real_compile(source, filename, *args, **kwargs)
+builtins.compile = counting_compile
+"""
+
+
 def collections_path():
     """The directory holding the ansible_collections/sre/health these tests import."""
     import ansible_collections.sre.health as collection

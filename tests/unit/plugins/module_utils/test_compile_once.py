@@ -15,6 +15,7 @@ import sys
 import zipfile
 
 from ansible_collections.sre.health.plugins.module_utils import _compile_once
+from ansible_collections.sre.health.tests.unit.utils import COUNT_COMPILES
 
 UTILS = os.path.dirname(os.path.abspath(_compile_once.__file__))
 PREFIX = "ansible_collections/sre/health/plugins/module_utils/"
@@ -24,16 +25,9 @@ IMPORTS = ["ansible_collections.sre.health.plugins.module_utils._ranges",
            "ansible_collections.sre.health.plugins.module_utils._web.redact"]
 
 # Runs in a fresh Python: counts compile() calls per file name, imports, reports what the modules look like.
-DRIVER = r"""
-import builtins, json, sys
+DRIVER = COUNT_COMPILES + r"""
 archive, install, names = sys.argv[1], sys.argv[2] == "yes", sys.argv[3:]
 sys.path.insert(0, archive)
-compiled = {}
-real_compile = builtins.compile
-def counting_compile(source, filename, *args, **kwargs):
-    compiled[filename] = compiled.get(filename, 0) + 1
-    return real_compile(source, filename, *args, **kwargs)
-builtins.compile = counting_compile
 from ansible_collections.sre.health.plugins.module_utils import _compile_once
 installed = _compile_once.install() if install else None
 report = {"installed": installed, "modules": {}, "missing": None}

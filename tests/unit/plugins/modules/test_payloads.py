@@ -17,7 +17,7 @@ import sys
 import pytest
 
 from ansible_collections.sre.health.plugins.module_utils import _health, _kinds_all, _kinds_resource, _textfile
-from ansible_collections.sre.health.tests.unit.utils import ansible_env
+from ansible_collections.sre.health.tests.unit.utils import COUNT_COMPILES, ansible_env
 
 UTILS = "ansible_collections/sre/health/plugins/module_utils/"
 # The file that makes each kind (a package's __init__ for the log kind).
@@ -82,14 +82,7 @@ def test_the_resource_kinds_are_kinds_of_health_check_and_the_textfile_default_i
 
 
 # Runs a payload as Ansible does (its own Python, the zip it unpacks), counting compile() calls per file name.
-COUNTING_DRIVER = r"""
-import builtins, json, runpy, sys
-compiled = {}
-real_compile = builtins.compile
-def counting_compile(source, filename, *args, **kwargs):
-    compiled[filename] = compiled.get(filename, 0) + 1
-    return real_compile(source, filename, *args, **kwargs)
-builtins.compile = counting_compile
+COUNTING_DRIVER = COUNT_COMPILES + r"""
 sys.argv = sys.argv[1:]  # the payload alone, as Ansible runs it (a second argument is a debug command)
 try:
     runpy.run_path(sys.argv[0], run_name="__main__")
