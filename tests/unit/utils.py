@@ -67,8 +67,9 @@ class ModuleRun(object):
         return self.rc != 0
 
 
-def run_module(module, args=None, python=None, timeout=120, check=False, extra_args=()):
-    """Run ``sre.health.<module>`` on localhost through the real ansible CLI; return its result."""
+def run_module(module, args=None, python=None, timeout=120, check=False, extra_args=(), env=None):
+    """Run ``sre.health.<module>`` on localhost through the real ansible CLI; return its result.
+    ``env``: more environment variables for ansible (and the module, which inherits them locally)."""
     import time
 
     tree = tempfile.mkdtemp(prefix="sre-health-tree-")
@@ -84,7 +85,8 @@ def run_module(module, args=None, python=None, timeout=120, check=False, extra_a
         cmd.append("--check")
     cmd.extend(extra_args)
     started = time.monotonic()
-    proc = subprocess.run(cmd, env=ansible_env(), capture_output=True, text=True, timeout=timeout, check=False)
+    proc = subprocess.run(cmd, env=dict(ansible_env(), **(env or {})), capture_output=True, text=True, timeout=timeout,
+                          check=False)
     elapsed = time.monotonic() - started
     try:
         with open(os.path.join(tree, "localhost")) as handle:

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 
 import pytest
 
@@ -119,20 +118,25 @@ def test_memory_usage_and_cpu_load_need_no_psutil_on_linux(python_without_psutil
     assert not run.failed and 0.0 <= run.result["checks"][0]["metrics"]["cpu_percent"] <= 100.0, run.result
 
 
-def test_hung_mount_is_unknown_within_its_timeout_and_the_module_exits(hung_mount):
+def test_hung_mount_is_unknown_within_its_timeout_and_the_module_exits(hung_mount, tmp_path):
     # The subprocess timeout is the real assertion: a module that waited for its stuck thread
     # would never return. The elapsed time is reported, not asserted (shared, noisy machines).
-    run = run_module("disk_usage", {"timeout": 1, "fail_on": "never"}, timeout=60)
+    # The modules' own temporary directory, where AnsiballZ unpacks its payload: other tests' modules,
+    # running meanwhile, unpack theirs in the machine's.
+    module_tmp = tmp_path / "module-tmp"
+    module_tmp.mkdir()
+    env = {"TMPDIR": str(module_tmp)}
+    run = run_module("disk_usage", {"timeout": 1, "fail_on": "never"}, timeout=60, env=env)
     checks = dict((c["name"], c) for c in run.result["checks"])
     hung = checks["disk:" + hung_mount]
     assert hung["status"] == "unknown"
     assert hung["summary"] == "%s did not answer: statvfs timed out after 1 s (hung mount?)" % hung_mount
     assert checks["disk:/"]["status"] in ("ok", "warning", "critical")
     assert run.result["status"] == "unknown" and run.result["health"] == "unhealthy"
-    explicit = run_module("disk_usage", {"paths": [hung_mount + "/sub/dir", "/"], "timeout": 1}, timeout=60)
+    explicit = run_module("disk_usage", {"paths": [hung_mount + "/sub/dir", "/"], "timeout": 1}, timeout=60, env=env)
     assert explicit.failed
     assert [c["status"] for c in explicit.result["checks"]] == ["unknown", "ok"] or \
         explicit.result["checks"][0]["status"] == "unknown"
-    leftovers = [n for n in os.listdir(tempfile.gettempdir()) if n.startswith("ansible_sre.health.disk_usage_payload_")]
+    leftovers = os.listdir(str(module_tmp))
     assert leftovers == [], "AnsiballZ could not clean up: %s" % leftovers
     print("hung mount: module returned in %.2f s and %.2f s with timeout 1 s" % (run.elapsed, explicit.elapsed))
