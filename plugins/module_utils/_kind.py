@@ -132,13 +132,21 @@ def missing_libraries(kind):
     return [PACKAGES.get(lib, lib) for lib, available in kind.REQUIRES.items() if not available()]
 
 
+def importable(name):
+    """Whether this Python can import ``name`` (without importing it)."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def missing_imports(checks):
     """The import names of the libraries that ``checks`` (``(kind, config)`` pairs) need and this
     Python lacks, sorted."""
     missing = set()
     for kind, config in checks:
         missing.update(lib for lib, available in kind.REQUIRES.items() if not available())
-        missing.update(lib for lib in config.libraries if importlib.util.find_spec(lib) is None)
+        missing.update(lib for lib in config.libraries if not importable(lib))
     return sorted(missing)
 
 

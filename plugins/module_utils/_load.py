@@ -12,8 +12,8 @@ import os
 import time
 
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError
-from ansible_collections.sre.health.plugins.module_utils._kind import Config
-from ansible_collections.sre.health.plugins.module_utils._procfs import busy_percent, cpu_times, importable
+from ansible_collections.sre.health.plugins.module_utils._kind import Config, importable
+from ansible_collections.sre.health.plugins.module_utils._procfs import busy_percent, cpu_times
 from ansible_collections.sre.health.plugins.module_utils._status import judge
 from ansible_collections.sre.health.plugins.module_utils._units import COUNT, PERCENT, format_quantity
 

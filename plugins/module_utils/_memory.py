@@ -12,8 +12,8 @@ from __future__ import annotations
 import time
 
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError
-from ansible_collections.sre.health.plugins.module_utils._kind import Config
-from ansible_collections.sre.health.plugins.module_utils._procfs import importable, memory
+from ansible_collections.sre.health.plugins.module_utils._kind import Config, importable
+from ansible_collections.sre.health.plugins.module_utils._procfs import memory
 from ansible_collections.sre.health.plugins.module_utils._status import (
     STATUSES,
     judge,

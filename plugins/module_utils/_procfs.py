@@ -14,8 +14,6 @@ Pure logic, no Ansible imports.
 
 from __future__ import annotations
 
-import importlib.util
-
 MEMINFO = "/proc/meminfo"
 STAT = "/proc/stat"
 
@@ -25,14 +23,6 @@ MAX_STAT_LINE = 4096
 
 # The memory kind's fields.
 MEMORY_FIELDS = ("MemTotal", "MemAvailable", "SwapTotal", "SwapFree")
-
-
-def importable(name):
-    """Whether this Python can import ``name`` (without importing it)."""
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
 
 
 def meminfo(path=None):
