@@ -32,14 +32,12 @@ import pytest
 
 from ansible_collections.sre.health.tests.unit.plugins.module_utils.promstack import NodeExporter
 from ansible_collections.sre.health.tests.unit.plugins.module_utils.webhooks import Receiver
-from ansible_collections.sre.health.tests.unit.utils import ansible_env, collections_path
+from ansible_collections.sre.health.tests.unit.utils import CALM_THRESHOLDS, ansible_env, collections_path
 
 N = 40
 HOSTS = ["node%02d" % number for number in range(1, N + 1)]
 CRITICAL = ("node03", "node17", "node22", "node40")     # a file check that finds no file
 WARNING = ("node05", "node30")                           # a memory check whose warning range holds any value
-CALM = {"used_percent": {"warning": "100", "critical": "100"},
-        "swap_used_percent": {"warning": "100", "critical": "100"}}
 OUTER_WORKFLOW = 7000   # the workflow job template's job: check (sliced) -> merge
 
 
@@ -58,7 +56,7 @@ def inventory(private, hosts):
     document = {"all": {
         "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
                  "health_check_install_deps": False, "health_check_show_summary": False,
-                 "health_check_default_checks": [{"name": "memory", "kind": "memory", "thresholds": CALM}]},
+                 "health_check_default_checks": [{"name": "memory", "kind": "memory", "thresholds": CALM_THRESHOLDS["memory"]}]},
         "hosts": dict((name, host_vars(name)) for name in hosts)}}
     os.makedirs(os.path.join(private, "inventory"))
     with open(os.path.join(private, "inventory", "hosts.yml"), "w") as handle:

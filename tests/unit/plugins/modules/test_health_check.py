@@ -17,15 +17,17 @@ import sys
 import pytest
 
 from ansible_collections.sre.health.tests.unit.plugins.module_utils.servers import refused_port
-from ansible_collections.sre.health.tests.unit.utils import ansible_env, fill, run_module
+from ansible_collections.sre.health.tests.unit.utils import CALM_THRESHOLDS, ansible_env, fill, run_module
 
 # The machine is shared with every other test and CI job: its load average, and the mounts other tests
 # make (a frozen FUSE mount), must not decide these tests. Whole-host checks use bounds the load cannot
 # reach and only the root filesystem.
 UNREACHABLE_LOAD = {"load5_per_cpu": {"warning": "50", "critical": "100"}}
-CALM_DEFAULT_CHECKS = (
-    "    health_check_default_checks:\n      - {name: disk, kind: disk, paths: [/]}\n      - {name: memory, kind: memory}\n"
-    "      - {name: load, kind: load, thresholds: {load5_per_cpu: {warning: '50', critical: '100'}}}\n")
+# The role's default checks with thresholds no state of the shared machine can breach (its load, its disk).
+CALM_DEFAULT_CHECKS = "    health_check_default_checks: %s\n" % json.dumps([
+    {"name": "disk", "kind": "disk", "paths": ["/"], "thresholds": CALM_THRESHOLDS["disk"]},
+    {"name": "memory", "kind": "memory", "thresholds": CALM_THRESHOLDS["memory"]},
+    {"name": "load", "kind": "load", "thresholds": CALM_THRESHOLDS["load"]}])
 
 
 def test_many_kinds_in_one_call(tmpfs):

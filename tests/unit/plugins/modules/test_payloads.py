@@ -17,7 +17,7 @@ import sys
 import pytest
 
 from ansible_collections.sre.health.plugins.module_utils import _health, _kinds_all, _kinds_resource, _textfile
-from ansible_collections.sre.health.tests.unit.utils import COUNT_COMPILES, ansible_env
+from ansible_collections.sre.health.tests.unit.utils import CALM_THRESHOLDS, COUNT_COMPILES, ansible_env
 
 UTILS = "ansible_collections/sre/health/plugins/module_utils/"
 # The file that makes each kind (a package's __init__ for the log kind).
@@ -93,8 +93,10 @@ finally:
 
 def test_the_default_checks_compile_each_file_once_and_import_no_psutil(tmp_path):
     payload = kept_payload(tmp_path, {"sre.health.health_check": {
-        "checks": [{"name": "disk", "kind": "disk", "paths": ["/"]}, {"name": "memory", "kind": "memory"},
-                   {"name": "load", "kind": "load", "interval": 0}], "fail_on": "never"}})
+        "checks": [{"name": "disk", "kind": "disk", "paths": ["/"], "thresholds": CALM_THRESHOLDS["disk"]},
+                   {"name": "memory", "kind": "memory", "thresholds": CALM_THRESHOLDS["memory"]},
+                   {"name": "load", "kind": "load", "interval": 0, "thresholds": CALM_THRESHOLDS["load"]}],
+        "fail_on": "never"}})
     driver = tmp_path / "driver.py"
     driver.write_text(COUNTING_DRIVER)
     run = subprocess.run([sys.executable, str(driver), payload], cwd=os.path.dirname(payload), capture_output=True,
