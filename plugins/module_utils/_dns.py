@@ -10,11 +10,13 @@ as the C library's stub resolver asks them. The name is always absolute: no sear
 appended (as ``dig``), so a check means one name whatever the host's search list.
 
 The messages are built and parsed with dnspython; the exchange itself is written here, over a
-*connected* UDP socket (an ICMP port unreachable then shows as "connection refused" at once, where
-an unconnected socket would wait for the timeout), with TCP when the answer is truncated. One
-deadline bounds everything: an unanswered query is sent again every ``PER_TRY`` seconds (or
-resolv.conf's ``options timeout``) until an answer comes or ``timeout`` runs out; the wait never
-goes past it (dnspython's resolver can sleep past its lifetime between retries).
+*connected* UDP socket per server (an ICMP port unreachable then shows as "connection refused" at
+once, where an unconnected socket would wait for the timeout), with TCP when the answer is
+truncated. One deadline bounds everything: an unanswered query is sent again every ``PER_TRY``
+seconds (or resolv.conf's ``options timeout``) until an answer comes or ``timeout`` runs out; the
+wait never goes past it (dnspython's resolver can sleep past its lifetime between retries). Every
+server's socket is listened to until the end, so an answer to an earlier try that arrives late is
+still the answer (a resolver that answers in 3 s, with tries every 2 s, is slow, not silent).
 
 Statuses (documented in the dns_check module): an answer with the records -> the thresholds and
 ``expect`` decide; NXDOMAIN, no record of the type (NOERROR without an answer), SERVFAIL,
@@ -33,6 +35,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import re
+import selectors
 import socket
 import struct
 import time
@@ -356,26 +359,30 @@ def _socket(server, socktype):
         raise _socket_error(exc)
 
 
-def _exchange_udp(query, server, deadline):
-    """Send ``query`` once over UDP and wait for its answer until the server's try ends or the deadline."""
-    end = min(deadline, time.monotonic() + server.per_try)
+def _open_udp(server, selector):
+    """A connected, non-blocking UDP socket to ``server``, registered in ``selector`` with the server
+    as its data. Connected: only this server's datagrams reach it, and its ICMP errors do too."""
     sock, sockaddr = _socket(server, socket.SOCK_DGRAM)
     try:
-        # Connected: only this server's datagrams reach us, and its ICMP errors do too.
+        sock.setblocking(False)
         sock.connect(sockaddr)
-        sock.send(query.to_wire())
-        while True:
-            remaining = end - time.monotonic()
-            if remaining <= 0:
-                raise socket.timeout()
-            sock.settimeout(remaining)
-            response = _parse(query, sock.recv(65535))
-            if response is not None:
-                return response
+        selector.register(sock, selectors.EVENT_READ, server)
+    except (OSError, ValueError) as exc:
+        sock.close()
+        raise _socket_error(exc)
+    return sock
+
+
+def _read(query, sock):
+    """The response waiting on ``sock``, or None (nothing after all, or the answer to another query);
+    a Failure for garbage or an ICMP error (connection refused)."""
+    try:
+        data = sock.recv(65535)
+    except (BlockingIOError, InterruptedError):
+        return None
     except OSError as exc:
         raise _socket_error(exc)
-    finally:
-        sock.close()
+    return _parse(query, data)
 
 
 def _recv_exactly(sock, size, deadline):
@@ -414,11 +421,15 @@ def _exchange_tcp(query, server, deadline):
     return response
 
 
-def _exchange(query, server, deadline):
-    response = _exchange_udp(query, server, deadline)
+def _complete(query, server, response, deadline):
+    """``(response, over_tcp)`` from a UDP response: asked again over TCP when it came truncated; a
+    Failure for an error code (only NOERROR and NXDOMAIN answer the question)."""
+    over_tcp = False
     if response.flags & dns.flags.TC:
-        return _exchange_tcp(query, server, deadline), True
-    return response, False
+        response, over_tcp = _exchange_tcp(query, server, deadline), True
+    if response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+        raise _rcode_failure(response)
+    return response, over_tcp
 
 
 def _rcode_failure(response):
@@ -433,35 +444,91 @@ def _rcode_failure(response):
     return Failure("%s (%s)" % (text, why) if why else text)
 
 
+def _next(servers, active, last):
+    """The index in ``servers`` of the next one still asked after index ``last``, in turn."""
+    for step in range(1, len(servers) + 1):
+        index = (last + step) % len(servers)
+        if servers[index] in active:
+            return index
+    return None
+
+
 def ask(query, servers, deadline):
     """Ask the servers in turn until one answers NOERROR or NXDOMAIN, or the deadline.
 
     Returns ``(response, server, over_tcp, failures, tries)``: the response is None when no server
     gave one; failures lists ``{"server", "error"}`` in the order met, the last one per server. A
-    server that timed out is asked again (a lost datagram) while time is left; a server that
-    answered an error code, refused the connection or sent garbage is not.
+    query unanswered after the server's ``per_try`` seconds is sent again, to the next server in
+    turn (or the same one), while time is left; a server that answered an error code, refused the
+    connection or sent garbage is not asked again.
+
+    Each server's socket stays open, and is listened to, until the end: an answer to an earlier try
+    that comes late (a resolver waiting on a slow upstream) is taken whenever it arrives before the
+    deadline, as the C library's and musl's stub resolvers do; a retry goes out on the same socket
+    with the same id, so any of the tries' answers is the answer. The time it took is judged by
+    resolve_time_ms, not reported as no answer.
     """
     failures = {}
     tries = 0
+    wire = query.to_wire()
     active = list(servers)
-    while active and time.monotonic() < deadline:
-        for server in list(active):
-            if time.monotonic() >= deadline:
-                break
+    sockets = {}
+    selector = selectors.DefaultSelector()
+
+    def failed(server, reason, drop):
+        failures.pop(server.text, None)
+        failures[server.text] = reason
+        if drop:
+            active.remove(server)
+            sock = sockets.pop(server, None)
+            if sock is not None:
+                selector.unregister(sock)
+                sock.close()
+
+    last = -1
+    try:
+        while active and time.monotonic() < deadline:
+            last = _next(servers, active, last)
+            server = servers[last]
             tries += 1
             try:
-                response, over_tcp = _exchange(query, server, deadline)
-                if response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-                    raise _rcode_failure(response)
+                if server not in sockets:
+                    sockets[server] = _open_udp(server, selector)
+                sockets[server].send(wire)
+            except BlockingIOError:
+                pass  # the send buffer is full: the datagram is lost, as on a network; the try runs
             except Failure as exc:
-                failures.pop(server.text, None)
-                failures[server.text] = exc.reason
-                if not exc.retry:
-                    active.remove(server)
+                failed(server, exc.reason, not exc.retry)
                 continue
-            failures.pop(server.text, None)
-            return response, server, over_tcp, _failure_list(failures), tries
-    return None, None, False, _failure_list(failures), tries
+            except OSError as exc:
+                error = _socket_error(exc)
+                failed(server, error.reason, not error.retry)
+                continue
+            window_end = min(deadline, time.monotonic() + server.per_try)
+            while server in active:
+                remaining = window_end - time.monotonic()
+                if remaining <= 0:
+                    failed(server, "timed out", False)
+                    break
+                for key, _events in selector.select(remaining):
+                    peer = key.data
+                    if peer not in sockets:
+                        continue  # dropped by an earlier event of this batch
+                    try:
+                        response = _read(query, key.fileobj)
+                        if response is None:
+                            continue
+                        response, over_tcp = _complete(query, peer, response, deadline)
+                    except Failure as exc:
+                        failed(peer, exc.reason, True)
+                        continue
+                    failures.pop(peer.text, None)
+                    return response, peer, over_tcp, _failure_list(failures), tries
+        return None, None, False, _failure_list(failures), tries
+    finally:
+        for sock in sockets.values():
+            sock.close()
+        selector.close()
 
 
 def _failure_list(failures):

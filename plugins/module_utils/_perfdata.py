@@ -18,7 +18,11 @@ Each item becomes a metric in the collection's base units: seconds (``s ms us``)
 bytes (``B KB MB GB TB``, powers of 1024 as check_disk means them), or a plain number (no unit,
 ``c``). A UOM outside the guidelines keeps the number as it is, and says so.
 
-Parsing never raises: a malformed item is skipped with a reason (``problems``), the rest is kept.
+Parsing never raises: a malformed item is skipped with a reason (``problems``), the rest is kept;
+a malformed warn, crit, min or max is left out of its item (the value kept), with a reason too.
+A number must be finite once in base units: ``1e306TB`` is past the largest float in bytes, and
+``1e999`` (or ``inf``, ``nan``) in any field is no number; such a value skips its item, such a
+bound is left out.
 The text is the plugin's, so it is hostile: every loop is linear in its length.
 
 Pure logic, no Ansible imports.
@@ -30,7 +34,7 @@ import math
 import re
 
 from ansible_collections.sre.health.plugins.module_utils._ranges import NagiosRange, RangeError
-from ansible_collections.sre.health.plugins.module_utils._units import BYTES, COUNT, PERCENT, SECONDS
+from ansible_collections.sre.health.plugins.module_utils._units import BASE_UNIT_TEXT, BYTES, COUNT, PERCENT, SECONDS
 
 # UOM -> (unit kind, factor to the base unit).
 UNITS = {
@@ -190,8 +194,25 @@ def _unit(uom):
     return COUNT, 1.0, "unit %r is not one of %s: kept as a plain number" % (uom, UOM_ACCEPTED)
 
 
-def _base(number, factor):
+class _NotFinite(ValueError):
+    """A number that is no finite float once in base units (``1e306TB``, ``1e999``)."""
+
+
+def _not_finite(kind, factor):
+    """Why a number is refused: not finite as printed, or only once converted to ``kind``'s base unit."""
+    if factor == 1.0:
+        return "is not a finite number"
+    return "is not a finite number in %s (too large)" % BASE_UNIT_TEXT.get(kind, kind)
+
+
+def _base(number, factor, kind=COUNT):
+    """``number`` in base units: an int when it is a whole number a float holds exactly; raises
+    _NotFinite when it is past the largest float (int() of an infinity would raise OverflowError)."""
+    if not math.isfinite(number):
+        raise _NotFinite(_not_finite(kind, 1.0))
     value = number * factor
+    if not math.isfinite(value):
+        raise _NotFinite(_not_finite(kind, factor))
     if value == int(value) and abs(value) < 2 ** 53:
         return int(value)
     return value
@@ -212,9 +233,18 @@ def range_text(start, end, inside):
 
 
 def _range(text, kind, factor):
-    """A plugin's warn or crit, in base units: NagiosRange, or None; raises RangeError."""
+    """A plugin's warn or crit, in base units: NagiosRange, or None; raises RangeError, or _NotFinite
+    for a bound that is a number as printed but none in base units."""
+    body = text.lstrip("@").strip()
+    for bound in body.split(":") if body.count(":") == 1 else [body]:
+        bound = bound.strip()
+        if _NUMBER_RE.match(bound) and not math.isfinite(float(bound)):
+            raise _NotFinite(_not_finite(kind, 1.0))
     parsed = NagiosRange.parse(text, COUNT)
     start, end = parsed.start * factor, parsed.end * factor
+    # the infinities of "N:" and "~:N" stay as they are; a finite bound must stay finite
+    if (math.isfinite(parsed.start) and not math.isfinite(start)) or (math.isfinite(parsed.end) and not math.isfinite(end)):
+        raise _NotFinite(_not_finite(kind, factor))
     shown = text if factor == 1.0 else range_text(start, end, parsed.inside)
     return NagiosRange(shown, start, end, parsed.inside, kind)
 
@@ -229,13 +259,18 @@ def _fields(item, fields, factor, notes):
         if name in ("warning", "critical"):
             try:
                 setattr(item, name, _range(text, item.kind, factor))
+            except _NotFinite as exc:
+                notes.append("%s: %s %r %s: left out" % (item.label, name, _shown(text), exc))
             except RangeError:
                 notes.append("%s: %s %r is not a Nagios range: left out" % (item.label, name, _shown(text)))
             continue
         if not _NUMBER_RE.match(text):
             notes.append("%s: %s %r is not a number: left out" % (item.label, name, _shown(text)))
             continue
-        setattr(item, "minimum" if name == "min" else "maximum", _base(float(text), factor))
+        try:
+            setattr(item, "minimum" if name == "min" else "maximum", _base(float(text), factor, item.kind))
+        except _NotFinite as exc:
+            notes.append("%s: %s %r %s: left out" % (item.label, name, _shown(text), exc))
 
 
 def parse_item(label, data, raw):
@@ -254,13 +289,14 @@ def parse_item(label, data, raw):
     match = _VALUE_RE.match(head)
     if not match:
         return None, ["%r: value %r is not a number" % (_shown(raw), _shown(head))]
-    number = float(match.group(1))
-    if not math.isfinite(number):
-        return None, ["%r: value is not a finite number" % _shown(raw)]
     kind, factor, note = _unit(match.group(2))
+    try:
+        value = _base(float(match.group(1)), factor, kind)
+    except _NotFinite as exc:
+        return None, ["%r: value %s" % (_shown(raw), exc)]
     if note:
         notes.append("%s: %s" % (label, note))
-    item = Item(label, _base(number, factor), kind, match.group(2), raw)
+    item = Item(label, value, kind, match.group(2), raw)
     _fields(item, fields[1:], factor, notes)
     return item, notes
 

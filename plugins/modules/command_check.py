@@ -20,7 +20,8 @@ description:
     in base units - seconds for C(s ms us), percent for C(%), bytes for C(B KB MB GB TB) (powers of 1024, as
     C(check_disk) means them), a plain number for no unit and C(c). Its warn and crit are reported as its thresholds,
     converted to the same base unit. A malformed item is skipped and listed in RV(checks[].perfdata_problems); the
-    rest is kept.
+    rest is kept. A malformed warn, crit, min or max is left out of its item (the value is kept) and listed too. A
+    number that is no finite number once in base units (C(1e306TB), C(1e999), C(inf), C(nan)) is malformed.
   - O(thresholds) given for a label are judged by the collection's own range engine; the status is the worse of the
     plugin's and these. A label given in O(thresholds) that the plugin did not print makes the check C(unknown).
   - With O(format=plain), the check is C(critical) when the exit code is not in O(expect_rc), when O(stdout) or

@@ -25,8 +25,10 @@ description:
   - The query is sent over UDP with EDNS (1232-byte answers), on a connected socket so that a closed port is
     reported at once; a truncated answer is asked again over TCP. An unanswered query is sent again every 2
     seconds (or C(options timeout) of C(/etc/resolv.conf)), to each server in turn, until an answer or
-    O(timeout). A server that answers an error code or refuses the connection is not asked again; the next one
-    is.
+    O(timeout). The earlier queries' answers are still awaited meanwhile, as a stub resolver does - an answer
+    that comes after a retry but before O(timeout) is the answer, and its time is judged by C(resolve_time_ms)
+    (a slow resolver is slow, not silent). A server that answers an error code or refuses the connection is not
+    asked again; the next one is.
   - The name is always taken as absolute (a final dot is implied); the host's search domains are not
     appended, as with C(dig), so the check means one name on every host.
   - Only reads; never changes the host, so it runs the same in check mode. Needs the dnspython library on the

@@ -182,7 +182,8 @@ def validating_resolver(directory, upstream_port, dead_port):
 
 class UdpPeer(object):
     """A UDP socket on the loopback that reads queries and answers with ``reply(query bytes)``
-    (None: stays silent). Counts what it received."""
+    (None: stays silent). Counts what it received (``received``: when and what; ``senders``: from
+    which address, to answer an earlier query later through ``sock``)."""
 
     def __init__(self, reply=None, host="127.0.0.1"):
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -192,6 +193,7 @@ class UdpPeer(object):
         self.host = host
         self.reply = reply
         self.received = []
+        self.senders = []
         self._stop = False
         self.sock.settimeout(0.1)
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -208,6 +210,7 @@ class UdpPeer(object):
                 continue
             except OSError:
                 return
+            self.senders.append(peer)
             self.received.append((time.monotonic(), data))
             answer = self.reply(data) if self.reply else None
             if answer is not None:

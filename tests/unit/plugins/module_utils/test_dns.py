@@ -392,6 +392,100 @@ def test_a_slow_answer_is_a_warning_by_default(peer, zone):
     assert "(warning: resolve_time_ms" in result["summary"] and "ms > 1000 ms)" in result["summary"]
 
 
+def answer_later(peer, host, reply, when=2):
+    """A UdpPeer that answers nothing at once: when its ``when``-th query arrives, it answers the
+    FIRST query it received, ``reply(first query bytes)`` (its id, its question), sent to the
+    address that query came from. The retry has arrived, so the first try's window has certainly
+    passed: the answer is slow by construction, whatever the machine's speed."""
+    def late(query):
+        if len(slow.received) == when:
+            slow.sock.sendto(reply(slow.received[0][1]), slow.senders[0])
+        return None
+    slow = peer(late, host)
+    return slow
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", pytest.param("::1", marks=needs_ipv6)])
+def test_an_answer_to_the_first_query_after_the_retry_is_taken(peer, host):
+    """The issue: a resolver answering in 3 s, tries every 2 s, timeout 5 s. The answer to the
+    first query arrives after the retry was sent: it is the answer (a retry must not throw away
+    the first query's), slow, so judged by resolve_time_ms (warning at 1 s by default)."""
+    slow = answer_later(peer, host, answer_with("www.test. 60 IN A 127.0.0.10"))
+    result = check(name="www.test", server=slow.server(), expect=["127.0.0.10"], timeout=5)
+    assert result["status"] == "warning", result["summary"]
+    assert result["records"] == ["127.0.0.10"] and result["failures"] == [] and result["server"] == slow.server()
+    # the retry left after PER_TRY seconds, and the answer after the retry
+    assert result["metrics"]["resolve_time_ms"] >= _dns.PER_TRY * 1000
+    assert "no answer" not in result["summary"]
+    assert "(warning: resolve_time_ms" in result["summary"] and "ms > 1000 ms)" in result["summary"]
+    # answered: no third query
+    assert len(slow.received) == 2
+
+
+@pytest.mark.parametrize("thresholds, status, said", [
+    ({"resolve_time_ms": {"warning": "10s"}}, "ok", None),
+    ({"resolve_time_ms": {"warning": "100ms", "critical": "1500ms"}}, "critical", "(critical: resolve_time_ms "),
+    ({"resolve_time_ms": {"warning": None}}, "ok", None),
+])
+def test_a_slow_answer_is_judged_by_the_resolve_time_thresholds(peer, thresholds, status, said):
+    slow = answer_later(peer, "127.0.0.1", answer_with("www.test. 60 IN A 127.0.0.10"))
+    result = check(thresholds, name="www.test", server=slow.server(), timeout=5)
+    assert result["status"] == status, result["summary"]
+    assert result["metrics"]["answers"] == 1 and result["metrics"]["resolve_time_ms"] >= _dns.PER_TRY * 1000
+    if said:
+        assert said in result["summary"]
+
+
+def test_garbage_answering_the_first_query_late_is_malformed_at_once(peer):
+    """What arrives late for the first query is read like any answer: garbage ends the wait
+    (critical, malformed) instead of the check waiting for its timeout."""
+    hostile = answer_later(peer, "127.0.0.1", lambda query: query[:2] + b"\x81\x80\xff\xff")
+    result = check(name="www.test", server=hostile.server(), timeout=30)
+    assert result["status"] == "critical"
+    assert "no answer from %s: malformed answer (" % hostile.server() in result["summary"]
+    # the check ended on the garbage: a wait for the timeout would have sent a query every 2 s
+    assert len(hostile.received) == 2
+
+
+def test_a_late_answer_to_another_query_is_still_no_answer(peer):
+    """Only a response to the query counts, late or not: another id is ignored, up to the timeout."""
+    def other_id(query):
+        response = dns_message.make_response(dns_message.from_wire(query))
+        response.id = (response.id + 1) % 65536
+        return response.to_wire()
+    stray = answer_later(peer, "127.0.0.1", other_id)
+    result = check(name="www.test", server=stray.server(), timeout=3)
+    assert result["status"] == "critical"
+    assert result["summary"] == "www.test A: no answer from %s: timed out after 3 s (2 queries sent)" % stray.server()
+
+
+def test_the_first_servers_late_answer_is_taken_while_the_next_is_asked(peer):
+    """Two nameservers, both silent by themselves: the first's query is answered only once the
+    second has received its own (so the first's try has passed). The first's answer is the answer.
+    The second's window outlasts the deadline: no third query, whatever the machine's speed."""
+    first, second = peer(), peer()
+    done = threading.Event()
+
+    def answer_first_once_the_second_is_asked():
+        while not (first.received and second.received):
+            if done.wait(0.01):
+                return
+        first.sock.sendto(answer_with("www.test. 60 IN A 127.0.0.10")(first.received[0][1]), first.senders[0])
+    answering = threading.Thread(target=answer_first_once_the_second_is_asked, daemon=True)
+    answering.start()
+    servers = [_dns.Server("127.0.0.1", first.port, 0.2), _dns.Server("127.0.0.1", second.port, 600)]
+    try:
+        response, server, over_tcp, failures, tries = _dns.ask(dns_message.make_query("www.test", "A"), servers,
+                                                               time.monotonic() + 60)
+    finally:
+        done.set()
+        answering.join(5)
+    assert response is not None and server is servers[0] and over_tcp is False
+    assert [r.to_text() for r in response.answer] == ["www.test. 60 IN A 127.0.0.10"]
+    assert failures == [] and tries == 2
+    assert len(first.received) == 1 and len(second.received) == 1
+
+
 # --- the host's resolver configuration -------------------------------------------------------
 
 def write_resolv_conf(path, text):
