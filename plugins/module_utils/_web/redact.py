@@ -141,12 +141,14 @@ def request_secrets(url=None, headers=None, username=None, passwords=()):
 class Scrubber(object):
     """Replaces every known secret in a text with ``********``.
 
-    Secrets shorter than 4 characters are left alone (masking every "a" would garble the text);
-    they never appear in what a check writes itself, and Ansible masks no_log values anyway.
+    Secrets shorter than ``min_length`` (4) characters are left alone (masking every "a" would garble
+    the text); they never appear in what a check writes itself, and Ansible masks no_log values anyway.
+    A kind whose secrets the user declares (the command kind) masks them all, as Ansible does.
+    :meth:`deep` masks dict keys too (a perfdata label), which Ansible's masking leaves as they are.
     """
 
-    def __init__(self, secrets):
-        self.secrets = sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True)
+    def __init__(self, secrets, min_length=4):
+        self.secrets = sorted((s for s in secrets if len(s) >= max(1, min_length)), key=len, reverse=True)
 
     def __call__(self, text):
         if not isinstance(text, str):
@@ -160,7 +162,7 @@ class Scrubber(object):
         if isinstance(value, str):
             return self(value)
         if isinstance(value, dict):
-            return dict((k, self.deep(v)) for k, v in value.items())
+            return dict((self(k), self.deep(v)) for k, v in value.items())
         if isinstance(value, list):
             return [self.deep(v) for v in value]
         return value
