@@ -97,3 +97,70 @@ def test_command_check_timeout_shows_no_secret(plugin):
     check = run.result["checks"][0]
     assert check["status"] == "unknown" and check["timed_out"] is True
     assert "timed out after 1 s" in check["summary"] and PROOF in check["summary"]
+
+
+def entry(name, plugin, *extra, **more):
+    return dict(options(plugin, *extra), name=name, kind="command", **more)
+
+
+def test_health_check_entries_show_no_secret_in_results_reports_or_alerts(plugin, tmp_path):
+    from ansible_collections.sre.health.plugins.action.health_check import record
+    from ansible_collections.sre.health.plugins.module_utils import _report
+    from ansible_collections.sre.health.plugins.module_utils._alert import cycle
+
+    run = run_module("health_check", {"checks": [
+        entry("nagios", plugin),
+        # exit 0, but an expectation fails: critical, so the alerts below have something to say
+        entry("plain", plugin, format="plain", stdout="^never printed"),
+        entry("slow", plugin, "sleep", timeout=1),
+    ], "fail_on": "never"}, extra_args=["-vvv"])
+    assert_hidden(run)
+    assert "module_args" in run.stdout
+    checks = dict((c["name"], c) for c in run.result["checks"])
+    assert checks["nagios"]["status"] == "ok" and PROOF in checks["nagios"]["summary"], checks["nagios"]
+    assert checks["plain"]["status"] == "critical" and PROOF in checks["plain"]["stdout"]
+    assert checks["slow"]["status"] == "unknown" and PROOF in checks["slow"]["summary"]
+
+    # The fleet's reports and alerts are made of what the module returned (the role records it as a fact).
+    results = [record("db1", run.result)]
+    paths, _totals = _report.write_reports(results, str(tmp_path / "reports"), list(_report.FORMATS))
+    assert sorted(paths) == sorted(_report.FORMATS)
+    for path in paths.values():
+        with open(path) as handle:
+            text = handle.read()
+        assert "plain" in text and ARG_SECRET not in text and ENV_SECRET not in text, path
+    posts = []
+    cycle.run({"url": "http://127.0.0.1:9/hook", "state_file": str(tmp_path / "alerts.json"), "results": results,
+               "alert_after": 1}, post=lambda body, timeout: posts.append(body.decode("utf-8")))
+    assert posts and "plain" in posts[0]
+    for body in posts:
+        assert ARG_SECRET not in body and ENV_SECRET not in body
+
+
+def test_an_invalid_command_entry_shows_no_secret_at_vvv(plugin):
+    bad = entry("bad", plugin)
+    bad["argv"] = bad["argv"] + ["${secrets.nope}"]
+    run = run_module("health_check", {"checks": [entry("good", plugin), bad]}, extra_args=["-vvv"])
+    assert run.failed
+    assert "checks[1] (bad): option argv[3]: '${secrets.nope}' is invalid; accepted: ${secrets.NAME} with NAME a " \
+           "key of secrets (db)" in run.result["msg"]
+    assert "module_args" in run.stdout
+    assert_hidden(run)
+
+
+@pytest.mark.parametrize("args, fragments", [
+    ({"secrets": {"db": [ARG_SECRET]}},
+     ["option secrets.db: <a value of type list, not shown: a secret> is invalid; accepted: a string or a number"]),
+    ({"secrets": {"2db": ARG_SECRET}}, ["option secrets: '2db' is invalid", "names of letters, digits and _"]),
+    ({"environment": {"PGPASSWORD": ENV_SECRET}, "public_environment": ["PGHOTS"]},
+     ["option public_environment: 'PGHOTS' is invalid; accepted: a list of names of variables given in environment "
+      "(PGPASSWORD)"]),
+    ({"argv": ["/bin/true", "--password=${secrets.pw}"], "secrets": {"db": ARG_SECRET}},
+     ["option argv[1]: '${secrets.pw}' is invalid; accepted: ${secrets.NAME} with NAME a key of secrets (db)"]),
+])
+def test_bad_secret_options_are_clear_errors_that_show_no_secret(args, fragments):
+    run = run_module("command_check", dict({"argv": ["/bin/true"]}, **args), extra_args=["-vvv"])
+    assert run.failed
+    for fragment in fragments:
+        assert fragment in run.result["msg"]
+    assert_hidden(run)
