@@ -95,6 +95,9 @@ SUMMARY_CHARS = 300
 # After the command exits (or is killed), how long its pipes may take to reach their end.
 DRAIN_GRACE = 1.0
 NAGIOS_STATUS = {0: OK, 1: WARNING, 2: CRITICAL, 3: UNKNOWN}
+# The shortest secret accepted: a secret is masked wherever it appears in the output (as Ansible masks its no_log
+# values), and masking every "C" or "1" of a result would garble it; a shorter value is not much of a secret anyway.
+MIN_SECRET = 4
 PLAIN_ONLY = ("expect_rc", "stdout", "stderr", "stdout_absent", "stderr_absent")
 
 OPTIONS = dict(
@@ -178,6 +181,10 @@ def _secrets(value):
         if isinstance(item, bool) or not isinstance(item, (str, int, float)) or "\0" in str(item):
             raise OptionError("secrets.%s" % name, _NotShown(_what(item)), "a string or a number, without NUL "
                               "characters")
+        if 0 < len(str(item)) < MIN_SECRET:
+            raise OptionError("secrets.%s" % name, _NotShown("a value of %d character(s)" % len(str(item))),
+                              "a secret of at least %d characters (a shorter one would be masked everywhere it "
+                              "appears in the output, garbling it), or empty" % MIN_SECRET)
         found[name] = str(item)
     return found
 
@@ -258,7 +265,8 @@ def raw_secrets(params):
     for name, value in env.items() if isinstance(env, dict) else ():
         if name not in public and not isinstance(value, bool) and isinstance(value, (str, int, float)):
             found.add(str(value))
-    return set(s for s in found if s)
+    # validation rejects a shorter secret; masking it meanwhile would garble the error saying so
+    return set(s for s in found if len(s) >= MIN_SECRET)
 
 
 def _plain_options(params, fmt):
@@ -311,12 +319,17 @@ def validate(params):
     if safe is not None and not isinstance(safe, bool):
         raise OptionError("check_mode_safe", safe, "true or false")
     plain = _plain_options(params, fmt)
+    for name in names:
+        if name not in public and 0 < len(environment[name]) < MIN_SECRET:
+            raise OptionError("environment.%s" % name, _NotShown("a value of %d character(s)" % len(environment[name])),
+                              "%s named in public_environment (its value is then shown: it is not a secret), or a "
+                              "secret of at least %d characters (every value not named there is a secret, masked "
+                              "everywhere it appears in the output: a shorter one would garble it)" % (name, MIN_SECRET))
     hidden = set(secrets.values()) | set(v for n, v in environment.items() if n not in public)
     hidden = tuple(sorted(s for s in hidden if s))
-    # every secret is masked, however short: Ansible masks its no_log values so too
     return Config(isolated=bool(plain["patterns"]), argv=argv, shown_argv=shown, plugin=plugin, format=fmt,
                   timeout=timeout, environment=environment, chdir=_chdir(params.get("chdir")),
-                  check_mode_safe=safe is not False, secrets=hidden, scrub=Scrubber(hidden, min_length=1), **plain)
+                  check_mode_safe=safe is not False, secrets=hidden, scrub=Scrubber(hidden), **plain)
 
 
 class Outcome(object):

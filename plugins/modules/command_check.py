@@ -89,8 +89,9 @@ options:
         plugins print numbers as the parser expects.
       - B(Their values are secrets) unless the variable is named in O(public_environment) - the command receives
         them, and each is replaced by C(********) wherever it would show (the result, what the command prints, the
-        invocation at C(-vvv)). Name in O(public_environment) what is not secret, since a value is masked wherever
-        it appears (a secret V(C) would mask every C in the output).
+        invocation at C(-vvv)). Name in O(public_environment) what is not secret (E(LC_ALL), E(TZ), a URL without
+        credentials) - a secret is masked wherever it appears in the output, so a value shorter than 4 characters
+        (V(C), V(1)) not named there is an error rather than a result with every C(C) masked.
       - A value may use C(${secrets.NAME}) as O(argv) does.
     type: dict
   public_environment:
@@ -101,8 +102,9 @@ options:
     elements: str
   secrets:
     description:
-      - Secret values by name (letters, digits and C(_), not starting with a digit), each a string or a number, for
-        the items of O(argv), O(args) or the values of O(environment) that use them as C(${secrets.NAME}).
+      - Secret values by name (letters, digits and C(_), not starting with a digit), each a string or a number of
+        at least 4 characters (or empty), for the items of O(argv), O(args) or the values of O(environment) that use
+        them as C(${secrets.NAME}).
       - C(no_log) - each value is replaced by C(********) in everything the module returns and Ansible prints,
         also where the command itself prints it.
       - Keep them in Ansible Vault. A program's arguments can be read by the host's other users (C(ps)) while it

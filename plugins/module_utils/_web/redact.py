@@ -141,14 +141,13 @@ def request_secrets(url=None, headers=None, username=None, passwords=()):
 class Scrubber(object):
     """Replaces every known secret in a text with ``********``.
 
-    Secrets shorter than ``min_length`` (4) characters are left alone (masking every "a" would garble
-    the text); they never appear in what a check writes itself, and Ansible masks no_log values anyway.
-    A kind whose secrets the user declares (the command kind) masks them all, as Ansible does.
+    Secrets shorter than 4 characters are left alone (masking every "a" would garble the text);
+    they never appear in what a check writes itself, and Ansible masks no_log values anyway.
     :meth:`deep` masks dict keys too (a perfdata label), which Ansible's masking leaves as they are.
     """
 
-    def __init__(self, secrets, min_length=4):
-        self.secrets = sorted((s for s in secrets if len(s) >= max(1, min_length)), key=len, reverse=True)
+    def __init__(self, secrets):
+        self.secrets = sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True)
 
     def __call__(self, text):
         if not isinstance(text, str):

@@ -372,7 +372,7 @@ def test_secrets_reach_the_command_and_nothing_else(tmp_path):
     # The script exits 3 unless it got each value right; then it echoes them everywhere a result shows output.
     plugin = script(tmp_path, """[ "$1" = "-p" ] && [ "$2" = "pw-Arg-1" ] && [ "$3" = "--token=tk-Arg-2" ] \\
   && [ "$4" = '${secrets.a}' ] && [ "$SRE_PW" = "pw-Env-3" ] && [ "$SRE_FROM_SECRET" = "tk-Arg-2" ] \\
-  && [ "$SRE_SHORT" = "x" ] && [ "$SRE_HOST" = "db1" ] || { echo "UNKNOWN - wrong values: $*"; exit 3; }
+  && [ "$SRE_SHORT" = "x" ] && [ "$SRE_HOST" = "db1" ] && [ "$SRE_EMPTY" = "" ] || { echo "UNKNOWN - wrong values: $*"; exit 3; }
 echo "OK $2 $3 $SRE_PW $SRE_SHORT on $SRE_HOST | '$2'=1 tk-Arg-2=2"
 echo "long $SRE_PW"
 echo "err $2" >&2
@@ -380,15 +380,15 @@ echo "err $2" >&2
     params = {"argv": [plugin, "-p", "${secrets.a}", "--token=${secrets.b}", "$${secrets.a}"],
               "secrets": {"a": "pw-Arg-1", "b": "tk-Arg-2", "unused": 12345},
               "environment": {"SRE_PW": "pw-Env-3", "SRE_FROM_SECRET": "${secrets.b}", "SRE_SHORT": "x",
-                              "SRE_HOST": "db1"},
-              "public_environment": ["SRE_HOST", "SRE_FROM_SECRET"]}
+                              "SRE_HOST": "db1", "SRE_EMPTY": ""},
+              "public_environment": ["SRE_HOST", "SRE_FROM_SECRET", "SRE_SHORT"]}
     config = validate_params(_command, params)
-    assert set(config.secrets) == {"pw-Arg-1", "tk-Arg-2", "12345", "pw-Env-3", "x"}
+    assert set(config.secrets) == {"pw-Arg-1", "tk-Arg-2", "12345", "pw-Env-3"}
     assert "pw-" not in repr(config)
     result = run(params)
     assert result["status"] == "ok", result
     assert result["command"] == "%s -p ******** --token=******** ${secrets.a}" % plugin
-    assert result["summary"] == "OK ******** --token=******** ******** ******** on db1"
+    assert result["summary"] == "OK ******** --token=******** ******** x on db1"
     assert set(result["metrics"]) == {"********"}  # labels too (Ansible masks values only)
     shown = json.dumps(result)
     for secret in ("pw-Arg-1", "tk-Arg-2", "pw-Env-3"):
@@ -410,7 +410,9 @@ def test_raw_secrets_are_found_before_validation_without_raising():
     found = raw_secrets(_command, {"argv": "not even a list", "secrets": {"a": "pw-1", "b": [7, {"c": "pw-2"}]},
                                    "environment": {"PW": "pw-3", "HOST": "db1", "ON": True},
                                    "public_environment": ["HOST"]})
+    # every value of the no_log option, as Ansible lists them; environment values as long as a secret may be
     assert found == {"pw-1", "7", "pw-2", "pw-3"}
+    assert raw_secrets(_command, {"environment": {"LC_ALL": "C", "PW": "pw-5"}}) == {"pw-5"}
     for hostile in (None, "x", [], {"secrets": "pw-4", "environment": "A=b", "public_environment": "HOST"},
                     {"environment": {"A": None}, "public_environment": [1, None]}):
         raw_secrets(_command, hostile)
@@ -465,6 +467,11 @@ def test_check_mode_safe_false_is_honoured_only_in_check_mode(tmp_path):
     ({"argv": ["true"], "public_environment": ["PGHOST"]},
      ["option public_environment", "'PGHOST'", "environment (none given)"]),
     ({"argv": ["true"], "environment": {"PW": ["pw-Bad-1"]}}, ["option environment.PW", "not shown"]),
+    ({"argv": ["true"], "environment": {"LC_ALL": "C"}},
+     ["option environment.LC_ALL", "<a value of 1 character(s), not shown: a secret>",
+      "LC_ALL named in public_environment", "a secret of at least 4 characters"]),
+    ({"argv": ["true"], "secrets": {"pin": 123}},
+     ["option secrets.pin", "<a value of 3 character(s), not shown: a secret>", "at least 4 characters"]),
 ])
 def test_bad_options_name_the_option_the_value_and_what_is_accepted(params, fragments):
     with pytest.raises(SreHealthError) as info:

@@ -155,6 +155,10 @@ def test_an_invalid_command_entry_shows_no_secret_at_vvv(plugin):
     ({"environment": {"PGPASSWORD": ENV_SECRET}, "public_environment": ["PGHOTS"]},
      ["option public_environment: 'PGHOTS' is invalid; accepted: a list of names of variables given in environment "
       "(PGPASSWORD)"]),
+    # a value that is not a secret, not said so: a clear error, not a result with every "C" masked
+    ({"environment": {"LC_ALL": "C"}},
+     ["option environment.LC_ALL: <a value of 1 character(s), not shown: a secret> is invalid; accepted: LC_ALL named "
+      "in public_environment"]),
     ({"argv": ["/bin/true", "--password=${secrets.pw}"], "secrets": {"db": ARG_SECRET}},
      ["option argv[1]: '${secrets.pw}' is invalid; accepted: ${secrets.NAME} with NAME a key of secrets (db)"]),
 ])
