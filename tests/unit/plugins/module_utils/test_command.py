@@ -394,6 +394,10 @@ echo "err $2" >&2
     for secret in ("pw-Arg-1", "tk-Arg-2", "pw-Env-3"):
         assert secret not in shown
     assert "db1" in shown
+    config.check_mode, config.check_mode_safe = True, False
+    skipped = _command.run(config, {})[0]
+    assert skipped["skipped"] is True and skipped["command"] == result["command"]
+    assert skipped["summary"].startswith(result["command"] + ": not run in check mode")
 
 
 def test_secrets_are_masked_when_the_command_cannot_run_or_times_out(tmp_path):
