@@ -62,6 +62,7 @@ from ansible_collections.sre.health.plugins.module_utils._status import (
     worst,
 )
 from ansible_collections.sre.health.plugins.module_utils._units import COUNT, MILLISECONDS, format_quantity
+from ansible_collections.sre.health.plugins.module_utils._web.redact import MASK, Scrubber
 
 KIND = "command"
 
@@ -94,6 +95,9 @@ SUMMARY_CHARS = 300
 # After the command exits (or is killed), how long its pipes may take to reach their end.
 DRAIN_GRACE = 1.0
 NAGIOS_STATUS = {0: OK, 1: WARNING, 2: CRITICAL, 3: UNKNOWN}
+# The shortest secret accepted: a secret is masked wherever it appears in the output (as Ansible masks its no_log
+# values), and masking every "C" or "1" of a result would garble it; a shorter value is not much of a secret anyway.
+MIN_SECRET = 4
 PLAIN_ONLY = ("expect_rc", "stdout", "stderr", "stdout_absent", "stderr_absent")
 
 OPTIONS = dict(
@@ -103,6 +107,8 @@ OPTIONS = dict(
     format=dict(type="str", default="nagios", choices=list(FORMATS)),
     timeout=dict(type="float", default=DEFAULT_TIMEOUT),
     environment=dict(type="dict"),
+    public_environment=dict(type="list", elements="str"),
+    secrets=dict(type="dict", no_log=True),
     chdir=dict(type="path"),
     expect_rc=dict(type="list", elements="int"),
     stdout=dict(type="str"),
@@ -127,6 +133,8 @@ _PLUGIN_RE = re.compile(r"^[A-Za-z0-9_+-][A-Za-z0-9_.+-]*$")
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CONTROL_RE = re.compile(u"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _WATCHDOG = 'read _ignored; kill -s KILL -- "-$1" 2>/dev/null'
+# A reference to a secret in an argument: ${secrets.NAME}; $${secrets.NAME} is that text itself.
+_REFERENCE_RE = re.compile(r"\$?\$\{secrets\.([^}]*)\}")
 
 
 def _strings(option, value, empty_ok):
@@ -140,6 +148,64 @@ def _strings(option, value, empty_ok):
     if not empty_ok and not value[0]:
         raise OptionError(option, value, "a list whose first item names the program")
     return list(value)
+
+
+class _NotShown(object):
+    """Stands for a secret's value in an error message: says what it is (a type, an empty text), never what it holds."""
+
+    def __init__(self, what):
+        self.what = what
+
+    def __repr__(self):
+        return "<%s, not shown: a secret>" % self.what
+
+
+def _what(value):
+    if isinstance(value, str):
+        return "a string with a NUL character" if "\0" in value else "a string"
+    return "a value of type %s" % type(value).__name__
+
+
+def _secrets(value):
+    """``{name: text}`` of the ``secrets`` option. An error names the key, never shows a value."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise OptionError("secrets", _NotShown(_what(value)), "a dict of names (letters, digits, _) to strings or "
+                          "numbers, which argv or args use as ${secrets.NAME}")
+    found = {}
+    for name, item in value.items():
+        if not isinstance(name, str) or not _ENV_NAME_RE.match(name):
+            raise OptionError("secrets", name, "names of letters, digits and _, not starting with a digit (an item "
+                              "of argv or args uses the secret as ${secrets.NAME})")
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)) or "\0" in str(item):
+            raise OptionError("secrets.%s" % name, _NotShown(_what(item)), "a string or a number, without NUL "
+                              "characters")
+        if 0 < len(str(item)) < MIN_SECRET:
+            raise OptionError("secrets.%s" % name, _NotShown("a value of %d character(s)" % len(str(item))),
+                              "a secret of at least %d characters (a shorter one would be masked everywhere it "
+                              "appears in the output, garbling it), or empty" % MIN_SECRET)
+        found[name] = str(item)
+    return found
+
+
+def _expand(labelled, secrets):
+    """``(as run, as shown)`` of the items of ``labelled`` (``(option name, text)`` pairs): each ``${secrets.NAME}``
+    replaced by that secret, and by MASK. ``$${secrets.NAME}`` stands for the text ``${secrets.NAME}`` itself.
+    An unknown NAME is an error showing that reference only (the rest of the text may be a secret)."""
+    run, shown = [], []
+    for label, item in labelled:
+        def replace(match, masked, label=label):
+            if match.group(0).startswith("$$"):
+                return match.group(0)[1:]
+            name = match.group(1)
+            if name not in secrets:
+                raise OptionError(label, "${secrets.%s}" % name, "${secrets.NAME} with NAME a key of secrets (%s)"
+                                  % (", ".join(sorted(secrets)) or "none given"))
+            return MASK if masked else secrets[name]
+        run.append(_REFERENCE_RE.sub(lambda m: replace(m, False), item))
+        shown.append(_REFERENCE_RE.sub(lambda m: replace(m, True), item))
+    return run, shown
 
 
 def _program(params):
@@ -162,15 +228,45 @@ def _environment(value):
         return {}
     accepted = "a dict of variable names (letters, digits, _) to strings or numbers"
     if not isinstance(value, dict):
-        raise OptionError("environment", value, accepted)
+        raise OptionError("environment", _NotShown(_what(value)), accepted)
     env = {}
     for name, item in value.items():
         if not isinstance(name, str) or not _ENV_NAME_RE.match(name):
             raise OptionError("environment", name, accepted)
         if isinstance(item, bool) or not isinstance(item, (str, int, float)) or "\0" in str(item):
-            raise OptionError("environment.%s" % name, item, "a string or a number, without NUL characters")
+            raise OptionError("environment.%s" % name, _NotShown(_what(item)), "a string or a number, without NUL "
+                              "characters")
         env[name] = str(item)
     return env
+
+
+def _public_environment(value, env):
+    """The names of ``environment`` whose values are not secrets."""
+    if value is None:
+        return frozenset()
+    accepted = "a list of names of variables given in environment (%s)" % (", ".join(sorted(env)) or "none given")
+    if not isinstance(value, list) or any(not isinstance(name, str) for name in value):
+        raise OptionError("public_environment", value, accepted)
+    unknown = [name for name in value if name not in env]
+    if unknown:
+        raise OptionError("public_environment", unknown[0], accepted)
+    return frozenset(value)
+
+
+def raw_secrets(params):
+    """The values of ``environment`` not named in ``public_environment``, from raw (unvalidated) options, without ever
+    raising: ``_kind.raw_secrets`` registers them (and the ``no_log`` option ``secrets``) before anything is
+    validated, so that an invalid entry printed back at -vvv shows none of them."""
+    found = set()
+    if not isinstance(params, dict):
+        return found
+    env, public = params.get("environment"), params.get("public_environment")
+    public = set(n for n in public if isinstance(n, str)) if isinstance(public, list) else set()
+    for name, value in env.items() if isinstance(env, dict) else ():
+        if name not in public and not isinstance(value, bool) and isinstance(value, (str, int, float)):
+            found.add(str(value))
+    # validation rejects a shorter secret; masking it meanwhile would garble the error saying so
+    return set(s for s in found if len(s) >= MIN_SECRET)
 
 
 def _plain_options(params, fmt):
@@ -203,8 +299,17 @@ def _chdir(value):
 
 
 def validate(params):
-    """Check every option once; return a Config. Raises OptionError naming option, value and what is accepted."""
+    """Check every option once; return a Config. Raises OptionError naming option, value and what is accepted
+    (never a secret's value)."""
     argv, plugin = _program(params)
+    secrets = _secrets(params.get("secrets"))
+    option = "argv" if plugin is None else "args"
+    argv, shown = _expand([("%s[%d]" % (option, i), item) for i, item in enumerate(argv)], secrets)
+    environment = _environment(params.get("environment"))
+    public = _public_environment(params.get("public_environment"), environment)
+    names = sorted(environment)
+    values, _shown = _expand([("environment.%s" % n, environment[n]) for n in names], secrets)
+    environment = dict(zip(names, values))
     fmt = params.get("format") or "nagios"
     if fmt not in FORMATS:
         raise OptionError("format", fmt, ", ".join(FORMATS))
@@ -214,9 +319,17 @@ def validate(params):
     if safe is not None and not isinstance(safe, bool):
         raise OptionError("check_mode_safe", safe, "true or false")
     plain = _plain_options(params, fmt)
-    return Config(isolated=bool(plain["patterns"]), argv=argv, plugin=plugin, format=fmt, timeout=timeout,
-                  environment=_environment(params.get("environment")), chdir=_chdir(params.get("chdir")),
-                  check_mode_safe=safe is not False, **plain)
+    for name in names:
+        if name not in public and 0 < len(environment[name]) < MIN_SECRET:
+            raise OptionError("environment.%s" % name, _NotShown("a value of %d character(s)" % len(environment[name])),
+                              "%s named in public_environment (its value is then shown: it is not a secret), or a "
+                              "secret of at least %d characters (every value not named there is a secret, masked "
+                              "everywhere it appears in the output: a shorter one would garble it)" % (name, MIN_SECRET))
+    hidden = set(secrets.values()) | set(v for n, v in environment.items() if n not in public)
+    hidden = tuple(sorted(s for s in hidden if s))
+    return Config(isolated=bool(plain["patterns"]), argv=argv, shown_argv=shown, plugin=plugin, format=fmt,
+                  timeout=timeout, environment=environment, chdir=_chdir(params.get("chdir")),
+                  check_mode_safe=safe is not False, secrets=hidden, scrub=Scrubber(hidden), **plain)
 
 
 class Outcome(object):
@@ -457,7 +570,11 @@ def _fmt_seconds(seconds):
 
 
 def _shown_command(outcome, config):
-    return " ".join(outcome.argv) if outcome.argv else (config.plugin or "")
+    """The command as run (the program found), each reference to a secret masked."""
+    shown = getattr(config, "shown_argv", None)
+    if shown is None or not outcome.argv:  # systemctl and journalctl run through execute() too, with no secrets
+        return " ".join(outcome.argv) if outcome.argv else (config.plugin or "")
+    return " ".join([outcome.argv[0]] + list(shown if config.plugin else shown[1:]))
 
 
 def _exit_phrase(rc):
@@ -577,12 +694,16 @@ def _plain(config, outcome, name, started):
 def run(config, compiled, name=KIND):
     started = time.monotonic()
     if config.check_mode and not config.check_mode_safe:
-        shown = " ".join([config.plugin] + config.argv if config.plugin else config.argv)
-        return [make_result(name, KIND, OK, "%s: not run in check mode (check_mode_safe is false)" % shown,
-                            {}, {}, _elapsed_ms(started), command=shown, skipped=True)]
-    outcome = execute(config)
-    if outcome.error is not None or outcome.timed_out:
-        return [_unrun(config, outcome, name, started)]
-    if config.format == "plain":
-        return [_plain(config, outcome, name, started)]
-    return [_nagios(config, outcome, compiled, name, started)]
+        shown = " ".join([config.plugin] + config.shown_argv if config.plugin else config.shown_argv)
+        results = [make_result(name, KIND, OK, "%s: not run in check mode (check_mode_safe is false)" % shown,
+                               {}, {}, _elapsed_ms(started), command=shown, skipped=True)]
+    else:
+        outcome = execute(config)
+        if outcome.error is not None or outcome.timed_out:
+            results = [_unrun(config, outcome, name, started)]
+        elif config.format == "plain":
+            results = [_plain(config, outcome, name, started)]
+        else:
+            results = [_nagios(config, outcome, compiled, name, started)]
+    # A plugin may echo what it was given (its summary, a perfdata label, stderr): no secret leaves the check.
+    return config.scrub.deep(results) if config.secrets else results

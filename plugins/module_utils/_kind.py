@@ -32,7 +32,10 @@ A check kind is one module of ``plugins/module_utils`` (``_disk``, ``_http``, ..
     only :class:`~._errors.SreHealthError` subclasses;
 ``run(config, compiled, name)``
     measures and judges, returning a list of check results (``_status.make_result``); it never
-    validates again.
+    validates again;
+``raw_secrets(params)`` (optional)
+    the secrets in raw, unvalidated parameters that no ``no_log`` option holds (the command kind's
+    environment values), found without ever raising (see :func:`raw_secrets`).
 
 ``health_check`` and each kind's standalone module both go through :func:`validate_entry`-like
 steps here, so a kind is written once. Pure logic, no ``AnsibleModule``.
@@ -167,10 +170,30 @@ def raw_secrets(kind, params):
         return set()
     passwords = [params.get(o) for o in secret_options(kind) if isinstance(params.get(o), str)]
     found = set(p for p in passwords if p)
+    for option in secret_options(kind):
+        # a dict or list of secrets (the command kind's secrets): each value, as Ansible lists a no_log option's
+        if isinstance(params.get(option), (dict, list)):
+            found |= _scalars(params[option])
+    if hasattr(kind, "raw_secrets"):
+        # what only the kind knows is a secret (the command kind's environment values)
+        found |= kind.raw_secrets(params)
     if "url" in kind.OPTIONS:
         # only the kinds that take a URL pay for compiling the redaction rules
         from ansible_collections.sre.health.plugins.module_utils._web.redact import request_secrets
         found |= request_secrets(params.get("url"), params.get("headers"), params.get("url_username"), passwords)
+    return found
+
+
+def _scalars(value, depth=0):
+    """The non-empty texts and numbers inside ``value`` (dicts' values, lists' items), as text."""
+    if isinstance(value, bool) or value is None or depth > 20:
+        return set()
+    if isinstance(value, (str, int, float)):
+        return set([str(value)]) if str(value) else set()
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    found = set()
+    for item in items:
+        found |= _scalars(item, depth + 1)
     return found
 
 

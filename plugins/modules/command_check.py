@@ -35,6 +35,12 @@ description:
     directories searched); it does not fail the task by itself (see O(fail_on)).
   - B(Read-only by contract) - the command must only read the host, as a monitoring plugin does; the module reports
     C(changed=false) whatever the command does.
+  - 'B(Secrets) - a plugin''s password or token goes in O(secrets) (C(no_log)), and an item of O(argv) or O(args)
+    uses it as C(${secrets.NAME}), whole or inside the item (C(--password=${secrets.db})); the values of O(environment)
+    are secrets too, unless named in O(public_environment). The command receives them as given; everywhere else -
+    the result, its RV(checks[].command) and RV(checks[].summary), the reports and alerts made from it, the
+    invocation Ansible prints at C(-vvv) - each of them is replaced by C(********), also where the command itself
+    prints it (its output, a performance data label).'
 author:
   - sre.health developers (!UNKNOWN)
 extends_documentation_fragment:
@@ -46,6 +52,9 @@ options:
       - The command and its arguments, one item per argument, run without a shell. A first item without C(/) is
         looked up in the E(PATH) of the module's environment (with O(environment) applied).
       - Exactly one of O(argv) and O(plugin).
+      - C(${secrets.NAME}) in an item, whole or in part, stands for the secret NAME of O(secrets); the command
+        receives the secret, and the shown command C(********). C($${secrets.NAME}) is the text C(${secrets.NAME})
+        itself. A NAME that O(secrets) does not have is an error.
     type: list
     elements: str
   plugin:
@@ -57,6 +66,7 @@ options:
   args:
     description:
       - The arguments of O(plugin), one item per argument. Only with O(plugin).
+      - As in O(argv), C(${secrets.NAME}) stands for the secret NAME of O(secrets).
     type: list
     elements: str
   format:
@@ -78,6 +88,29 @@ options:
     description:
       - Variables added to the module's environment for the command. E(LC_ALL) is V(C) unless set here, so that
         plugins print numbers as the parser expects.
+      - B(Their values are secrets) unless the variable is named in O(public_environment) - the command receives
+        them, and each is replaced by C(********) wherever it would show (the result, what the command prints, the
+        invocation at C(-vvv)). Name in O(public_environment) what is not secret (E(LC_ALL), E(TZ), a URL without
+        credentials) - a secret is masked wherever it appears in the output, so a value shorter than 4 characters
+        (V(C), V(1)) not named there is an error rather than a result with every C(C) masked.
+      - A value may use C(${secrets.NAME}) as O(argv) does.
+    type: dict
+  public_environment:
+    description:
+      - The names of the variables of O(environment) whose values are not secrets - shown as they are, never masked.
+      - Each must be a variable given in O(environment).
+    type: list
+    elements: str
+  secrets:
+    description:
+      - Secret values by name (letters, digits and C(_), not starting with a digit), each a string or a number of
+        at least 4 characters (or empty), for the items of O(argv), O(args) or the values of O(environment) that use
+        them as C(${secrets.NAME}).
+      - C(no_log) - each value is replaced by C(********) in everything the module returns and Ansible prints,
+        also where the command itself prints it.
+      - Keep them in Ansible Vault. A program's arguments can be read by the host's other users (C(ps)) while it
+        runs, its environment cannot - for a plugin that reads its password from the environment
+        (E(PGPASSWORD), say), prefer O(environment).
     type: dict
   chdir:
     description:
@@ -151,11 +184,13 @@ EXAMPLES = r"""
     thresholds:
       procs: {critical: 350}
 
-- name: A custom plugin script, with its environment
+- name: A custom plugin script, with its environment (QUEUE_URL is not a secret; every other value is)
   sre.health.command_check:
     argv: [/usr/local/lib/health/check_queue, --queue, orders]
     environment:
       QUEUE_URL: "http://127.0.0.1:15672"
+      QUEUE_PASSWORD: "{{ vault_queue_password }}"
+    public_environment: [QUEUE_URL]
     timeout: 10
     thresholds:
       depth: {warning: 1000, critical: 5000}
@@ -169,7 +204,16 @@ EXAMPLES = r"""
     stderr_absent: "(?i)error"
     environment:
       RESTIC_REPOSITORY: /srv/backup/restic
+      RESTIC_PASSWORD: "{{ vault_restic_password }}"
+    public_environment: [RESTIC_REPOSITORY]
     check_mode_safe: true
+
+- name: A plugin that takes its password as an argument - shown as check_pgsql -H db1 -l monitor -p ********
+  sre.health.command_check:
+    plugin: check_pgsql
+    args: [-H, db1, -l, monitor, -p, "${secrets.db}"]
+    secrets:
+      db: "{{ vault_pg_monitor_password }}"
 
 - name: The same plugin among other checks, in one round trip
   sre.health.health_check:
@@ -178,6 +222,12 @@ EXAMPLES = r"""
         kind: command
         plugin: check_load
         args: [-w, "5,4,3", -c, "10,8,6"]
+      - name: replication
+        kind: command
+        plugin: check_pgsql
+        args: [-H, db1, -l, monitor, -p, "${secrets.pg}"]
+        secrets:
+          pg: "{{ vault_pg_monitor_password }}"
 """
 
 RETURN = r"""
@@ -233,7 +283,8 @@ checks:
       type: float
       sample: 9.531
     command:
-      description: The command as run (the plugin's path found, then its arguments).
+      description: The command as run (the plugin's path found, then its arguments), each use of O(secrets) shown
+        as C(********).
       type: str
       sample: "/usr/lib/nagios/plugins/check_disk -w 20% -c 10% -p /"
     exit_code:

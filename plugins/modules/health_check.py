@@ -49,6 +49,10 @@ options:
         is the process name, when no C(units) are given, the check's name is the unit, and when no C(query)
         is given, the check's name is the name resolved, so C(name=nginx) with C(kind=process) checks the
         nginx process and with C(kind=service) the nginx.service unit.
+      - Secrets are masked in the result, as in the kind's module, and before any entry is validated (an invalid
+        entry shows no other entry's secret) - the C(no_log) options of every kind (C(url_password),
+        C(bearer_token), C(key_passphrase), the command kind's C(secrets)), the credentials of URLs and headers,
+        and the command kind's C(environment) values but those named in its C(public_environment).
     type: list
     elements: dict
     required: true
@@ -99,6 +103,12 @@ EXAMPLES = r"""
         plugin: check_mailq
         args: [-w, "50", -c, "200"]
         timeout: 10
+      - name: database
+        kind: command
+        plugin: check_pgsql
+        args: [-H, db1, -l, monitor, -p, "${secrets.pg}"]
+        secrets:
+          pg: "{{ vault_pg_monitor_password }}"
   register: health
 
 - name: Show what is wrong

@@ -143,6 +143,7 @@ class Scrubber(object):
 
     Secrets shorter than 4 characters are left alone (masking every "a" would garble the text);
     they never appear in what a check writes itself, and Ansible masks no_log values anyway.
+    :meth:`deep` masks dict keys too (a perfdata label), which Ansible's masking leaves as they are.
     """
 
     def __init__(self, secrets):
@@ -160,7 +161,7 @@ class Scrubber(object):
         if isinstance(value, str):
             return self(value)
         if isinstance(value, dict):
-            return dict((k, self.deep(v)) for k, v in value.items())
+            return dict((self(k), self.deep(v)) for k, v in value.items())
         if isinstance(value, list):
             return [self.deep(v) for v in value]
         return value

@@ -360,9 +360,67 @@ def test_plain_format(tmp_path):
 def test_environment_and_chdir(tmp_path):
     plugin = script(tmp_path, 'echo "OK $SRE_TEST_VALUE $(pwd) $LC_ALL | n=$SRE_TEST_NUMBER"\n')
     result = run({"argv": [plugin], "environment": {"SRE_TEST_VALUE": "hello", "SRE_TEST_NUMBER": 42},
-                  "chdir": str(tmp_path)})
+                  "public_environment": ["SRE_TEST_VALUE", "SRE_TEST_NUMBER"], "chdir": str(tmp_path)})
     assert result["summary"] == "OK hello %s C" % tmp_path
     assert result["metrics"] == {"n": 42}
+    # not listed in public_environment: a secret, masked wherever the command prints it
+    result = run({"argv": [plugin], "environment": {"SRE_TEST_VALUE": "hello"}, "chdir": str(tmp_path)})
+    assert result["summary"].startswith("OK ******** %s C" % tmp_path)
+
+
+def test_secrets_reach_the_command_and_nothing_else(tmp_path):
+    # The script exits 3 unless it got each value right; then it echoes them everywhere a result shows output.
+    plugin = script(tmp_path, """[ "$1" = "-p" ] && [ "$2" = "pw-Arg-1" ] && [ "$3" = "--token=tk-Arg-2" ] \\
+  && [ "$4" = '${secrets.a}' ] && [ "$SRE_PW" = "pw-Env-3" ] && [ "$SRE_FROM_SECRET" = "tk-Arg-2" ] \\
+  && [ "$SRE_SHORT" = "x" ] && [ "$SRE_HOST" = "db1" ] && [ "$SRE_EMPTY" = "" ] || { echo "UNKNOWN - wrong values: $*"; exit 3; }
+echo "OK $2 $3 $SRE_PW $SRE_SHORT on $SRE_HOST | '$2'=1 tk-Arg-2=2"
+echo "long $SRE_PW"
+echo "err $2" >&2
+""")
+    params = {"argv": [plugin, "-p", "${secrets.a}", "--token=${secrets.b}", "$${secrets.a}"],
+              "secrets": {"a": "pw-Arg-1", "b": "tk-Arg-2", "unused": 12345},
+              "environment": {"SRE_PW": "pw-Env-3", "SRE_FROM_SECRET": "${secrets.b}", "SRE_SHORT": "x",
+                              "SRE_HOST": "db1", "SRE_EMPTY": ""},
+              "public_environment": ["SRE_HOST", "SRE_FROM_SECRET", "SRE_SHORT"]}
+    config = validate_params(_command, params)
+    assert set(config.secrets) == {"pw-Arg-1", "tk-Arg-2", "12345", "pw-Env-3"}
+    assert "pw-" not in repr(config)
+    result = run(params)
+    assert result["status"] == "ok", result
+    assert result["command"] == "%s -p ******** --token=******** ${secrets.a}" % plugin
+    assert result["summary"] == "OK ******** --token=******** ******** x on db1"
+    assert set(result["metrics"]) == {"********"}  # labels too (Ansible masks values only)
+    shown = json.dumps(result)
+    for secret in ("pw-Arg-1", "tk-Arg-2", "pw-Env-3"):
+        assert secret not in shown
+    assert "db1" in shown
+    config.check_mode, config.check_mode_safe = True, False
+    skipped = _command.run(config, {})[0]
+    assert skipped["skipped"] is True and skipped["command"] == result["command"]
+    assert skipped["summary"].startswith(result["command"] + ": not run in check mode")
+
+
+def test_secrets_are_masked_when_the_command_cannot_run_or_times_out(tmp_path):
+    missing = run({"argv": [str(tmp_path / "nowhere"), "${secrets.a}"], "secrets": {"a": "pw-Missing-1"}})
+    assert missing["status"] == "unknown" and missing["command"].endswith("nowhere ********")
+    slow = script(tmp_path, 'echo "waiting with $1"\nexec sleep 1000\n', "slow")
+    timed_out = run({"argv": [slow, "${secrets.a}"], "secrets": {"a": "pw-Slow-2"}, "timeout": 0.5})
+    assert timed_out["timed_out"] is True and "it printed: waiting with ********" in timed_out["summary"]
+    assert "pw-" not in json.dumps([missing, timed_out])
+
+
+def test_raw_secrets_are_found_before_validation_without_raising():
+    from ansible_collections.sre.health.plugins.module_utils._kind import raw_secrets
+    found = raw_secrets(_command, {"argv": "not even a list", "secrets": {"a": "pw-1", "b": [7, {"c": "pw-2"}]},
+                                   "environment": {"PW": "pw-3", "HOST": "db1", "ON": True},
+                                   "public_environment": ["HOST"]})
+    # every value of the no_log option, as Ansible lists them; environment values as long as a secret may be
+    assert found == {"pw-1", "7", "pw-2", "pw-3"}
+    assert raw_secrets(_command, {"environment": {"LC_ALL": "C", "PW": "pw-5"}}) == {"pw-5"}
+    for hostile in (None, "x", [], {"secrets": "pw-4", "environment": "A=b", "public_environment": "HOST"},
+                    {"environment": {"A": None}, "public_environment": [1, None]}):
+        raw_secrets(_command, hostile)
+    assert raw_secrets(_command, {"secrets": "pw-4"}) == {"pw-4"}
 
 
 def test_check_mode_safe_false_is_honoured_only_in_check_mode(tmp_path):
@@ -394,12 +452,37 @@ def test_check_mode_safe_false_is_honoured_only_in_check_mode(tmp_path):
     ({"argv": ["true"], "environment": {"1BAD": "x"}}, ["option environment", "'1BAD'", "variable names"]),
     ({"argv": ["true"], "environment": {"A": ["x"]}}, ["option environment.A", "a string or a number"]),
     ({"argv": ["true"], "chdir": "relative/dir"}, ["option chdir", "'relative/dir'", "absolute path"]),
+    ({"argv": ["true", "${secrets.nope}"], "secrets": {"db": "pw-Bad-1"}},
+     ["option argv[1]", "'${secrets.nope}'", "a key of secrets (db)"]),
+    ({"argv": ["true", "${secrets.db}"]}, ["option argv[1]", "'${secrets.db}'", "a key of secrets (none given)"]),
+    ({"plugin": "check_dummy", "args": ["0", "-p=${secrets.x}"], "secrets": {"db": "pw-Bad-1"}},
+     ["option args[1]", "'${secrets.x}'"]),
+    ({"argv": ["true"], "environment": {"PW": "pw-Bad-1${secrets.nope}"}, "secrets": {"db": "pw-Bad-2"}},
+     ["option environment.PW", "'${secrets.nope}'", "a key of secrets (db)"]),
+    ({"argv": ["true"], "secrets": {"db": ["pw-Bad-1"]}},
+     ["option secrets.db", "<a value of type list, not shown: a secret>", "a string or a number"]),
+    ({"argv": ["true"], "secrets": {"db": "pw-Bad-1\0"}},
+     ["option secrets.db", "<a string with a NUL character, not shown: a secret>", "without NUL"]),
+    ({"argv": ["true"], "secrets": {"db": True}}, ["option secrets.db", "type bool", "a string or a number"]),
+    ({"argv": ["true"], "secrets": {"1db": "pw-Bad-1"}}, ["option secrets", "'1db'", "names of letters"]),
+    ({"argv": ["true"], "secrets": "pw-Bad-1"}, ["secrets", "dict"]),
+    ({"argv": ["true"], "environment": {"PGHOST": "db1"}, "public_environment": ["PGHOTS"]},
+     ["option public_environment", "'PGHOTS'", "names of variables given in environment (PGHOST)"]),
+    ({"argv": ["true"], "public_environment": ["PGHOST"]},
+     ["option public_environment", "'PGHOST'", "environment (none given)"]),
+    ({"argv": ["true"], "environment": {"PW": ["pw-Bad-1"]}}, ["option environment.PW", "not shown"]),
+    ({"argv": ["true"], "environment": {"LC_ALL": "C"}},
+     ["option environment.LC_ALL", "<a value of 1 character(s), not shown: a secret>",
+      "LC_ALL named in public_environment", "a secret of at least 4 characters"]),
+    ({"argv": ["true"], "secrets": {"pin": 123}},
+     ["option secrets.pin", "<a value of 3 character(s), not shown: a secret>", "at least 4 characters"]),
 ])
 def test_bad_options_name_the_option_the_value_and_what_is_accepted(params, fragments):
     with pytest.raises(SreHealthError) as info:
         validate_params(_command, params)
     for fragment in fragments:
         assert fragment in str(info.value)
+    assert "pw-Bad" not in str(info.value)
 
 
 def test_thresholds_accept_any_label_without_units():
