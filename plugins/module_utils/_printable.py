@@ -31,8 +31,14 @@ CONTROL_RE = re.compile(u"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202
 _NAMED = {u"\t": u"\\t", u"\n": u"\\n", u"\r": u"\\r"}
 
 
-def _escape(match):
+# What a multi-line field (a command's output) keeps raw: its lines and their indentation.
+LINES = u"\n\t"
+
+
+def _escape(match, keep=u""):
     char = match.group(0)
+    if char in keep:
+        return char
     named = _NAMED.get(char)
     if named is not None:
         return named
@@ -40,13 +46,18 @@ def _escape(match):
     return u"\\x%02x" % code if code < 0x100 else u"\\u%04x" % code
 
 
-def escape_controls(value):
+def escape_controls(value, keep=u""):
     """``value`` with every control character of its strings shown as an escape, recursively (lists,
-    tuples as lists, dict keys and values); anything else is returned as is."""
+    tuples, dict keys and values); anything else is returned as is. ``keep``: characters left
+    raw (``LINES`` for a field whose value is several lines, never for a summary)."""
     if isinstance(value, str):
-        return CONTROL_RE.sub(_escape, value) if CONTROL_RE.search(value) else value
-    if isinstance(value, (list, tuple)):
-        return [escape_controls(item) for item in value]
+        if CONTROL_RE.search(value) is None:
+            return value
+        return CONTROL_RE.sub(lambda match: _escape(match, keep), value)
+    if isinstance(value, list):
+        return [escape_controls(item, keep) for item in value]
+    if isinstance(value, tuple):
+        return tuple(escape_controls(item, keep) for item in value)
     if isinstance(value, dict):
-        return dict((escape_controls(k), escape_controls(v)) for k, v in value.items())
+        return dict((escape_controls(k, keep), escape_controls(v, keep)) for k, v in value.items())
     return value

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.sre.health.plugins.module_utils._printable import CONTROL_RE, escape_controls
+from ansible_collections.sre.health.plugins.module_utils._printable import CONTROL_RE, LINES, escape_controls
 from ansible_collections.sre.health.plugins.module_utils._status import make_result, summarize
 
 # ESC[31m (red), CR (overwrite the line), LF (a forged line), NUL, BEL, DEL, CSI as one C1 byte, RLO, an isolate
@@ -44,20 +44,33 @@ def test_every_c0_del_and_c1_is_escaped():
 
 def test_nested_values():
     value = {u"k\x1b": [u"\r", (u"\n", 3)], "n": None, "f": 1.5}
-    assert escape_controls(value) == {u"k\\x1b": [u"\\r", [u"\\n", 3]], "n": None, "f": 1.5}
+    assert escape_controls(value) == {u"k\\x1b": [u"\\r", (u"\\n", 3)], "n": None, "f": 1.5}
+
+
+def test_keep_lines():
+    assert escape_controls(u"a\n\tb\r\x1b[2J", keep=LINES) == u"a\n\tb\\r\\x1b[2J"
 
 
 def test_results_and_host_summary_hold_no_raw_control():
     result = make_result(u"file:/x\x1b", "file", "critical", u"/x" + HOSTILE, {"count": 1}, {},
                          matches=[u"/x" + HOSTILE], errors=[{"path": u"/x\r", "error": u"e\n"}],
-                         by_name={u"\x1b[2J": 1}, raw=b"\x1b")
+                         by_name={u"\x1b[2J": 1}, stdout=u"one\n\ttwo\r\x1b[31m")
     assert result["summary"] == u"/x" + ESCAPED
     assert result["name"] == u"file:/x\\x1b"
     assert result["matches"] == [u"/x" + ESCAPED]
     assert result["errors"] == [{"path": u"/x\\r", "error": u"e\\n"}]
     assert result["by_name"] == {u"\\x1b[2J": 1}
+    # a command's output keeps its lines, nothing else
+    assert result["stdout"] == u"one\n\ttwo\\r\\x1b[31m"
     info = summarize([result])
     assert ESCAPED in info["summary"] and not raw_controls(info["summary"])
+
+
+def test_summary_changed_after_make_result_is_escaped_in_the_host_summary():
+    result = make_result("log", "log", "warning", "log: 3 matches")
+    result["summary"] += u"; incomplete: /var/log/x\x1b[2J: permission denied"
+    info = summarize([result])
+    assert u"/var/log/x\\x1b[2J" in info["summary"] and not raw_controls(info["summary"])
 
 
 def test_invalid_utf8_and_controls_together():
