@@ -185,9 +185,9 @@ def safe_text(value):
     return value
 
 
-# The result fields whose value is several lines (a command's output): their LF and TAB stay raw, every
-# other control character is escaped as anywhere else.
-MULTILINE_FIELDS = frozenset(("stdout", "stderr"))
+# The result fields whose value is several lines (a command's stdout and stderr, a Nagios plugin's long output):
+# their LF and TAB stay raw, every other control character is escaped as anywhere else.
+MULTILINE_FIELDS = frozenset(("stdout", "stderr", "output"))
 
 
 def printable(result):
