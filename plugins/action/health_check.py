@@ -23,6 +23,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.sre.health.plugins.filter.merge_checks import merge_checks
 from ansible_collections.sre.health.plugins.module_utils._kinds_resource import NAMES as RESOURCE_KINDS
+from ansible_collections.sre.health.plugins.module_utils._printable import escape_controls
 
 # The options handled here, on the controller; the module accepts and ignores them.
 CONTROLLER_OPTIONS = ("result_fact", "result_note", "merge_vars", "option_vars", "fail_on_missing_libraries")
@@ -46,7 +47,8 @@ def record(host, result, note=""):
     ``{host, status, health, summary, checks, counts}``: a run that failed before checking (a bad
     definition) or a host that was not reached is ``unknown``/``unhealthy`` with the reason as
     its summary. ``note`` is appended to the summary (the role says there why a missing library
-    was not installed).
+    was not installed). The summary's control characters are escaped: a connection's error can quote
+    what the host sent, and the role prints the summary in its failure message.
     """
     if result.get("unreachable"):
         summary = "unreachable: " + _strip_prefix(result.get("msg"))
@@ -56,7 +58,7 @@ def record(host, result, note=""):
         "host": host,
         "status": _text(result.get("status")) or "unknown",
         "health": _text(result.get("health")) or "unhealthy",
-        "summary": summary + (_text(note) and "; " + note),
+        "summary": escape_controls(summary + (_text(note) and "; " + note)),
         "checks": result.get("checks") if isinstance(result.get("checks"), list) else [],
         "counts": result.get("counts") if isinstance(result.get("counts"), dict) else {},
     }

@@ -13,6 +13,9 @@ description:
     of C(sre.health.health_check)): a headline C(<host> is <health> (<status>)), then one line per check,
     C(<STATUS>  <summary>); a result without checks (a host that was not reached, a definition that was
     refused) gives its summary instead.'
+  - 'Control characters in the text (ESC, CR, LF, NUL, C1 controls, Unicode bidi controls, from file names,
+    log lines, DNS records) are shown as escapes such as C(\x1b), C(\r), C(\n), C(\u202e): one line per check,
+    and nothing a host sends can rewrite the reader''s terminal.'
   - The health_check role prints these when it judges each host; a play can send them on (a chat message,
     a ticket).
 author:
@@ -43,16 +46,19 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.sre.health.plugins.module_utils._printable import escape_controls
+from ansible_collections.sre.health.plugins.module_utils._status import safe_text
+
 
 def _text(value, default=""):
-    return value if isinstance(value, str) else default
+    return escape_controls(safe_text(value)) if isinstance(value, str) else default
 
 
 def result_lines(result, host=None):
     if not isinstance(result, dict):
         raise AnsibleFilterError("result_lines: expected a health result (a dict with status, health, summary and "
                                  "checks), got %r" % (result,))
-    name = host if isinstance(host, str) and host else _text(result.get("host"), "host")
+    name = _text(host) if isinstance(host, str) and host else _text(result.get("host"), "host")
     lines = ["%s is %s (%s)" % (name, _text(result.get("health"), "unhealthy"), _text(result.get("status"), "unknown"))]
     checks = result.get("checks") if isinstance(result.get("checks"), list) else []
     for check in checks:

@@ -20,6 +20,12 @@ Statuses (documented in the file_check module):
 - ``state: absent``: any match -> critical, naming the first matches; none -> ok.
 - A path or directory that cannot be read (permission denied, I/O error) -> unknown with the
   reason: what could not be looked at cannot count as fine.
+- A symbolic link that loops (``a -> b -> a``, a link to itself; with ``follow``, or on the way to a
+  path) is skipped, named in ``skipped_loops`` and in the summary, and the scan goes on: it points
+  at nothing, so it is neither a match nor a reason to doubt the others. A plain path that loops is
+  critical, as a missing one. Recursion never follows the links it finds, so a link to a directory
+  above (``up -> ..``) found there is one entry, as ``find -L`` lists it; matched by a glob with
+  ``follow`` and ``recurse``, it is a loop (walking it would scan the glob's own directory again).
 
 The scan is bounded: it stops after ``max_entries`` directory entries (said in the summary,
 ``truncated`` in the result), and the kind runs in a child process killed at the check's
@@ -174,6 +180,8 @@ class Scan(object):
         self.sink = sink
         self.truncated = False
         self.errors = []  # (path, reason)
+        self.loops = []  # the symbolic links skipped because they loop (up to SHOWN_IN_RESULT)
+        self.loop_count = 0
 
     def take(self):
         """Count one more directory entry examined; False once the budget is spent."""
@@ -185,6 +193,19 @@ class Scan(object):
 
     def error(self, path, exc):
         self.errors.append((path, os_reason(exc)))
+
+    def failed(self, path, exc):
+        """What could not be looked at: a loop is skipped and named, a missing path ignored (it went away
+        or never was), anything else is an error of ``path``."""
+        if isinstance(exc, OSError) and exc.errno == errno.ELOOP:
+            self.loop(path)
+        elif not _missing(exc):
+            self.error(path, exc)
+
+    def loop(self, path):
+        self.loop_count += 1
+        if len(self.loops) < SHOWN_IN_RESULT:
+            self.loops.append(path)
 
     def stat(self, path):
         """stat (or lstat) of ``path``; a dangling link followed is its own lstat."""
@@ -221,8 +242,7 @@ def _list_dir(scan, directory, component):
                 if fnmatch.fnmatchcase(name, component):
                     found.append(os.path.join(directory, name))
     except OSError as exc:
-        if not _missing(exc):
-            scan.error(directory, exc)
+        scan.failed(directory, exc)
     return found
 
 
@@ -251,14 +271,16 @@ def _exists(scan, path):
         os.lstat(path)
         return True
     except OSError as exc:
-        if not _missing(exc):
-            scan.error(path, exc)
+        scan.failed(path, exc)
         return False
 
 
 def walk(scan, top, wanted):
     """Hand every entry below the directory ``top`` of type ``wanted`` to the sink, depth first,
-    without following symbolic links to directories."""
+    without following symbolic links to directories.
+
+    An entry that cannot be examined (a link that loops, followed) is that entry's problem, never the
+    directory's: it is skipped and the listing goes on."""
     stack = [top]
     while stack and not scan.truncated:
         directory = stack.pop()
@@ -267,14 +289,18 @@ def walk(scan, top, wanted):
                 for entry in entries:
                     if not scan.take():
                         break
-                    st = _entry_stat(entry) if scan.follow else entry.stat(follow_symlinks=False)
-                    if entry.is_dir(follow_symlinks=False):
+                    try:
+                        st = _entry_stat(entry) if scan.follow else entry.stat(follow_symlinks=False)
+                        below = entry.is_dir(follow_symlinks=False)
+                    except OSError as exc:
+                        scan.failed(entry.path, exc)
+                        continue
+                    if below:
                         stack.append(entry.path)
                     if _is_type(st, wanted):
                         scan.sink(entry.path, st)
         except OSError as exc:
-            if not _missing(exc):
-                scan.error(directory, exc)
+            scan.failed(directory, exc)
 
 
 def _entry_stat(entry):
@@ -377,9 +403,11 @@ def _literal(scan, matches, path, cfg):
     try:
         st = scan.stat(path)
     except OSError as exc:
-        if not _missing(exc):
-            scan.error(path, exc)
-        elif cfg.state == "present":
+        scan.failed(path, exc)
+        if exc.errno == errno.ELOOP:
+            matches.problems.append((CRITICAL, "%s is a symbolic link loop%s" % (
+                path, ", expected absent" if cfg.state == "absent" else "")))
+        elif _missing(exc) and cfg.state == "present":
             matches.problems.append((CRITICAL, "%s does not exist" % path))
         return
     if cfg.recurse and (stat.S_ISDIR(st.st_mode) or (stat.S_ISLNK(st.st_mode) and os.path.isdir(path))):
@@ -390,16 +418,27 @@ def _literal(scan, matches, path, cfg):
         matches.problems.append((CRITICAL, "%s is %s, expected %s" % (path, type_word(st), _TYPE_WORDS[cfg.type])))
 
 
+def _link_above(path):
+    """Whether ``path`` is a symbolic link to a directory that holds it (``up -> ..``, ``here -> .``)."""
+    if not os.path.islink(path):
+        return False
+    target = os.path.realpath(path)
+    home = os.path.realpath(os.path.dirname(path))
+    return home == target or home.startswith(target.rstrip("/") + "/")
+
+
 def _globbed(scan, matches, pattern, cfg):
     before = (matches.count, len(scan.errors))
     for path in expand(scan, pattern):
         try:
             st = scan.stat(path)
         except OSError as exc:
-            if not _missing(exc):
-                scan.error(path, exc)
+            scan.failed(path, exc)
             continue
         if cfg.recurse and stat.S_ISDIR(st.st_mode):
+            if _link_above(path):
+                scan.loop(path)  # walking it would scan the directory it was found in once more
+                continue
             walk(scan, path, cfg.type)
         elif _is_type(st, cfg.type):
             matches.add(path, st)
@@ -457,6 +496,9 @@ def _headline(cfg, matches, scan):
         if matches.count > 1:
             headline += ", oldest %s old, %s in total" % (format_duration(metrics["oldest_age_seconds"], True),
                                                           format_quantity(matches.total, BYTES))
+    if scan.loop_count:
+        headline += "; skipped %d symbolic link loop%s: %s" % (
+            scan.loop_count, "" if scan.loop_count == 1 else "s", named(scan.loops, scan.loop_count))
     if scan.truncated:
         headline += "; scan stopped at max_entries=%d, the metrics cover what was seen" % cfg.max_entries
     return headline
@@ -478,7 +520,8 @@ def run(config, compiled, name=KIND):
     extra = dict(paths=config.paths, state=config.state, type=config.type, matches=matches.shown,
                  newest=matches.newest[1] if matches.newest else None,
                  oldest=matches.oldest[1] if matches.oldest else None, truncated=scan.truncated,
-                 mismatches=matches.mismatches, errors=[{"path": p, "error": r} for p, r in scan.errors[:SHOWN_IN_RESULT]])
+                 mismatches=matches.mismatches, errors=[{"path": p, "error": r} for p, r in scan.errors[:SHOWN_IN_RESULT]],
+                 skipped_loops=scan.loops)
     return [make_result("%s:%s" % (name, where) if name == KIND else name, KIND,
                         worst([status] + [level for level, _text in problems]), summary, metrics,
                         thresholds_as_text(compiled), (time.monotonic() - started) * 1000.0, **extra)]

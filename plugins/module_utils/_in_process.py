@@ -11,6 +11,7 @@ from __future__ import annotations
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
+from ansible_collections.sre.health.plugins.module_utils._printable import escape_controls
 
 
 def run_as_module(code):
@@ -24,7 +25,8 @@ def run_as_module(code):
         else:
             outcome = code.run(module.params)
     except SreHealthError as exc:
-        module.fail_json(msg=str(exc))
+        # a message may quote what a host sent (a slice's file, a result): shown, never interpreted by a terminal
+        module.fail_json(msg=escape_controls(str(exc)))
     outcome = dict(outcome)
     for warning in outcome.pop("warnings", None) or []:
         module.warn(warning)

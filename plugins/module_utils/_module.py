@@ -16,10 +16,13 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
 from ansible_collections.sre.health.plugins.module_utils._kind import missing_libraries, raw_secrets
 from ansible_collections.sre.health.plugins.module_utils._checks import run_checks
+from ansible_collections.sre.health.plugins.module_utils._printable import escape_controls
 from ansible_collections.sre.health.plugins.module_utils._status import (
     FAIL_ON_CHOICES,
     check_timeout,
     compile_thresholds,
+    printable,
+    safe_text,
     should_fail,
     summarize,
 )
@@ -57,8 +60,9 @@ def require_libraries(module, kind):
 
 
 def fail(module, exc):
-    """The module's edge for the collection's errors: the message only, never a traceback."""
-    module.fail_json(msg=str(exc))
+    """The module's edge for the collection's errors: the message only, never a traceback, its control
+    characters escaped (a message may quote a value from the host)."""
+    module.fail_json(msg=escape_controls(safe_text(str(exc))))
 
 
 def prepare(module, kind):
@@ -101,16 +105,22 @@ def exit_results(module, checks, fail_on, info=None, **extra):
     threads are daemon threads, which interpreter shutdown does not wait for, so the normal exit
     path (including AnsiballZ's clean-up of its payload directory) runs. os._exit() would skip that
     clean-up and leave payload directories behind in the remote temp dir.
+
+    Every check's text is made printable once more here (``_status.printable``, a no-op on what
+    ``make_result`` made): a kind that adds to a result after making it (the log kind's "incomplete",
+    a remediation's outcome) cannot let a control character from the host through.
     """
+    checks = [printable(check) if isinstance(check, dict) else check for check in checks]
     info = info or summarize(checks)
+    summary = escape_controls(safe_text(info["summary"]))
     payload = dict(
         changed=False,
         status=info["status"],
         health=info["health"],
-        summary=info["summary"],
+        summary=summary,
         checks=checks,
     )
     payload.update(extra)
     if should_fail(info["status"], fail_on):
-        module.fail_json(msg=info["summary"], **payload)
+        module.fail_json(msg=summary, **payload)
     module.exit_json(**payload)

@@ -10,6 +10,7 @@ Pure logic, no Ansible imports.
 from __future__ import annotations
 
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError, ThresholdError
+from ansible_collections.sre.health.plugins.module_utils._printable import LINES, escape_controls
 from ansible_collections.sre.health.plugins.module_utils._ranges import NagiosRange, RangeError
 from ansible_collections.sre.health.plugins.module_utils._units import format_quantity
 
@@ -184,21 +185,37 @@ def safe_text(value):
     return value
 
 
+# The result fields whose value is several lines (a command's stdout and stderr, a Nagios plugin's long output):
+# their LF and TAB stay raw, every other control character is escaped as anywhere else.
+MULTILINE_FIELDS = frozenset(("stdout", "stderr", "output"))
+
+
+def printable(result):
+    """``result`` (a check result) with every text valid UTF-8 and its control characters escaped
+    (``_printable``): the summary and the name, and every other field, since names of files, mounts,
+    units and lines of logs come from the host and are printed too (a ``debug`` of the result, the
+    reports, the alerts). Applying it twice changes nothing."""
+    shown = {}
+    for key, value in safe_text(result).items():
+        shown[escape_controls(key)] = escape_controls(value, LINES if key in MULTILINE_FIELDS else u"")
+    return shown
+
+
 def make_result(name, kind, status, summary, metrics=None, thresholds=None, duration_ms=0.0, **extra):
-    """One check result in the shape every module returns; its text always valid UTF-8."""
+    """One check result in the shape every module returns; its text valid UTF-8 and safe to print."""
     if status not in _SEVERITY:
         raise ValueError("unknown status %r" % (status,))
     result = {
-        "name": safe_text(name),
+        "name": name,
         "kind": kind,
         "status": status,
-        "summary": safe_text(summary),
+        "summary": summary,
         "metrics": dict(metrics or {}),
         "thresholds": dict(thresholds or {}),
         "duration_ms": round(float(duration_ms), 3),
     }
-    result.update(safe_text(extra))
-    return result
+    result.update(extra)
+    return printable(result)
 
 
 def judge(name, kind, subject, headline, values, compiled, metrics, primary=None, duration_ms=0.0, **extra):
@@ -226,5 +243,6 @@ def summarize(results):
         summary = "%d check%s ok" % (len(results), "" if len(results) == 1 else "s")
     else:
         summary = "; ".join("%s: %s" % (r["status"].upper(), r["summary"]) for r in bad)
-        summary = "%d of %d checks not ok: %s" % (len(bad), len(results), summary)
+        # a summary changed after make_result (a kind that adds to it) is made safe here, where the module's msg is made
+        summary = escape_controls(safe_text("%d of %d checks not ok: %s" % (len(bad), len(results), summary)))
     return {"status": status, "health": health(status), "summary": summary, "counts": counts}

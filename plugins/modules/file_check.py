@@ -70,6 +70,11 @@ options:
     description:
       - Examine what symbolic links point to (type, mode, owner, age, size) rather than the links themselves, as
         C(stat) does. A dangling link stays a V(link).
+      - 'A link that loops (C(a -> b -> a), a link to itself) points at nothing, so it is skipped, named in
+        RV(checks[].skipped_loops) and in the summary, and the other entries are counted as usual (the status is
+        theirs). A plain path of O(path) that loops is critical, as a missing one is. A link to a directory above
+        it (C(up -> ..)) found by O(recurse) is one entry, never recursed into; matched by a glob, with O(recurse),
+        it is a loop too.'
     type: bool
     default: false
   mode:
@@ -235,6 +240,12 @@ checks:
       type: list
       elements: dict
       sample: [{"path": "/tmp/sample/backups/private", "error": "permission denied"}]
+    skipped_loops:
+      description: The first 20 symbolic links skipped because they loop (with O(follow), or on the way to a path); the
+        summary says how many.
+      type: list
+      elements: str
+      sample: ["/tmp/sample/backups/latest"]
 """
 
 from ansible_collections.sre.health.plugins.module_utils._compile_once import install

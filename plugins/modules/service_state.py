@@ -372,7 +372,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sre.health.plugins.module_utils import _service
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
 from ansible_collections.sre.health.plugins.module_utils._kind import raw_secrets
-from ansible_collections.sre.health.plugins.module_utils._module import argument_spec, exit_results
+from ansible_collections.sre.health.plugins.module_utils._module import argument_spec, exit_results, fail
 from ansible_collections.sre.health.plugins.module_utils._remediate import options, remediation
 from ansible_collections.sre.health.plugins.module_utils._status import compile_thresholds
 
@@ -399,7 +399,7 @@ def main():
         else:
             outcome = remediation.remediate(config, compiled, module.check_mode)
     except SreHealthError as exc:
-        module.fail_json(msg=str(exc))
+        fail(module, exc)
     if not params["remediate"]:
         exit_results(module, checks, params["fail_on"])
     for warning in outcome["warnings"]:

@@ -21,6 +21,7 @@ from ansible_collections.sre.health.plugins.action.health_check import (
     judge_failure,
     module_for,
     options_from_vars,
+    record,
 )
 from ansible_collections.sre.health.plugins.module_utils import _kinds_resource
 from ansible_collections.sre.health.tests.unit.utils import ansible_env
@@ -142,3 +143,10 @@ def test_health_check_runs_resource_check_only_when_every_check_is_a_resource_ki
                       _kinds_resource.NAMES) == expected
     # resource_check's own action has no lighter module
     assert module_for(checks, "sre.health.resource_check", None, _kinds_resource.NAMES) == "sre.health.resource_check"
+
+
+def test_record_escapes_what_an_unreachable_host_sent():
+    # the role's failure message prints this summary as it is
+    fact = record("web1", {"unreachable": True, "msg": "Task failed: banner\x1b[2J\rOK\n\u202e"})
+    assert fact["summary"] == "unreachable: banner\\x1b[2J\\rOK\\n\\u202e"
+    assert fact["status"] == "unknown" and fact["health"] == "unhealthy"

@@ -28,3 +28,17 @@ def test_lines(result, host, lines):
 def test_not_a_result():
     with pytest.raises(AnsibleFilterError, match="expected a health result"):
         result_lines(["web1"])
+
+
+def test_control_characters_are_shown_escaped_never_raw():
+    # a result as a host could send it (or as an older module returned it): ESC, CR and LF forge lines
+    result = {"status": "critical", "health": "unhealthy\x1b[32m", "summary": "x",
+              "checks": [{"status": "critical", "summary": "/srv/\x1b[31mred\rOK  all fine\nOK  \u202egpj.exe\x9b2J"}]}
+    lines = result_lines(result, "web\x1b]0;owned\x07")
+    assert lines == ["web\\x1b]0;owned\\x07 is unhealthy\\x1b[32m (critical)",
+                     "CRITICAL  /srv/\\x1b[31mred\\rOK  all fine\\nOK  \\u202egpj.exe\\x9b2J"]
+    for line in lines:
+        assert not any(c in line for c in "\x1b\r\n\x07\x9b\u202e")
+    # a host that was not reached: its summary is the connection's error
+    assert result_lines({"summary": "unreachable: banner\r\x1b[2J", "checks": []}, "h")[1] == \
+        "unreachable: banner\\r\\x1b[2J"

@@ -156,6 +156,95 @@ def test_recurse_types_and_links(tmp_path):
     assert check(path=str(tmp_path / "empty"), recurse=True)["metrics"]["count"] == 0
 
 
+@pytest.fixture
+def loops(tmp_path):
+    """Three real files (one in a subdirectory) among the loops: a -> b -> a, a self link, a link to its own
+    parent directory (and one to the grandparent, from below)."""
+    top = tmp_path / "top"
+    (top / "sub").mkdir(parents=True)
+    make(top / "one.dump", size=1)
+    make(top / "two.dump", size=2)
+    make(top / "sub" / "three.dump", size=4)
+    os.symlink("b", str(top / "a"))
+    os.symlink("a", str(top / "b"))
+    os.symlink("self", str(top / "self"))
+    os.symlink("..", str(top / "up"))  # the parent of top
+    os.symlink("..", str(top / "sub" / "parent"))  # top itself, from below
+    return top
+
+
+@pytest.mark.parametrize("wanted, count, total", [
+    ("file", 3, 7),
+    # the real files, sub, and the two links to directories above, each once: never recursed into
+    ("directory", 3, None),
+    ("any", 6, None),
+    # followed, no entry is a link any more (a looping link points at nothing: it is skipped)
+    ("link", 0, 0),
+])
+def test_recurse_follow_skips_looping_links_and_names_them(loops, wanted, count, total):
+    result = check(path=str(loops), recurse=True, follow=True, type=wanted)
+    assert result["metrics"]["count"] == count
+    if total is not None:
+        assert result["metrics"]["total_bytes"] == total
+    assert sorted(result["skipped_loops"]) == [str(loops / name) for name in ("a", "b", "self")]
+    assert result["errors"] == []
+    assert "skipped 3 symbolic link loops: " in result["summary"]
+    for name in ("a", "b", "self"):
+        assert str(loops / name) in result["summary"]
+    assert "cannot read" not in result["summary"] and "too many levels" not in result["summary"]
+    # a loop is not a problem of the files checked: the status is theirs
+    assert result["status"] == "ok"
+    if wanted == "file":
+        assert sorted(result["matches"]) == sorted(str(p) for p in (loops / "one.dump", loops / "two.dump",
+                                                                    loops / "sub" / "three.dump"))
+
+
+def test_recurse_without_follow_counts_the_loops_as_links(loops):
+    assert check(path=str(loops), recurse=True, type="link")["metrics"]["count"] == 5
+    result = check(path=str(loops), recurse=True, type="file")
+    assert result["metrics"]["count"] == 3 and result["skipped_loops"] == []
+    assert "skipped" not in result["summary"]
+
+
+def test_glob_follow_skips_looping_links(loops):
+    result = check(path=str(loops / "*"), follow=True)
+    # one.dump, two.dump, sub, up (a directory); a, b and self skipped
+    assert result["metrics"]["count"] == 4 and result["status"] == "ok"
+    assert sorted(result["skipped_loops"]) == [str(loops / name) for name in ("a", "b", "self")]
+    # recursed into, up would scan top's parent, so top again: a loop too, skipped
+    recursed = check(path=str(loops / "*"), follow=True, recurse=True, type="file")
+    assert recursed["metrics"]["count"] == 3 and recursed["metrics"]["total_bytes"] == 7
+    assert sorted(recursed["skipped_loops"]) == [str(loops / name) for name in ("a", "b", "self", "up")]
+    assert "skipped 4 symbolic link loops" in recursed["summary"] and recursed["status"] == "ok"
+    os.symlink(".", str(loops / "here"))
+    assert check(path=str(loops / "*"), follow=True, recurse=True, type="file")["metrics"]["count"] == 3
+    # through a looping link on the way: skipped, named, never an error
+    below = check(path=[str(loops / "a" / "*"), str(loops / "self" / "x"), str(loops / "*.dump")])
+    assert below["metrics"]["count"] == 2 and below["errors"] == []
+    assert sorted(below["skipped_loops"]) == [str(loops / "a"), str(loops / "self" / "x")]
+    assert "no entry matches %s" % (loops / "a" / "*") in below["summary"]
+
+
+@pytest.mark.parametrize("state", ["present", "absent"])
+def test_a_plain_path_that_loops_is_critical(loops, state):
+    result = check(path=[str(loops / "self"), str(loops / "one.dump")], follow=True, state=state)
+    assert result["status"] == "critical" and result["skipped_loops"] == [str(loops / "self")]
+    assert "%s is a symbolic link loop" % (loops / "self") in result["summary"]
+    assert result["errors"] == []
+    if state == "present":
+        assert result["metrics"]["count"] == 1
+
+
+def test_many_loops_are_counted_and_the_first_named(tmp_path):
+    for index in range(30):
+        os.symlink("loop-%d" % index, str(tmp_path / ("loop-%d" % index)))
+    make(tmp_path / "real")
+    result = check(path=str(tmp_path), recurse=True, follow=True)
+    assert result["metrics"]["count"] == 1 and result["status"] == "ok"
+    assert len(result["skipped_loops"]) == 20
+    assert "skipped 30 symbolic link loops: " in result["summary"] and "and 25 more" in result["summary"]
+
+
 def test_wildcards_skip_dot_files_as_the_shell_does(tmp_path):
     make(tmp_path / ".hidden")
     make(tmp_path / "shown")
@@ -252,6 +341,12 @@ def test_unreadable_paths_are_unknown_with_the_reason(private_tree):
     assert plain["status"] == "unknown" and "permission denied" in plain["summary"]
     recursed = _as_nobody(lambda: check(path=private_tree, recurse=True))
     assert recursed["status"] == "unknown" and recursed["metrics"]["count"] == 2  # db-1.dump and private/
+    # an entry that cannot be followed is named itself, never its directory, and the listing goes on
+    os.symlink(os.path.join(private, "db-2.dump"), os.path.join(private_tree, "latest.dump"))
+    make(os.path.join(private_tree, "db-3.dump"))
+    followed = _as_nobody(lambda: check(path=private_tree, recurse=True, follow=True, type="file"))
+    assert followed["status"] == "unknown" and followed["metrics"]["count"] == 2  # db-1.dump and db-3.dump
+    assert sorted(e["path"] for e in followed["errors"]) == [os.path.join(private_tree, "latest.dump"), private]
 
 
 def test_unreadable_as_a_user(tmp_path):
