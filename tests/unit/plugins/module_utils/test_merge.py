@@ -9,6 +9,7 @@ duplicate, foreign, stale and hostile slice reports."""
 from __future__ import annotations
 
 import datetime
+import html.parser as html_parser
 import json
 import os
 import re
@@ -382,3 +383,98 @@ def test_the_next_launch_supersedes_the_merged_textfile_and_the_merge_keeps_its_
     assert outcome["superseded"] == []
     assert sorted(n for n in os.listdir(str(tmp_path)) if n.endswith(".prom")) == proms + [
         "fleet-health.workflow-200.prom"]
+
+
+# --- host names no writer could encode ----------------------------------------------------------------
+
+LONG = "l" * 5000
+# (the name as a slice holds it, the name every merged format shows)
+ODD_NAMES = [
+    ("bytes-\udc80\udcff", "bytes-\\x80\\xff"),              # surrogateescape-decoded bytes, as a JSON "\udc80" escape
+    ("lone-\ud800-high", "lone-\\ud800-high"),               # a lone high surrogate: no byte behind it
+    ("nul-\x00-end", "nul-\\x00-end"),
+    ("ctl-\x1b[31m-\x07-\x7f-\x85", "ctl-\\x1b[31m-\\x07-\\x7f-\\x85"),
+    ("tab\tnew\nline\r", "tab\\x09new\\x0aline\\x0d"),
+    ("non-char-\ufffe", "non-char-\\ufffe"),
+    ("plain.example.com", "plain.example.com"),
+]
+
+
+def write_raw_slice(directory, results, job="101"):
+    """A slice report as a JSON file, written as an AWX artifact is (json.dumps: a lone surrogate is its escape)."""
+    document = {"generated": T0.isoformat(), "context": {"job_id": job, "workflow_job_id": WORKFLOW,
+                                                         "slice": {"number": 1, "count": 1}},
+                "totals": {}, "hosts": results}
+    path = os.path.join(str(directory), "fleet-health.workflow-%s.job-%s.json" % (WORKFLOW, job))
+    with open(path, "w") as handle:
+        json.dump(document, handle)
+    return path
+
+
+class _Page(html_parser.HTMLParser):
+    """The texts of the HTML page's host cells (th.host of the matrix's rows)."""
+
+    def __init__(self):
+        html_parser.HTMLParser.__init__(self, convert_charrefs=True)
+        self.hosts = []
+        self.within = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "th" and ("class", "host") in attrs:
+            self.within = True
+            self.hosts.append("")
+
+    def handle_endtag(self, tag):
+        self.within = False if tag == "th" else self.within
+
+    def handle_data(self, data):
+        if self.within:
+            self.hosts[-1] += data
+
+
+def test_a_host_name_no_writer_could_encode_is_shown_escaped_in_every_merged_format(tmp_path):
+    # a lone surrogate in a host name made the HTML writer raise ('utf-8' codec can't encode character '\udc80')
+    # and no merged report was written
+    names = [raw for raw, _shown in ODD_NAMES] + [LONG, LONG + "m"]
+    results = [{"host": raw, "status": "critical", "summary": "summary of " + raw,
+                "checks": [{"name": "check " + raw, "kind": "kind\x00" + raw[:5], "status": "critical",
+                            "summary": "down: " + raw, "metrics": {"v\udc80": 1}, "thresholds": {}}]}
+               for raw in names]
+    write_raw_slice(tmp_path, results)
+    outcome = merge(tmp_path, hosts=names)
+    shown = [s for _raw, s in ODD_NAMES]
+    longs = [h["host"] for h in outcome["results"] if h["host"].startswith("l" * 200)]
+    # a cut name says how much was cut and keeps two names alike in their first characters apart
+    assert len(longs) == 2 and longs[0] != longs[1] and all(" more characters" in n for n in longs), longs
+    assert all(len(n) < 400 for n in longs)
+    everyone = sorted(shown + longs)
+    # every host is there once, with its report (none counted missing)
+    assert sorted(h["host"] for h in outcome["results"]) == everyone
+    assert outcome["slices"]["hosts_without_report"] == [] and outcome["totals"]["slices"]["complete"] is True
+    assert outcome["totals"]["hosts"] == len(names) == outcome["totals"]["unhealthy"]
+
+    merged = document(outcome)
+    assert sorted(h["host"] for h in merged["hosts"]) == everyone
+    (lone,) = [h for h in merged["hosts"] if h["host"] == "lone-\\ud800-high"]
+    assert lone["summary"] == "summary of lone-\\ud800-high"
+    assert lone["checks"][0]["name"] == "check lone-\\ud800-high" and lone["checks"][0]["kind"] == "kind\\x00lone-"
+    assert lone["checks"][0]["metrics"] == {"v\\x80": 1}
+
+    root = ET.parse(outcome["files"]["junit"]).getroot()
+    suites = dict((s.get("name"), s) for s in root.findall("testsuite"))
+    assert sorted(suites) == everyone
+    failure = suites["nul-\\x00-end"].find("testcase/failure")
+    assert failure.get("message") == "down: nul-\\x00-end"
+
+    parser = pytest.importorskip("prometheus_client.parser")
+    with open(outcome["files"]["prometheus"]) as handle:
+        text = handle.read()
+    families = dict((f.name, f) for f in parser.text_string_to_metric_families(text))
+    assert sorted(s.labels["host"] for s in families["sre_health_host_status"].samples) == everyone
+    assert sorted(s.labels["host"] for s in families["sre_health_check_status"].samples) == everyone
+
+    page = _Page()
+    with open(outcome["files"]["html"], encoding="utf-8") as handle:
+        page.feed(handle.read())
+    page.close()
+    assert sorted(page.hosts[1:]) == everyone   # the first is the column's header
