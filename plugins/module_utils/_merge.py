@@ -320,7 +320,8 @@ def merge(reports, unreadable, workflow_job_id, directory, slice_count=0, invent
     of ``inventory`` that no report has, as unknown; and what the merge knows of the slices (expected,
     reported, complete, missing, unreadable, duplicates, hosts_without_report, reports)."""
     chosen, duplicates = _newest_per_host(reports)
-    inventory = sorted(set(h for h in inventory if isinstance(h, str) and h))
+    # named as the reports name their hosts (printable, long names cut), so that each host meets its report
+    inventory = sorted(set(_report.host_name(h) for h in inventory if isinstance(h, str) and h))
     expected = _expected(reports, slice_count, inventory)
     for report in reports:
         report.count = report.count or expected

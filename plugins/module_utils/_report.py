@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import hashlib
 import html
 import json
 import math
@@ -26,6 +27,7 @@ from ansible_collections.sre.health.plugins.module_utils import _textfile
 from ansible_collections.sre.health.plugins.module_utils._alert import silences as _silences
 from ansible_collections.sre.health.plugins.module_utils._atomic import write_atomically
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError, result_var_refused
+from ansible_collections.sre.health.plugins.module_utils._printable import TEXT_KEEPS, printable, printable_data
 from ansible_collections.sre.health.plugins.module_utils._status import (
     CRITICAL,
     OK,
@@ -33,7 +35,6 @@ from ansible_collections.sre.health.plugins.module_utils._status import (
     UNKNOWN,
     WARNING,
     health,
-    safe_text,
     worst,
 )
 from ansible_collections.sre.health.plugins.module_utils._web.redact import redact_text
@@ -52,8 +53,9 @@ BASENAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 # saying so.
 MAX_NAME = 200
 MAX_SUMMARY = 2000
-# What XML 1.0 forbids (a reason phrase or a log line may carry it): shown as U+FFFD.
-_XML_FORBIDDEN_RE = re.compile(u"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# A host name is cut only past the longest DNS name; a cut one ends with a digest of the whole, so that two
+# long names alike in their first characters stay two hosts (in the textfile too: see _textfile.MAX_HOST_LABEL).
+MAX_HOST = 253
 
 
 class ReportError(SreHealthError):
@@ -71,9 +73,10 @@ def _status(value):
 _CUT_RE = re.compile(r"\.\.\. \(cut: [0-9]+ more characters\)\Z")
 
 
-def _text(value, limit):
-    """``value`` as valid UTF-8 text of at most ``limit`` characters; a cut says how much was left out."""
-    text = safe_text(str(value or ""))
+def _text(value, limit, keep=""):
+    """``value`` as printable text (``_printable``: control characters but ``keep`` and surrogates escaped) of at
+    most ``limit`` characters; a cut says how much was left out."""
+    text = printable(str(value or ""), keep)
     if len(text) <= limit:
         return text
     cut = _CUT_RE.search(text)
@@ -82,9 +85,28 @@ def _text(value, limit):
     return "%s... (cut: %d more characters)" % (text[:limit], len(text) - limit)
 
 
+_HOST_CUT_RE = re.compile(r"\.\.\. \(cut: [0-9]+ more characters, sha256:[0-9a-f]{12}\)\Z")
+
+
+def host_name(value):
+    """A host's name as every report shows it and the merge matches it: printable (``_printable``), at most
+    ``MAX_HOST`` characters and a cut mark with a digest of the whole name. Idempotent (a merged report read
+    back names its hosts as the slices did)."""
+    text = printable(value if isinstance(value, str) else str(value))
+    if len(text) <= MAX_HOST or _HOST_CUT_RE.match(text, MAX_HOST):
+        return text
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    return "%s... (cut: %d more characters, sha256:%s)" % (text[:MAX_HOST], len(text) - MAX_HOST, digest)
+
+
 def xml_text(text):
-    """``text`` without the characters XML 1.0 forbids (replaced by U+FFFD)."""
-    return _XML_FORBIDDEN_RE.sub(u"\ufffd", text)
+    """``text`` without the characters XML 1.0 forbids or a reader would not see: shown as their escapes."""
+    return printable(text, TEXT_KEEPS)
+
+
+def html_text(text):
+    """``text`` escaped for HTML, its control characters and surrogates shown as their escapes."""
+    return html.escape(printable(text, TEXT_KEEPS))
 
 
 def normalize(results, hosts=None):
@@ -100,32 +122,36 @@ def normalize(results, hosts=None):
         checks = []
         raw_checks = entry.get("checks") or []
         if not isinstance(raw_checks, list):
-            raise ReportError("option results: item %d (%s): checks is not a list" % (index, entry["host"]))
+            raise ReportError("option results: item %d (%s): checks is not a list" % (index, host_name(entry["host"])))
         for number, check in enumerate(raw_checks):
             if not isinstance(check, dict):
                 raise ReportError("option results: item %d (%s): checks[%d] is not a dict"
-                                  % (index, entry["host"], number))
+                                  % (index, host_name(entry["host"]), number))
             metrics = check.get("metrics") if isinstance(check.get("metrics"), dict) else {}
             duration = check.get("duration_ms")
             checks.append({
                 "name": _text(check.get("name") or "check %d" % (number + 1), MAX_NAME),
                 "kind": _text(check.get("kind") or "unknown", MAX_NAME),
                 "status": _status(check.get("status")),
-                "summary": _text(check.get("summary"), MAX_SUMMARY),
-                "metrics": metrics,
-                "thresholds": check.get("thresholds") if isinstance(check.get("thresholds"), dict) else {},
+                "summary": _text(check.get("summary"), MAX_SUMMARY, TEXT_KEEPS),
+                "metrics": printable_data(metrics),
+                "thresholds": printable_data(check.get("thresholds")) if isinstance(check.get("thresholds"), dict)
+                else {},
                 "duration_ms": duration if _is_number(duration) else None,
             })
         status = _status(entry.get("status"))
-        by_host[entry["host"]] = {
-            "host": entry["host"],
+        name = host_name(entry["host"])
+        by_host[name] = {
+            "host": name,
             "status": status,
             "health": health(status),
             # a connection plugin's error (unreachable) may hold a URL with its password
-            "summary": _text(redact_text(safe_text(str(entry.get("summary") or ""))), MAX_SUMMARY),
+            "summary": _text(redact_text(printable(str(entry.get("summary") or ""), TEXT_KEEPS)), MAX_SUMMARY,
+                             TEXT_KEEPS),
             "checks": checks,
         }
     for host in hosts or []:
+        host = host_name(host) if isinstance(host, str) else host
         if isinstance(host, str) and host and host not in by_host:
             by_host[host] = {"host": host, "status": UNKNOWN, "health": health(UNKNOWN), "summary": NO_RESULT,
                              "checks": []}
@@ -407,7 +433,7 @@ def _css():
 
 
 def render_html(hosts, fleet, generated, context):
-    esc = html.escape
+    esc = html_text
     columns = []
     for host in hosts:
         for check in host["checks"]:

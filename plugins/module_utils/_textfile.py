@@ -10,8 +10,9 @@ Every series carries ``report`` (the file's name without ``.prom`` and without t
 for a report of an AWX job, ``job_id``: two files that node_exporter reads from one directory never hold
 the same series, whatever hosts they report on.
 
-Text from hosts is untrusted: label values are made valid UTF-8, cut at ``MAX_LABEL`` characters and
-escaped (backslash, double quote, newline), and only finite numbers become samples. Pure logic plus
+Text from hosts is untrusted: label values are made printable (``_printable``: control characters but tab and
+newline, and surrogates, as their escapes), cut at ``MAX_LABEL`` characters and escaped (backslash, double quote,
+newline), and only finite numbers become samples. Pure logic plus
 an atomic write; no Ansible imports.
 """
 
@@ -23,7 +24,8 @@ import re
 
 from ansible_collections.sre.health.plugins.module_utils._atomic import write_atomically
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
-from ansible_collections.sre.health.plugins.module_utils._status import CRITICAL, OK, UNKNOWN, WARNING, safe_text
+from ansible_collections.sre.health.plugins.module_utils._printable import TEXT_KEEPS, printable
+from ansible_collections.sre.health.plugins.module_utils._status import CRITICAL, OK, UNKNOWN, WARNING
 
 STATUS_VALUE = {OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3}
 
@@ -36,6 +38,9 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,94}\.prom$")
 
 # A label value longer than this is cut (saying so); hosts choose check names and metric names.
 MAX_LABEL = 200
+# The host label's: a fleet report's host names are cut by _report (at 253 characters, with a digest of the whole
+# name) and never again here, or two long names alike in their first characters would be one series.
+MAX_HOST_LABEL = 400
 
 FAMILIES = (
     ("sre_health_host_status", "Worst check status of the host: 0 ok, 1 warning, 2 critical, 3 unknown."),
@@ -51,21 +56,22 @@ class TextfileError(SreHealthError):
     """A bad textfile option; the message names the option, the value and what is accepted."""
 
 
-def label_value(value, redact=None):
-    """``value`` as an escaped label value: valid UTF-8, ``redact``-ed, at most MAX_LABEL characters (a cut
-    says so)."""
-    text = safe_text(value if isinstance(value, str) else str(value))
+def label_value(value, redact=None, limit=MAX_LABEL):
+    """``value`` as an escaped label value: printable, ``redact``-ed, at most ``limit`` characters (a cut says
+    so)."""
+    text = printable(value if isinstance(value, str) else str(value), TEXT_KEEPS)
     if redact is not None:
         text = redact(text)
-    if len(text) > MAX_LABEL:
-        text = "%s... (cut: %d more characters)" % (text[:MAX_LABEL], len(text) - MAX_LABEL)
+    if len(text) > limit:
+        text = "%s... (cut: %d more characters)" % (text[:limit], len(text) - limit)
     return text.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
 def labels(pairs, redact=None):
     """``{a="x",b="y"}`` from (name, value) pairs; pairs whose value is None are left out."""
-    return "{%s}" % ",".join('%s="%s"' % (name, label_value(value, redact)) for name, value in pairs
-                             if value is not None)
+    return "{%s}" % ",".join('%s="%s"' % (name, label_value(value, redact,
+                                                            MAX_HOST_LABEL if name == "host" else MAX_LABEL))
+                             for name, value in pairs if value is not None)
 
 
 def sample_value(value):
