@@ -27,7 +27,6 @@ import stat
 
 from ansible_collections.sre.health.plugins.module_utils import _report
 from ansible_collections.sre.health.plugins.module_utils._alert import silences as _silences
-from ansible_collections.sre.health.plugins.module_utils._atomic import write_atomically
 from ansible_collections.sre.health.plugins.module_utils._status import UNKNOWN, health, worst
 
 ReportError = _report.ReportError
@@ -131,17 +130,26 @@ def _read_bounded(path, max_bytes):
             raise Unreadable("not a regular file")
         if st.st_size > max_bytes:
             raise Unreadable("%d bytes, larger than max_bytes (%d)" % (st.st_size, max_bytes))
-        chunks = []
+        # read into one buffer of the file's size (plus one byte, to see a file that grew): the chunks and
+        # their join held the file twice
+        data = bytearray(st.st_size + 1)
+        view = memoryview(data)
         size = 0
-        while True:
-            chunk = os.read(fd, min(1024 * 1024, max_bytes + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > max_bytes:
-                raise Unreadable("larger than max_bytes (%d)" % max_bytes)
-        return b"".join(chunks)
+        with os.fdopen(os.dup(fd), "rb", buffering=0) as handle:
+            while True:
+                if size == len(data):
+                    if size > max_bytes:
+                        raise Unreadable("larger than max_bytes (%d)" % max_bytes)
+                    data.extend(bytes(min(1024 * 1024, max_bytes + 1 - size)))
+                    view.release()
+                    view = memoryview(data)
+                count = handle.readinto(view[size:])
+                if not count:
+                    break
+                size += count
+        view.release()
+        del data[size:]
+        return data
     except OSError as exc:
         raise Unreadable("cannot be read (%s)" % (exc.strerror or exc))
     finally:
@@ -164,13 +172,18 @@ def read_slice(path, name_job_id, workflow_job_id, max_bytes):
     """The SliceReport in ``path``; raises Unreadable saying why it cannot be used."""
     data = _read_bounded(path, max_bytes)
     try:
-        document = json.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise Unreadable("not UTF-8 text")
+    # the bytes go before the parse, and the text after it: at its peak the parse holds the text and the objects
+    del data
+    try:
+        document = json.loads(text)
     except RecursionError:
         raise Unreadable("not a report: nested too deeply")
     except ValueError as exc:
         raise Unreadable("not JSON (%s)" % _short(exc))
+    del text
     if not isinstance(document, dict):
         raise Unreadable("not a report: a JSON %s, not an object" % type(document).__name__)
     context = document.get("context")
@@ -192,7 +205,7 @@ def read_slice(path, name_job_id, workflow_job_id, max_bytes):
     if not isinstance(document.get("hosts"), list):
         raise Unreadable("not a report: hosts is not a list")
     try:
-        hosts = _report.normalize(document["hosts"])
+        hosts = _report.normalize(document["hosts"], consume=True)
     except _report.ReportError as exc:
         raise Unreadable(str(exc).replace("option results: ", "hosts: ", 1))
     identity = context.get("slice") if isinstance(context.get("slice"), dict) else {}
@@ -385,7 +398,7 @@ def fleet_totals(hosts, slices):
 
 
 def render(params, hosts, fleet, slices, checked, moment):
-    """Every format of ``params["formats"]``, rendered before anything is written."""
+    """Every format of ``params["formats"]``: its bytes in pieces, rendered as they are written."""
     workflow = params["workflow_job_id"]
     context = {"job_id": params.get("job_id") or None, "workflow_job_id": workflow,
                "merge": {"expected": slices["expected"], "reported": slices["reported"]}}
@@ -396,26 +409,22 @@ def render(params, hosts, fleet, slices, checked, moment):
             # job_id workflow-<W>: never an AWX job's (numbers), so no series of a slice's file is repeated. Its
             # time is when the newest checks in it ran, not the merge's: a merge run again later must not make
             # old results look fresh.
-            rendered[fmt] = _report.render_prometheus(hosts, checked.timestamp(), params["basename"],
-                                                      "workflow-%s" % workflow)
+            rendered[fmt] = _report.iter_prometheus(hosts, checked.timestamp(), params["basename"],
+                                                    "workflow-%s" % workflow)
         elif fmt == "json":
-            rendered[fmt] = _report.render_json(hosts, fleet, generated, context, extra={"slices": slices})
+            rendered[fmt] = _report.iter_json(hosts, fleet, generated, context, extra={"slices": slices})
         else:
-            rendered[fmt] = _report.RENDERERS[fmt](hosts, fleet, generated, context)
+            rendered[fmt] = _report.ITERATORS[fmt](hosts, fleet, generated, context)
     return rendered
 
 
 def write(params, rendered, reports):
-    """``(paths by format, superseded textfiles)``: each file written atomically."""
+    """``(paths by format, superseded textfiles)``: each file written atomically, none put in place before every
+    one is written whole."""
     directory, basename, workflow = params["dir"], params["basename"], params["workflow_job_id"]
-    files = {}
-    for fmt in params["formats"]:
-        path = os.path.join(directory, _report.file_name(basename, fmt, workflow_job_id=workflow))
-        try:
-            write_atomically(path, rendered[fmt], 0o644, 0o755)
-        except OSError as exc:
-            raise ReportError("option dir: cannot write %s (%s)" % (path, exc.strerror or exc))
-        files[fmt] = path
+    files = dict((fmt, os.path.join(directory, _report.file_name(basename, fmt, workflow_job_id=workflow)))
+                 for fmt in params["formats"])
+    _report.write_files([(files[fmt], rendered[fmt]) for fmt in params["formats"]])
     superseded = []
     if "prometheus" in files:
         # the slices' own textfiles stay: the merged one is newer, and the rules read the newest report of a host

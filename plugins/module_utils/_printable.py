@@ -45,12 +45,16 @@ def printable(text, keep=""):
 
 
 def printable_data(value, keep=TEXT_KEEPS):
-    """``value`` with every string in it (keys too, in lists and dicts) made ``printable``."""
+    """``value`` with every string in it (keys too, in lists and dicts) made ``printable``; ``value`` itself
+    when nothing in it changes (a big report's metrics are not copied)."""
     if isinstance(value, str):
         return printable(value, keep)
     if isinstance(value, list):
-        return [printable_data(item, keep) for item in value]
+        items = [printable_data(item, keep) for item in value]
+        return value if all(new is old for new, old in zip(items, value)) else items
     if isinstance(value, dict):
-        return dict((printable(k, keep) if isinstance(k, str) else k, printable_data(v, keep))
-                    for k, v in value.items())
+        pairs = [(printable(k, keep) if isinstance(k, str) else k, printable_data(v, keep)) for k, v in value.items()]
+        if all(new_k is old_k and new_v is old_v for (new_k, new_v), (old_k, old_v) in zip(pairs, value.items())):
+            return value
+        return dict(pairs)
     return value
