@@ -27,14 +27,17 @@ import stat
 
 from ansible_collections.sre.health.plugins.module_utils import _report
 from ansible_collections.sre.health.plugins.module_utils._alert import silences as _silences
-from ansible_collections.sre.health.plugins.module_utils._atomic import write_atomically
 from ansible_collections.sre.health.plugins.module_utils._status import UNKNOWN, health, worst
 
 ReportError = _report.ReportError
 
 # A slice report bigger than this is named unreadable (a 50,000-host slice with a dozen checks a host is
-# about 150 MB).
+# about 300 MB). The merge holds about 4.5 times what it reads at its peak (measured: 1.1 GB for one 255 MB slice,
+# 270 MB for 60 MB), so the default costs a controller about 1.2 GB a slice of that size.
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+# What a message about max_bytes says is accepted.
+_ACCEPTED = ("accepted: slice reports of at most max_bytes; raise max_bytes to merge it (the merge holds about 5 "
+             "times the size of the slices it reads in memory)")
 ID_RE = _report.ID_RE
 # How many hosts a text line names before it says how many more.
 SHOWN_HOSTS = 10
@@ -130,18 +133,27 @@ def _read_bounded(path, max_bytes):
         if not stat.S_ISREG(st.st_mode):
             raise Unreadable("not a regular file")
         if st.st_size > max_bytes:
-            raise Unreadable("%d bytes, larger than max_bytes (%d)" % (st.st_size, max_bytes))
-        chunks = []
+            raise Unreadable("%d bytes, larger than option max_bytes (%d); %s" % (st.st_size, max_bytes, _ACCEPTED))
+        # read into one buffer of the file's size (plus one byte, to see a file that grew): the chunks and
+        # their join held the file twice
+        data = bytearray(st.st_size + 1)
+        view = memoryview(data)
         size = 0
-        while True:
-            chunk = os.read(fd, min(1024 * 1024, max_bytes + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > max_bytes:
-                raise Unreadable("larger than max_bytes (%d)" % max_bytes)
-        return b"".join(chunks)
+        with os.fdopen(os.dup(fd), "rb", buffering=0) as handle:
+            while True:
+                if size == len(data):
+                    if size > max_bytes:
+                        raise Unreadable("larger than option max_bytes (%d) as it was read; %s" % (max_bytes, _ACCEPTED))
+                    data.extend(bytes(min(1024 * 1024, max_bytes + 1 - size)))
+                    view.release()
+                    view = memoryview(data)
+                count = handle.readinto(view[size:])
+                if not count:
+                    break
+                size += count
+        view.release()
+        del data[size:]
+        return data
     except OSError as exc:
         raise Unreadable("cannot be read (%s)" % (exc.strerror or exc))
     finally:
@@ -164,13 +176,18 @@ def read_slice(path, name_job_id, workflow_job_id, max_bytes):
     """The SliceReport in ``path``; raises Unreadable saying why it cannot be used."""
     data = _read_bounded(path, max_bytes)
     try:
-        document = json.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise Unreadable("not UTF-8 text")
+    # the bytes go before the parse, and the text after it: at its peak the parse holds the text and the objects
+    del data
+    try:
+        document = json.loads(text)
     except RecursionError:
         raise Unreadable("not a report: nested too deeply")
     except ValueError as exc:
         raise Unreadable("not JSON (%s)" % _short(exc))
+    del text
     if not isinstance(document, dict):
         raise Unreadable("not a report: a JSON %s, not an object" % type(document).__name__)
     context = document.get("context")
@@ -192,7 +209,7 @@ def read_slice(path, name_job_id, workflow_job_id, max_bytes):
     if not isinstance(document.get("hosts"), list):
         raise Unreadable("not a report: hosts is not a list")
     try:
-        hosts = _report.normalize(document["hosts"])
+        hosts = _report.normalize(document["hosts"], consume=True)
     except _report.ReportError as exc:
         raise Unreadable(str(exc).replace("option results: ", "hosts: ", 1))
     identity = context.get("slice") if isinstance(context.get("slice"), dict) else {}
@@ -320,7 +337,8 @@ def merge(reports, unreadable, workflow_job_id, directory, slice_count=0, invent
     of ``inventory`` that no report has, as unknown; and what the merge knows of the slices (expected,
     reported, complete, missing, unreadable, duplicates, hosts_without_report, reports)."""
     chosen, duplicates = _newest_per_host(reports)
-    inventory = sorted(set(h for h in inventory if isinstance(h, str) and h))
+    # named as the reports name their hosts (printable, long names cut), so that each host meets its report
+    inventory = sorted(set(_report.host_name(h) for h in inventory if isinstance(h, str) and h))
     expected = _expected(reports, slice_count, inventory)
     for report in reports:
         report.count = report.count or expected
@@ -384,7 +402,7 @@ def fleet_totals(hosts, slices):
 
 
 def render(params, hosts, fleet, slices, checked, moment):
-    """Every format of ``params["formats"]``, rendered before anything is written."""
+    """Every format of ``params["formats"]``: its bytes in pieces, rendered as they are written."""
     workflow = params["workflow_job_id"]
     context = {"job_id": params.get("job_id") or None, "workflow_job_id": workflow,
                "merge": {"expected": slices["expected"], "reported": slices["reported"]}}
@@ -395,26 +413,22 @@ def render(params, hosts, fleet, slices, checked, moment):
             # job_id workflow-<W>: never an AWX job's (numbers), so no series of a slice's file is repeated. Its
             # time is when the newest checks in it ran, not the merge's: a merge run again later must not make
             # old results look fresh.
-            rendered[fmt] = _report.render_prometheus(hosts, checked.timestamp(), params["basename"],
-                                                      "workflow-%s" % workflow)
+            rendered[fmt] = _report.iter_prometheus(hosts, checked.timestamp(), params["basename"],
+                                                    "workflow-%s" % workflow)
         elif fmt == "json":
-            rendered[fmt] = _report.render_json(hosts, fleet, generated, context, extra={"slices": slices})
+            rendered[fmt] = _report.iter_json(hosts, fleet, generated, context, extra={"slices": slices})
         else:
-            rendered[fmt] = _report.RENDERERS[fmt](hosts, fleet, generated, context)
+            rendered[fmt] = _report.ITERATORS[fmt](hosts, fleet, generated, context)
     return rendered
 
 
 def write(params, rendered, reports):
-    """``(paths by format, superseded textfiles)``: each file written atomically."""
+    """``(paths by format, superseded textfiles)``: each file written atomically, none put in place before every
+    one is written whole."""
     directory, basename, workflow = params["dir"], params["basename"], params["workflow_job_id"]
-    files = {}
-    for fmt in params["formats"]:
-        path = os.path.join(directory, _report.file_name(basename, fmt, workflow_job_id=workflow))
-        try:
-            write_atomically(path, rendered[fmt], 0o644, 0o755)
-        except OSError as exc:
-            raise ReportError("option dir: cannot write %s (%s)" % (path, exc.strerror or exc))
-        files[fmt] = path
+    files = dict((fmt, os.path.join(directory, _report.file_name(basename, fmt, workflow_job_id=workflow)))
+                 for fmt in params["formats"])
+    _report.write_files([(files[fmt], rendered[fmt]) for fmt in params["formats"]])
     superseded = []
     if "prometheus" in files:
         # the slices' own textfiles stay: the merged one is newer, and the rules read the newest report of a host

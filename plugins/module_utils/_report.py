@@ -13,19 +13,23 @@ from __future__ import annotations
 
 import copy
 import datetime
+import hashlib
 import html
+import itertools
 import json
 import math
 import os
 import re
 import stat
+import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
 from ansible_collections.sre.health.plugins.module_utils import _textfile
 from ansible_collections.sre.health.plugins.module_utils._alert import silences as _silences
-from ansible_collections.sre.health.plugins.module_utils._atomic import write_atomically
+from ansible_collections.sre.health.plugins.module_utils._atomic import AtomicFile
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError, result_var_refused
+from ansible_collections.sre.health.plugins.module_utils._printable import TEXT_KEEPS, printable, printable_data
 from ansible_collections.sre.health.plugins.module_utils._status import (
     CRITICAL,
     OK,
@@ -33,7 +37,6 @@ from ansible_collections.sre.health.plugins.module_utils._status import (
     UNKNOWN,
     WARNING,
     health,
-    safe_text,
     worst,
 )
 from ansible_collections.sre.health.plugins.module_utils._web.redact import redact_text
@@ -52,8 +55,9 @@ BASENAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 # saying so.
 MAX_NAME = 200
 MAX_SUMMARY = 2000
-# What XML 1.0 forbids (a reason phrase or a log line may carry it): shown as U+FFFD.
-_XML_FORBIDDEN_RE = re.compile(u"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# A host name is cut only past the longest DNS name; a cut one ends with a digest of the whole, so that two
+# long names alike in their first characters stay two hosts (in the textfile too: see _textfile.MAX_HOST_LABEL).
+MAX_HOST = 253
 
 
 class ReportError(SreHealthError):
@@ -62,8 +66,12 @@ class ReportError(SreHealthError):
 
 # --- input ----------------------------------------------------------------------------------------
 
+# One str object per status for every check of a big report (a parsed slice holds one per occurrence).
+_STATUS_OF = dict((status, status) for status in STATUSES)
+
+
 def _status(value):
-    return value if value in STATUSES else UNKNOWN
+    return _STATUS_OF.get(value, UNKNOWN) if isinstance(value, str) else UNKNOWN
 
 
 # What _text appends to a text it cuts: a text that already ends so (a report read back, as the merge of AWX
@@ -71,9 +79,10 @@ def _status(value):
 _CUT_RE = re.compile(r"\.\.\. \(cut: [0-9]+ more characters\)\Z")
 
 
-def _text(value, limit):
-    """``value`` as valid UTF-8 text of at most ``limit`` characters; a cut says how much was left out."""
-    text = safe_text(str(value or ""))
+def _text(value, limit, keep=""):
+    """``value`` as printable text (``_printable``: control characters but ``keep`` and surrogates escaped) of at
+    most ``limit`` characters; a cut says how much was left out."""
+    text = printable(str(value or ""), keep)
     if len(text) <= limit:
         return text
     cut = _CUT_RE.search(text)
@@ -82,14 +91,35 @@ def _text(value, limit):
     return "%s... (cut: %d more characters)" % (text[:limit], len(text) - limit)
 
 
+_HOST_CUT_RE = re.compile(r"\.\.\. \(cut: [0-9]+ more characters, sha256:[0-9a-f]{12}\)\Z")
+
+
+def host_name(value):
+    """A host's name as every report shows it and the merge matches it: printable (``_printable``), at most
+    ``MAX_HOST`` characters and a cut mark with a digest of the whole name. Idempotent (a merged report read
+    back names its hosts as the slices did)."""
+    text = printable(value if isinstance(value, str) else str(value))
+    if len(text) <= MAX_HOST or _HOST_CUT_RE.match(text, MAX_HOST):
+        return text
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    return "%s... (cut: %d more characters, sha256:%s)" % (text[:MAX_HOST], len(text) - MAX_HOST, digest)
+
+
 def xml_text(text):
-    """``text`` without the characters XML 1.0 forbids (replaced by U+FFFD)."""
-    return _XML_FORBIDDEN_RE.sub(u"\ufffd", text)
+    """``text`` without the characters XML 1.0 forbids or a reader would not see: shown as their escapes."""
+    return printable(text, TEXT_KEEPS)
 
 
-def normalize(results, hosts=None):
+def html_text(text):
+    """``text`` escaped for HTML, its control characters and surrogates shown as their escapes."""
+    return html.escape(printable(text, TEXT_KEEPS))
+
+
+def normalize(results, hosts=None, consume=False):
     """Host results in a fixed shape, one per host (the later of duplicates wins), plus the ``hosts``
-    that have no result at all (unreachable, or failed before the check), as unknown."""
+    that have no result at all (unreachable, or failed before the check), as unknown. With ``consume`` (a slice
+    report just parsed, which nothing else holds), each item of ``results`` is let go once read: the parsed
+    report and its normalized copy are never both held whole."""
     if not isinstance(results, list):
         raise ReportError("option results: %r is invalid; accepted: a list of host results "
                           "{host, status, health, summary, checks}" % (type(results).__name__,))
@@ -100,32 +130,39 @@ def normalize(results, hosts=None):
         checks = []
         raw_checks = entry.get("checks") or []
         if not isinstance(raw_checks, list):
-            raise ReportError("option results: item %d (%s): checks is not a list" % (index, entry["host"]))
+            raise ReportError("option results: item %d (%s): checks is not a list" % (index, host_name(entry["host"])))
         for number, check in enumerate(raw_checks):
             if not isinstance(check, dict):
                 raise ReportError("option results: item %d (%s): checks[%d] is not a dict"
-                                  % (index, entry["host"], number))
+                                  % (index, host_name(entry["host"]), number))
             metrics = check.get("metrics") if isinstance(check.get("metrics"), dict) else {}
             duration = check.get("duration_ms")
             checks.append({
                 "name": _text(check.get("name") or "check %d" % (number + 1), MAX_NAME),
-                "kind": _text(check.get("kind") or "unknown", MAX_NAME),
+                # few kinds, many checks: one str each
+                "kind": sys.intern(_text(check.get("kind") or "unknown", MAX_NAME)),
                 "status": _status(check.get("status")),
-                "summary": _text(check.get("summary"), MAX_SUMMARY),
-                "metrics": metrics,
-                "thresholds": check.get("thresholds") if isinstance(check.get("thresholds"), dict) else {},
+                "summary": _text(check.get("summary"), MAX_SUMMARY, TEXT_KEEPS),
+                "metrics": printable_data(metrics),
+                "thresholds": printable_data(check.get("thresholds")) if isinstance(check.get("thresholds"), dict)
+                else {},
                 "duration_ms": duration if _is_number(duration) else None,
             })
         status = _status(entry.get("status"))
-        by_host[entry["host"]] = {
-            "host": entry["host"],
+        name = host_name(entry["host"])
+        if consume:
+            results[index] = None
+        by_host[name] = {
+            "host": name,
             "status": status,
             "health": health(status),
             # a connection plugin's error (unreachable) may hold a URL with its password
-            "summary": _text(redact_text(safe_text(str(entry.get("summary") or ""))), MAX_SUMMARY),
+            "summary": _text(redact_text(printable(str(entry.get("summary") or ""), TEXT_KEEPS)), MAX_SUMMARY,
+                             TEXT_KEEPS),
             "checks": checks,
         }
     for host in hosts or []:
+        host = host_name(host) if isinstance(host, str) else host
         if isinstance(host, str) and host and host not in by_host:
             by_host[host] = {"host": host, "status": UNKNOWN, "health": health(UNKNOWN), "summary": NO_RESULT,
                              "checks": []}
@@ -208,11 +245,30 @@ def check_directory(directory):
 
 # --- JSON -------------------------------------------------------------------------------------
 
+def _pieces(texts, size=65536):
+    """UTF-8 pieces of about ``size`` texts each from the many small ``texts`` a renderer makes."""
+    batch = []
+    for text in texts:
+        batch.append(text)
+        if len(batch) >= size:
+            yield "".join(batch).encode("utf-8")
+            batch = []
+    if batch:
+        yield "".join(batch).encode("utf-8")
+
+
 def render_json(hosts, fleet, generated, context, extra=None):
     """The JSON report; ``extra`` holds more top-level keys (the merge of AWX slices adds ``slices``)."""
+    return b"".join(iter_json(hosts, fleet, generated, context, extra))
+
+
+def iter_json(hosts, fleet, generated, context, extra=None):
+    """``render_json``'s bytes in pieces: json.dumps with an indent holds every piece of the text at once (about
+    ten times the text's size)."""
     document = {"generated": generated, "context": context, "totals": fleet, "hosts": hosts}
     document.update(extra or {})
-    return (json.dumps(document, indent=1, sort_keys=True, default=str) + "\n").encode("utf-8")
+    encoder = json.JSONEncoder(indent=1, sort_keys=True, default=str)
+    return _pieces(itertools.chain(encoder.iterencode(document), ("\n",)))
 
 
 # --- JUnit XML ----------------------------------------------------------------------------------
@@ -228,53 +284,74 @@ def render_junit(hosts, fleet, generated, context):
     (a warning does not fail a host by default; its summary is in <system-out>). A host without
     checks (unreachable, invalid definition) is one testcase named "health_check" with an <error>.
     """
-    root = ET.Element("testsuites", name="sre.health fleet check")
-    total = {"tests": 0, "failures": 0, "errors": 0}
-    for host in hosts:
-        cases = host["checks"] or [{"name": "health_check", "kind": "health_check", "status": host["status"],
-                                    "summary": host["summary"], "duration_ms": None,
-                                    "silenced": host.get("silenced")}]
-        suite = ET.SubElement(root, "testsuite", name=xml_text(host["host"]), tests=str(len(cases)), skipped="0",
-                              timestamp=generated[:19], hostname=xml_text(host["host"]))
-        failures = errors = 0
-        elapsed = 0.0
-        for check in cases:
-            elapsed += (check.get("duration_ms") or 0.0) / 1000.0
-            classname = xml_text("%s.%s" % (host["host"], check["kind"]))
-            case = ET.SubElement(suite, "testcase", name=xml_text(check["name"]), classname=classname,
-                                 time=_seconds(check.get("duration_ms")))
-            summary = xml_text(check["summary"])
-            if check.get("silenced"):
-                summary = "%s [%s]" % (summary, xml_text(silenced_text(check)))
-            if check["status"] == CRITICAL:
-                failures += 1
-                ET.SubElement(case, "failure", message=summary, type="critical").text = summary
-            elif check["status"] == UNKNOWN:
-                errors += 1
-                ET.SubElement(case, "error", message=summary, type="unknown").text = summary
-            else:
-                ET.SubElement(case, "system-out").text = "%s: %s" % (check["status"].upper(), summary)
-        suite.set("failures", str(failures))
-        suite.set("errors", str(errors))
-        suite.set("time", "%.3f" % elapsed)
-        total["tests"] += len(cases)
-        total["failures"] += failures
-        total["errors"] += errors
+    return b"".join(iter_junit(hosts, fleet, generated, context))
+
+
+def _cases(host):
+    return host["checks"] or [{"name": "health_check", "kind": "health_check", "status": host["status"],
+                               "summary": host["summary"], "duration_ms": None, "silenced": host.get("silenced")}]
+
+
+def _host_suite(host, generated):
+    cases = _cases(host)
+    suite = ET.Element("testsuite", name=xml_text(host["host"]), tests=str(len(cases)), skipped="0",
+                       timestamp=generated[:19], hostname=xml_text(host["host"]))
+    failures = errors = 0
+    elapsed = 0.0
+    for check in cases:
+        elapsed += (check.get("duration_ms") or 0.0) / 1000.0
+        classname = xml_text("%s.%s" % (host["host"], check["kind"]))
+        case = ET.SubElement(suite, "testcase", name=xml_text(check["name"]), classname=classname,
+                             time=_seconds(check.get("duration_ms")))
+        summary = xml_text(check["summary"])
+        if check.get("silenced"):
+            summary = "%s [%s]" % (summary, xml_text(silenced_text(check)))
+        if check["status"] == CRITICAL:
+            failures += 1
+            ET.SubElement(case, "failure", message=summary, type="critical").text = summary
+        elif check["status"] == UNKNOWN:
+            errors += 1
+            ET.SubElement(case, "error", message=summary, type="unknown").text = summary
+        else:
+            ET.SubElement(case, "system-out").text = "%s: %s" % (check["status"].upper(), summary)
+    suite.set("failures", str(failures))
+    suite.set("errors", str(errors))
+    suite.set("time", "%.3f" % elapsed)
+    return suite
+
+
+def iter_junit(hosts, fleet, generated, context):
+    """``render_junit``'s bytes in pieces, one testsuite at a time: the whole tree of a big fleet is several
+    times its JSON report. The totals of the root element are counted first."""
     problems = slice_problems(fleet)
+    root = ET.Element("testsuites", name="sre.health fleet check")
+    total = {"tests": len(problems), "failures": 0, "errors": len(problems)}
+    for host in hosts:
+        cases = _cases(host)
+        total["tests"] += len(cases)
+        total["failures"] += sum(1 for check in cases if check["status"] == CRITICAL)
+        total["errors"] += sum(1 for check in cases if check["status"] == UNKNOWN)
+    for key, value in total.items():
+        root.set(key, str(value))
+    yield b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    if not hosts and not problems:
+        yield ET.tostring(root, encoding="utf-8") + b"\n"
+        return
+    # the root's start tag: its empty element, opened
+    yield ET.tostring(root, encoding="utf-8")[:-len(b" />")] + b">"
+    for host in hosts:
+        yield ET.tostring(_host_suite(host, generated), encoding="utf-8")
     if problems:
         # the merge of AWX slices: each slice that did not report (or cannot be read) is an error
-        suite = ET.SubElement(root, "testsuite", name=xml_text("slices of workflow job %s" % fleet["slices"].get(
+        suite = ET.Element("testsuite", name=xml_text("slices of workflow job %s" % fleet["slices"].get(
             "workflow_job_id")), tests=str(len(problems)), failures="0", errors=str(len(problems)), skipped="0",
             time="0.000", timestamp=generated[:19])
         for problem in problems:
             case = ET.SubElement(suite, "testcase", name=xml_text(problem.split(":", 1)[0]), classname="slices",
                                  time="0.000")
             ET.SubElement(case, "error", message=xml_text(problem), type="missing").text = xml_text(problem)
-        total["tests"] += len(problems)
-        total["errors"] += len(problems)
-    for key, value in total.items():
-        root.set(key, str(value))
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8") + b"\n"
+        yield ET.tostring(suite, encoding="utf-8")
+    yield b"</testsuites>\n"
 
 
 # --- Prometheus textfile ------------------------------------------------------------------------
@@ -283,7 +360,12 @@ def render_prometheus(hosts, generated_epoch, basename, job_id=None):
     """node_exporter textfile collector format, by the renderer health_check's host textfile uses too:
     every series carries ``report`` (the basename) and ``job_id`` (an AWX job's), so the files of several
     jobs or slices in one directory never hold the same series."""
-    return _textfile.render(hosts, generated_epoch, basename, job_id)
+    return b"".join(iter_prometheus(hosts, generated_epoch, basename, job_id))
+
+
+def iter_prometheus(hosts, generated_epoch, basename, job_id=None):
+    """``render_prometheus``'s bytes in pieces."""
+    return _textfile.iter_render(hosts, generated_epoch, basename, job_id)
 
 
 # Older textfiles of the same report are superseded once every host they name has a newer report: an
@@ -407,59 +489,67 @@ def _css():
 
 
 def render_html(hosts, fleet, generated, context):
-    esc = html.escape
-    columns = []
+    return b"".join(iter_html(hosts, fleet, generated, context))
+
+
+def iter_html(hosts, fleet, generated, context):
+    """The HTML page in pieces, a host's row or details at a time."""
+    return _pieces(("%s\n" % line for line in _html_lines(hosts, fleet, generated, context)), 4096)
+
+
+def _html_lines(hosts, fleet, generated, context):
+    esc = html_text
+    # every check name once, in the order first seen (a dict: a list's "in" made many names quadratic)
+    columns = {}
     for host in hosts:
         for check in host["checks"]:
-            if check["name"] not in columns:
-                columns.append(check["name"])
+            columns.setdefault(check["name"], None)
     title = "Fleet health: %s" % fleet["health"]
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           '<meta name="viewport" content="width=device-width, initial-scale=1">',
-           "<title>%s</title>" % esc(title), "<style>%s</style></head><body>" % _css(),
-           "<h1>%s</h1>" % esc(title),
-           '<p class="generated">Written %s%s</p>' % (esc(generated), esc(context_text(context)))]
-    out.append('<p class="totals" id="totals">')
-    out.append('<span class="%s">%d hosts, fleet %s</span>' % (fleet["status"], fleet["hosts"], fleet["status"]))
+    yield from ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+                '<meta name="viewport" content="width=device-width, initial-scale=1">',
+                "<title>%s</title>" % esc(title), "<style>%s</style></head><body>" % _css(),
+                "<h1>%s</h1>" % esc(title),
+                '<p class="generated">Written %s%s</p>' % (esc(generated), esc(context_text(context)))]
+    yield '<p class="totals" id="totals">'
+    yield '<span class="%s">%d hosts, fleet %s</span>' % (fleet["status"], fleet["hosts"], fleet["status"])
     for key, status in (("healthy", OK), ("degraded", WARNING), ("unhealthy", CRITICAL)):
-        out.append('<span class="%s">%d %s</span>' % (status, fleet[key], key))
-    out.append("</p>")
+        yield '<span class="%s">%d %s</span>' % (status, fleet[key], key)
+    yield "</p>"
     slices = fleet.get("slices")
     if isinstance(slices, dict):
-        out.append('<p class="slices" id="slices">%s</p>' % esc(merge_text(slices)))
+        yield '<p class="slices" id="slices">%s</p>' % esc(merge_text(slices))
         problems = slice_problems(fleet)
         if problems:
-            out.append('<ul class="missing" id="missing">')
-            out.extend('<li><span class="%s">MISSING</span> %s</li>' % (UNKNOWN, esc(p)) for p in problems)
-            out.append("</ul>")
+            yield '<ul class="missing" id="missing">'
+            yield from ('<li><span class="%s">MISSING</span> %s</li>' % (UNKNOWN, esc(p)) for p in problems)
+            yield "</ul>"
     # A wide matrix scrolls inside its box; the page itself never scrolls sideways (phones).
-    out.append('<div class="wrap"><table id="matrix"><thead><tr><th class="host">host</th><th>status</th>')
-    out.extend("<th>%s</th>" % esc(name) for name in columns)
-    out.append("</tr></thead><tbody>")
+    yield '<div class="wrap"><table id="matrix"><thead><tr><th class="host">host</th><th>status</th>'
+    yield from ("<th>%s</th>" % esc(name) for name in columns)
+    yield "</tr></thead><tbody>"
     for host in hosts:
         by_name = dict((c["name"], c) for c in host["checks"])
-        out.append('<tr data-host="%s" data-status="%s"><th class="host">%s</th>' % (
+        yield ('<tr data-host="%s" data-status="%s"><th class="host">%s</th>' % (
             esc(host["host"]), host["status"], esc(host["host"])))
-        out.append(_cell(host, esc))
+        yield _cell(host, esc)
         for name in columns:
             check = by_name.get(name)
             if check is None:
-                out.append('<td class="none">-</td>')
+                yield '<td class="none">-</td>'
             else:
-                out.append(_cell(check, esc))
-        out.append("</tr>")
-    out.append("</tbody></table></div>")
-    out.append("<h2>Details</h2>")
+                yield _cell(check, esc)
+        yield "</tr>"
+    yield "</tbody></table></div>"
+    yield "<h2>Details</h2>"
     for host in hosts:
-        out.append('<details%s><summary><b>%s</b>: %s%s</summary><ul>' % (
+        yield ('<details%s><summary><b>%s</b>: %s%s</summary><ul>' % (
             " open" if host["status"] != OK else "", esc(host["host"]), esc(host["summary"]), _silenced_note(host, esc)))
         for check in host["checks"]:
-            out.append('<li><span class="%s">%s</span> %s: %s%s</li>' % (
+            yield ('<li><span class="%s">%s</span> %s: %s%s</li>' % (
                 check["status"], check["status"].upper(), esc(check["name"]), esc(check["summary"]),
                 _silenced_note(check, esc)))
-        out.append("</ul></details>")
-    out.append("</body></html>")
-    return ("\n".join(out) + "\n").encode("utf-8")
+        yield "</ul></details>"
+    yield "</body></html>"
 
 
 def _cell(entry, esc):
@@ -524,6 +614,33 @@ def slice_text(identity):
 
 
 RENDERERS = {"json": render_json, "junit": render_junit, "html": render_html}
+# What the writers use: each format's bytes in pieces, so that no report is ever held whole in memory.
+ITERATORS = {"json": iter_json, "junit": iter_junit, "html": iter_html}
+
+
+def write_files(pieces):
+    """Write each ``(path, pieces)`` of ``pieces`` into a temporary file next to its path, the pieces rendered as
+    they are written, and only once every one is written whole put each in place (0644: reports are data about
+    hosts, not secrets): data a renderer cannot take never leaves a partial set. Raises ReportError naming the
+    file that cannot be written."""
+    done = []
+    path = None
+    try:
+        for path, parts in pieces:
+            done.append(AtomicFile(path, 0o644, 0o755))
+            for part in parts:
+                done[-1].write(part)
+        for written in done:
+            path = written.path
+            written.commit()
+    except OSError as exc:
+        for written in done:
+            written.discard()
+        raise ReportError("option dir: cannot write %s (%s)" % (path, exc.strerror or exc))
+    except BaseException:
+        for written in done:
+            written.discard()
+        raise
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -695,7 +812,8 @@ def write_reports(results, directory, formats, basename="fleet-health", hosts=No
                   silences=None, identity=None):
     """Render every format first, then write each atomically; return (paths by format, totals).
 
-    Rendering everything before writing anything means bad data never leaves a partial set. ``identity``
+    Every file is written whole before any is put in place (``write_files``), so bad data never leaves a partial
+    set; no file is held whole in memory. ``identity``
     (``{workflow_job_id, slice: {number, count}}``) makes the report one job of an AWX workflow, a slice that
     the merge (``_merge``) reads back: it goes into the JSON's ``context`` and the file names.
     """
@@ -707,19 +825,13 @@ def write_reports(results, directory, formats, basename="fleet-health", hosts=No
     generated = moment.isoformat(timespec="seconds")
     context = {"job_id": job_id if job_id not in ("", None) else None}
     context.update(identity or {})
-    rendered = {}
-    for fmt in formats:
-        if fmt == "prometheus":
-            rendered[fmt] = render_prometheus(normalized, moment.timestamp(), basename, context["job_id"])
-        else:
-            rendered[fmt] = RENDERERS[fmt](normalized, fleet, generated, context)
     paths = {}
+    pieces = []
     for fmt in formats:
-        path = os.path.join(directory, file_name(basename, fmt, job_id, context.get("workflow_job_id")))
-        try:
-            # Reports are data about hosts, not secrets: readable like any other report (0644).
-            write_atomically(path, rendered[fmt], 0o644, 0o755)
-        except OSError as exc:
-            raise ReportError("option dir: cannot write %s (%s)" % (path, exc.strerror or exc))
-        paths[fmt] = path
+        paths[fmt] = os.path.join(directory, file_name(basename, fmt, job_id, context.get("workflow_job_id")))
+        if fmt == "prometheus":
+            pieces.append((paths[fmt], iter_prometheus(normalized, moment.timestamp(), basename, context["job_id"])))
+        else:
+            pieces.append((paths[fmt], ITERATORS[fmt](normalized, fleet, generated, context)))
+    write_files(pieces)
     return paths, fleet

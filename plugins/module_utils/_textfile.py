@@ -10,8 +10,9 @@ Every series carries ``report`` (the file's name without ``.prom`` and without t
 for a report of an AWX job, ``job_id``: two files that node_exporter reads from one directory never hold
 the same series, whatever hosts they report on.
 
-Text from hosts is untrusted: label values are made valid UTF-8, cut at ``MAX_LABEL`` characters and
-escaped (backslash, double quote, newline), and only finite numbers become samples. Pure logic plus
+Text from hosts is untrusted: label values are made printable (``_printable``: control characters but tab and
+newline, and surrogates, as their escapes), cut at ``MAX_LABEL`` characters and escaped (backslash, double quote,
+newline), and only finite numbers become samples. Pure logic plus
 an atomic write; no Ansible imports.
 """
 
@@ -23,7 +24,8 @@ import re
 
 from ansible_collections.sre.health.plugins.module_utils._atomic import write_atomically
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
-from ansible_collections.sre.health.plugins.module_utils._status import CRITICAL, OK, UNKNOWN, WARNING, safe_text
+from ansible_collections.sre.health.plugins.module_utils._printable import TEXT_KEEPS, printable
+from ansible_collections.sre.health.plugins.module_utils._status import CRITICAL, OK, UNKNOWN, WARNING
 
 STATUS_VALUE = {OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3}
 
@@ -36,6 +38,9 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,94}\.prom$")
 
 # A label value longer than this is cut (saying so); hosts choose check names and metric names.
 MAX_LABEL = 200
+# The host label's: a fleet report's host names are cut by _report (at 253 characters, with a digest of the whole
+# name) and never again here, or two long names alike in their first characters would be one series.
+MAX_HOST_LABEL = 400
 
 FAMILIES = (
     ("sre_health_host_status", "Worst check status of the host: 0 ok, 1 warning, 2 critical, 3 unknown."),
@@ -51,21 +56,22 @@ class TextfileError(SreHealthError):
     """A bad textfile option; the message names the option, the value and what is accepted."""
 
 
-def label_value(value, redact=None):
-    """``value`` as an escaped label value: valid UTF-8, ``redact``-ed, at most MAX_LABEL characters (a cut
-    says so)."""
-    text = safe_text(value if isinstance(value, str) else str(value))
+def label_value(value, redact=None, limit=MAX_LABEL):
+    """``value`` as an escaped label value: printable, ``redact``-ed, at most ``limit`` characters (a cut says
+    so)."""
+    text = printable(value if isinstance(value, str) else str(value), TEXT_KEEPS)
     if redact is not None:
         text = redact(text)
-    if len(text) > MAX_LABEL:
-        text = "%s... (cut: %d more characters)" % (text[:MAX_LABEL], len(text) - MAX_LABEL)
+    if len(text) > limit:
+        text = "%s... (cut: %d more characters)" % (text[:limit], len(text) - limit)
     return text.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
 def labels(pairs, redact=None):
     """``{a="x",b="y"}`` from (name, value) pairs; pairs whose value is None are left out."""
-    return "{%s}" % ",".join('%s="%s"' % (name, label_value(value, redact)) for name, value in pairs
-                             if value is not None)
+    return "{%s}" % ",".join('%s="%s"' % (name, label_value(value, redact,
+                                                            MAX_HOST_LABEL if name == "host" else MAX_LABEL))
+                             for name, value in pairs if value is not None)
 
 
 def sample_value(value):
@@ -112,42 +118,82 @@ def render(hosts, timestamp, report, job_id=None, redact=None):
     Every family once with HELP and TYPE (all gauges), every series once: a later duplicate (two checks
     whose names are the same once cut) is left out. ``redact`` (text -> text) masks secrets in label values.
     """
-    source = (("report", report), ("job_id", None if job_id in (None, "") else str(job_id)))
-    samples = dict((name, []) for name, _help in FAMILIES)
-    seen = set()
+    return b"".join(iter_render(hosts, timestamp, report, job_id, redact))
 
-    def add(family, pairs, value):
-        text = labels(tuple(pairs) + source, redact)
-        if (family, text) not in seen:
-            seen.add((family, text))
-            samples[family].append("%s%s %s" % (family, text, value))
 
+HOST_STATUS, CHECK_STATUS, CHECK_VALUE, CHECK_DURATION, TIMESTAMP = (
+    "sre_health_host_status", "sre_health_check_status", "sre_health_check_value",
+    "sre_health_check_duration_seconds", "sre_health_report_timestamp_seconds")
+
+
+def iter_render(hosts, timestamp, report, job_id=None, redact=None):
+    """What ``render`` returns, in pieces (UTF-8), for a writer that never holds the whole file: a fleet's
+    textfile is about twice its JSON report. One pass over the hosts per family; a series is unique among the
+    hosts of its host label (hosts of one name are taken together, and no two host labels make one series)."""
+    def part(name, value, limit=MAX_LABEL):
+        return '%s="%s"' % (name, label_value(value, redact, limit))
+
+    tail = [part(name, value) for name, value in (
+        ("report", report), ("job_id", None if job_id in (None, "") else str(job_id))) if value is not None]
+    # host label -> its hosts, in the order of their first
+    groups = {}
     for host in hosts:
-        name = _text(host.get("host"), "unknown")
-        add("sre_health_host_status", (("host", name),), _status_value(host.get("status")))
+        groups.setdefault(part("host", _text(host.get("host"), "unknown"), MAX_HOST_LABEL), []).append(host)
+    for family, text in FAMILIES:
+        if family == TIMESTAMP:
+            lines = ["%s{%s} %s" % (family, ",".join(tail), repr(float(timestamp)))]
+            yield ("# HELP %s %s\n# TYPE %s gauge\n%s\n" % (family, text, family, lines[0])).encode("utf-8")
+            continue
+        started = False
+        for head, group in groups.items():
+            lines = _group_lines(family, head, group, tail, part)
+            if not lines:
+                continue
+            if not started:
+                yield ("# HELP %s %s\n# TYPE %s gauge\n" % (family, text, family)).encode("utf-8")
+                started = True
+            yield ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _group_lines(family, head, group, tail, part):
+    """The lines of ``family`` of the hosts of one host label (``head``), each series once."""
+    seen = set()
+    lines = []
+
+    def add(pairs, value):
+        text = "{%s}" % ",".join(pairs)
+        if text not in seen:
+            seen.add(text)
+            lines.append("%s%s %s" % (family, text, value))
+
+    for host in group:
+        if family == HOST_STATUS:
+            add([head] + tail, _status_value(host.get("status")))
+            continue
         checks = host.get("checks") if isinstance(host.get("checks"), list) else []
         for number, check in enumerate(checks):
             if not isinstance(check, dict):
                 continue
-            base = (("host", name), ("check", _text(check.get("name"), "check %d" % (number + 1))),
-                    ("kind", _text(check.get("kind"), "unknown")))
-            add("sre_health_check_status", base, _status_value(check.get("status")))
-            duration = _seconds(check.get("duration_ms"))
-            if duration is not None:
-                add("sre_health_check_duration_seconds", base, duration)
-            metrics = check.get("metrics") if isinstance(check.get("metrics"), dict) else {}
-            for metric in sorted(metrics, key=str):
-                value = sample_value(metrics[metric])
-                if value is not None:
-                    add("sre_health_check_value", base + (("metric", metric),), value)
-    add("sre_health_report_timestamp_seconds", (), repr(float(timestamp)))
-    lines = []
-    for family, text in FAMILIES:
-        if samples[family]:
-            lines.append("# HELP %s %s" % (family, text))
-            lines.append("# TYPE %s gauge" % family)
-            lines.extend(samples[family])
-    return ("\n".join(lines) + "\n").encode("utf-8")
+            if family == CHECK_DURATION:
+                duration = _seconds(check.get("duration_ms"))
+                if duration is None:
+                    continue
+            elif family == CHECK_VALUE:
+                metrics = check.get("metrics") if isinstance(check.get("metrics"), dict) else {}
+                values = [(metric, sample_value(metrics[metric])) for metric in sorted(metrics, key=str)]
+                values = [(metric, value) for metric, value in values if value is not None]
+                if not values:
+                    continue
+            base = [head, part("check", _text(check.get("name"), "check %d" % (number + 1))),
+                    part("kind", _text(check.get("kind"), "unknown"))]
+            if family == CHECK_STATUS:
+                add(base + tail, _status_value(check.get("status")))
+            elif family == CHECK_DURATION:
+                add(base + tail, duration)
+            else:
+                for metric, value in values:
+                    add(base + [part("metric", metric)] + tail, value)
+    return lines
 
 
 # --- the host's textfile (health_check) -----------------------------------------------------------

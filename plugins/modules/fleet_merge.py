@@ -31,7 +31,9 @@ description:
     report that is too big, not JSON, of another workflow or job than its name says, or whose hosts are malformed
     is listed in RV(totals.slices.unreadable) with the reason (and counts as a slice that did not report), never a
     traceback. A host in several slice reports (an inventory changed during the launch) is taken from the newest
-    report and listed in RV(totals.slices.duplicates).'
+    report and listed in RV(totals.slices.duplicates). Host names and texts are shown as M(sre.health.fleet_report)
+    shows them (control characters, NUL and surrogates as their escapes, such as C(\x80)), and each host of
+    O(hosts) is matched with its report by that name.'
   - 'B(Prometheus.) The merged textfile''s series carry C(report) (O(basename)) and C(job_id="workflow-<W>"), so
     they never repeat a series of a slice''s textfile (C(job_id) the slice''s job ID) in one node_exporter
     directory; its C(sre_health_report_timestamp_seconds) is when the newest merged checks ran. The slices''
@@ -101,7 +103,9 @@ options:
     default: []
   max_bytes:
     description:
-      - A slice report larger than this many bytes is not read (it is named unreadable).
+      - A slice report larger than this many bytes is not read (it is named unreadable, with its size).
+      - The merge holds about 4.5 times the size of the slice reports it reads in memory at its peak (a 255 MB
+        slice took 1.1 GB), so the default costs a controller about 1.2 GB for a slice of that size.
     type: int
     default: 268435456
   check_only:

@@ -38,6 +38,11 @@ description:
   - 'V(html): C(<basename>.html), one self-contained page (no external resource): fleet totals at the top, a host x
     check matrix coloured by status with hosts sorted worst first and each check''s summary on hover, and a
     details list per host (open for the hosts that are not ok). Every text from the hosts is escaped.'
+  - 'In every format, what no format can carry or a reader would not see (control characters, NUL, surrogates such
+    as bytes that are not UTF-8) in host names, check names, summaries and metric names is shown as its escape
+    (C(\x80), C(\x00), C(\ud800)); a host name longer than 253 characters is cut, ending with a digest of the
+    whole name, so two long names stay two hosts. Each report is written in pieces as it is rendered, never held
+    whole in memory, and none is put in place before every one is written.'
   - 'Hosts listed in O(hosts) without a result (unreachable, or failed before the check) are reported C(unknown),
     "no result: unreachable or failed before the check".'
   - Every format is rendered before any file is written, and each file is written atomically (a temporary file in

@@ -9,9 +9,12 @@ duplicate, foreign, stale and hostile slice reports."""
 from __future__ import annotations
 
 import datetime
+import html.parser as html_parser
 import json
 import os
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -217,7 +220,9 @@ def _nested(depth):
 
 
 HOSTILE = [
-    ("too big", lambda p: p.write_bytes(b" " * 4096 + b"{}"), "4098 bytes, larger than max_bytes (4096)"),
+    ("too big", lambda p: p.write_bytes(b" " * 4096 + b"{}"),
+     "4098 bytes, larger than option max_bytes (4096); accepted: slice reports of at most max_bytes; raise max_bytes "
+     "to merge it"),
     ("not JSON", lambda p: p.write_text("{not json"), "not JSON (Expecting property name enclosed in double quotes"),
     ("not UTF-8", lambda p: p.write_bytes(b'{"a": "\xff"}'), "not UTF-8 text"),
     ("cut short", lambda p: p.write_text('{"context": {"workflow_job_id": "100", "job_id": "109"}, "hosts": [['),
@@ -282,8 +287,9 @@ def test_hostile_text_in_a_slice_report_stays_text_in_every_merged_format(tmp_pa
     parser = pytest.importorskip("prometheus_client.parser")
     list(parser.text_string_to_metric_families(open(outcome["files"]["prometheus"]).read()))
     merged = document(outcome)["hosts"][0]
-    # cut once by the slice, not again by the merge
-    assert merged["summary"].endswith("(cut: %d more characters)" % (len(markup) * 500 - _report.MAX_SUMMARY))
+    # cut once by the slice, not again by the merge (the NUL shown as \x00)
+    shown = markup.replace("\x00", "\\x00")
+    assert merged["summary"].endswith("(cut: %d more characters)" % (len(shown) * 500 - _report.MAX_SUMMARY))
 
 
 # --- options -----------------------------------------------------------------------------------------
@@ -382,3 +388,134 @@ def test_the_next_launch_supersedes_the_merged_textfile_and_the_merge_keeps_its_
     assert outcome["superseded"] == []
     assert sorted(n for n in os.listdir(str(tmp_path)) if n.endswith(".prom")) == proms + [
         "fleet-health.workflow-200.prom"]
+
+
+# --- host names no writer could encode ----------------------------------------------------------------
+
+LONG = "l" * 5000
+# (the name as a slice holds it, the name every merged format shows)
+ODD_NAMES = [
+    ("bytes-\udc80\udcff", "bytes-\\x80\\xff"),              # surrogateescape-decoded bytes, as a JSON "\udc80" escape
+    ("lone-\ud800-high", "lone-\\ud800-high"),               # a lone high surrogate: no byte behind it
+    ("nul-\x00-end", "nul-\\x00-end"),
+    ("ctl-\x1b[31m-\x07-\x7f-\x85", "ctl-\\x1b[31m-\\x07-\\x7f-\\x85"),
+    ("tab\tnew\nline\r", "tab\\tnew\\nline\\r"),
+    ("non-char-\ufffe", "non-char-\\ufffe"),
+    ("plain.example.com", "plain.example.com"),
+]
+
+
+def write_raw_slice(directory, results, job="101"):
+    """A slice report as a JSON file, written as an AWX artifact is (json.dumps: a lone surrogate is its escape)."""
+    document = {"generated": T0.isoformat(), "context": {"job_id": job, "workflow_job_id": WORKFLOW,
+                                                         "slice": {"number": 1, "count": 1}},
+                "totals": {}, "hosts": results}
+    path = os.path.join(str(directory), "fleet-health.workflow-%s.job-%s.json" % (WORKFLOW, job))
+    with open(path, "w") as handle:
+        json.dump(document, handle)
+    return path
+
+
+class _Page(html_parser.HTMLParser):
+    """The texts of the HTML page's host cells (th.host of the matrix's rows)."""
+
+    def __init__(self):
+        html_parser.HTMLParser.__init__(self, convert_charrefs=True)
+        self.hosts = []
+        self.within = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "th" and ("class", "host") in attrs:
+            self.within = True
+            self.hosts.append("")
+
+    def handle_endtag(self, tag):
+        self.within = False if tag == "th" else self.within
+
+    def handle_data(self, data):
+        if self.within:
+            self.hosts[-1] += data
+
+
+def test_a_host_name_no_writer_could_encode_is_shown_escaped_in_every_merged_format(tmp_path):
+    # a lone surrogate in a host name made the HTML writer raise ('utf-8' codec can't encode character '\udc80')
+    # and no merged report was written
+    names = [raw for raw, _shown in ODD_NAMES] + [LONG, LONG + "m"]
+    results = [{"host": raw, "status": "critical", "summary": "summary of " + raw,
+                "checks": [{"name": "check " + raw, "kind": "kind\x00" + raw[:5], "status": "critical",
+                            "summary": "down: " + raw, "metrics": {"v\udc80": 1}, "thresholds": {}}]}
+               for raw in names]
+    write_raw_slice(tmp_path, results)
+    outcome = merge(tmp_path, hosts=names)
+    shown = [s for _raw, s in ODD_NAMES]
+    longs = [h["host"] for h in outcome["results"] if h["host"].startswith("l" * 200)]
+    # a cut name says how much was cut and keeps two names alike in their first characters apart
+    assert len(longs) == 2 and longs[0] != longs[1] and all(" more characters" in n for n in longs), longs
+    assert all(len(n) < 400 for n in longs)
+    everyone = sorted(shown + longs)
+    # every host is there once, with its report (none counted missing)
+    assert sorted(h["host"] for h in outcome["results"]) == everyone
+    assert outcome["slices"]["hosts_without_report"] == [] and outcome["totals"]["slices"]["complete"] is True
+    assert outcome["totals"]["hosts"] == len(names) == outcome["totals"]["unhealthy"]
+
+    merged = document(outcome)
+    assert sorted(h["host"] for h in merged["hosts"]) == everyone
+    (lone,) = [h for h in merged["hosts"] if h["host"] == "lone-\\ud800-high"]
+    assert lone["summary"] == "summary of lone-\\ud800-high"
+    assert lone["checks"][0]["name"] == "check lone-\\ud800-high" and lone["checks"][0]["kind"] == "kind\\x00lone-"
+    assert lone["checks"][0]["metrics"] == {"v\\x80": 1}
+
+    root = ET.parse(outcome["files"]["junit"]).getroot()
+    suites = dict((s.get("name"), s) for s in root.findall("testsuite"))
+    assert sorted(suites) == everyone
+    failure = suites["nul-\\x00-end"].find("testcase/failure")
+    assert failure.get("message") == "down: nul-\\x00-end"
+
+    parser = pytest.importorskip("prometheus_client.parser")
+    with open(outcome["files"]["prometheus"]) as handle:
+        text = handle.read()
+    families = dict((f.name, f) for f in parser.text_string_to_metric_families(text))
+    assert sorted(s.labels["host"] for s in families["sre_health_host_status"].samples) == everyone
+    assert sorted(s.labels["host"] for s in families["sre_health_check_status"].samples) == everyone
+
+    page = _Page()
+    with open(outcome["files"]["html"], encoding="utf-8") as handle:
+        page.feed(handle.read())
+    page.close()
+    assert sorted(page.hosts[1:]) == everyone   # the first is the column's header
+
+
+# --- memory ------------------------------------------------------------------------------------------------
+
+MERGE_IN_A_CHILD = """
+import json, resource, sys
+sys.path[:0] = %r
+from ansible_collections.sre.health.plugins.module_utils import _merge, _report
+outcome = _merge.run(dict(dir=%r, workflow_job_id="100", basename="fleet-health", formats=list(_report.FORMATS),
+                          slice_count=1, hosts=[], jobs=[], job_id="200", silences=[],
+                          max_bytes=_merge.DEFAULT_MAX_BYTES, check_only=False))
+print(json.dumps({"hosts": outcome["totals"]["hosts"], "complete": outcome["slices"]["complete"],
+                  "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+"""
+
+
+def test_merging_a_big_slice_holds_a_few_times_its_size_not_sixteen(tmp_path):
+    # A structural bound, never a speed: a child's peak RSS merging a 40 MB slice into every format (it was about
+    # 16 times a slice's size: 946 MB for 60 MB; now about 4.5 times, the interpreter included).
+    one = json.dumps(result("HOST"), indent=1, sort_keys=True).replace("\n", "\n  ")
+    count = 40 * 1024 * 1024 // len(one)
+    path = tmp_path / "fleet-health.workflow-100.job-101.json"
+    with open(str(path), "w") as handle:
+        handle.write('{\n "context": {"job_id": "101", "workflow_job_id": "100", "slice": {"number": 1, "count": 1}},'
+                     '\n "generated": "%s",\n "hosts": [\n  ' % T0.isoformat())
+        handle.write(",\n  ".join(one.replace("HOST", "host%07d" % number) for number in range(count)))
+        handle.write("\n ]\n}\n")
+    size = path.stat().st_size
+    run = subprocess.run([sys.executable, "-c", MERGE_IN_A_CHILD % (sys.path, str(tmp_path))], capture_output=True,
+                         text=True, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]
+    measured = json.loads(run.stdout)
+    assert measured["hosts"] == count and measured["complete"] is True
+    assert measured["peak"] < 10 * size, (measured["peak"], size)
+    with open(str(tmp_path / "fleet-health.workflow-100.junit.xml"), "rb") as handle:
+        assert handle.read().count(b"<testsuite ") == count

@@ -129,7 +129,9 @@ def test_hostile_text_is_well_formed_xml_and_cut_where_too_long(tmp_path):
     import xml.etree.ElementTree as ET
     root = ET.parse(paths["junit"]).getroot()  # parses: well-formed
     failure = root.find("testsuite/testcase/failure")
-    assert failure.get("message") == u"HTTP 200 \ufffd\ufffd\ufffd[31mred\ufffd \\ud83d end"
+    # shown as their escapes, not as U+FFFD (which said that something was there, not what)
+    assert failure.get("message") == u"HTTP 200 \\x00\\x07\\x1b[31mred\\x0b \\ud83d end"
+    assert root.find("testsuite").get("name") == "h\\x01"
     with open(paths["json"]) as handle:
         document = json.load(handle)
     host = document["hosts"][0]
