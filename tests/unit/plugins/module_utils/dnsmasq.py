@@ -211,8 +211,12 @@ class UdpPeer(object):
             self.received.append((time.monotonic(), data))
             answer = self.reply(data) if self.reply else None
             if answer is not None:
-                for datagram in answer if isinstance(answer, list) else [answer]:
-                    self.sock.sendto(datagram, peer)
+                # bytes, a list of datagrams, or a generator of them (a flood without end)
+                for datagram in [answer] if isinstance(answer, bytes) else answer:
+                    try:
+                        self.sock.sendto(datagram, peer)
+                    except OSError:  # the check is gone (port unreachable): stop answering it
+                        break
 
     def close(self):
         self._stop = True

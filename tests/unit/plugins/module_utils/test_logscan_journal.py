@@ -310,8 +310,8 @@ def test_a_backtracking_pattern_is_killed_at_the_check_deadline(tmp_path):
     outcome = run_forked([(lambda: _logscan.run(config, compiled), 2, True)])
     value, exc, _duration = outcome.results[0]
     assert value is None and isinstance(exc, TaskTimeout) and str(exc) == "timed out after 2 s"
-    assert time.monotonic() - started < 10
-    deadline = time.monotonic() + 5
+    assert time.monotonic() - started < 2 + 30  # a hang guard: the pattern alone would take hours
+    deadline = time.monotonic() + 60
     while journalctl_processes(directory) and time.monotonic() < deadline:
         time.sleep(0.1)  # the watchdog kills the group once the killed child's pipe end closes
     assert not journalctl_processes(directory)
@@ -326,11 +326,10 @@ def test_command_sink_stops_a_stream_and_kills_its_group():
 
     config = _kind.Config(argv=["/bin/sh", "-c", "yes sre-health-sink-test"], plugin=None, environment={},
                           chdir=None, timeout=30)
-    started = time.monotonic()
     outcome = _command.execute(config, sink)
+    # stopped by the sink, not at the 30 s timeout (yes never ends by itself)
     assert outcome.stopped and not outcome.timed_out and outcome.rc is None
     assert sum(seen) >= 1024 * 1024 and outcome.stdout == ""
-    assert time.monotonic() - started < 10
     assert not [p for p in psutil.process_iter(["cmdline"]) if "sre-health-sink-test" in " ".join(p.info["cmdline"] or [])
                 and p.status() != psutil.STATUS_ZOMBIE]
 
