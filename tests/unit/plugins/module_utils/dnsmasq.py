@@ -126,7 +126,7 @@ class Dnsmasq(object):
         """Until dnsmasq answers on UDP: any answer to any query will do."""
         query = (b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"  # id, RD, one question
                  b"\x05ready\x04test\x00\x00\x01\x00\x01")  # ready.test IN A
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # a loaded machine may take long to start it
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 output = self.process.stdout.read().decode("utf-8", "replace")
@@ -214,8 +214,12 @@ class UdpPeer(object):
             self.received.append((time.monotonic(), data))
             answer = self.reply(data) if self.reply else None
             if answer is not None:
-                for datagram in answer if isinstance(answer, list) else [answer]:
-                    self.sock.sendto(datagram, peer)
+                # bytes, a list of datagrams, or a generator of them (a flood without end)
+                for datagram in [answer] if isinstance(answer, bytes) else answer:
+                    try:
+                        self.sock.sendto(datagram, peer)
+                    except OSError:  # the check is gone (port unreachable): stop answering it
+                        break
 
     def close(self):
         self._stop = True

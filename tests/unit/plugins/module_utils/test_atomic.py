@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 from ansible_collections.sre.health.plugins.module_utils import _report
 from ansible_collections.sre.health.plugins.module_utils._atomic import write_atomically
@@ -46,11 +47,16 @@ def test_writers_killed_mid_write_never_leave_a_torn_file_nor_litter(tmp_path):
             "while True: write_atomically(%r, b'n' * (8 << 20))\n" % (sys.path, path))
     for _round in range(5):
         proc = subprocess.Popen([sys.executable, "-c", code])
-        try:
-            proc.wait(timeout=0.3)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        # killed once its temporary file is there, i.e. mid-write (a fixed pause could end before a
+        # loaded machine started Python at all, and the round would kill nothing but a start-up)
+        mine = ".%d." % proc.pid
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline \
+                and not [n for n in os.listdir(str(tmp_path)) if mine in n and n.endswith(".tmp")]:
+            time.sleep(0.001)
+        assert proc.poll() is None, "the writer ended by itself (rc %s)" % proc.returncode
+        proc.kill()
+        proc.wait()
         with open(path, "rb") as handle:
             content = handle.read()
         assert content == b"old" or content == b"n" * (8 << 20)

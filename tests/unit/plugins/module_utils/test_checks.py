@@ -149,10 +149,11 @@ def test_the_overall_timeout_holds(gate_kind):
         {"name": "first", "kind": "gate", "gate": "shut"},
         {"name": "second", "kind": "gate", "gate": "open"},
     ], 30, _kinds_all.KINDS)
-    results, _abandoned, _elapsed = _checks.run_checks(prepared, 1, 0.5)
+    # 2 s: long enough for the first check to start on any machine; the shut gate never opens
+    results, _abandoned, _elapsed = _checks.run_checks(prepared, 1, 2)
     by_name = dict((r["name"], r) for r in results)
-    assert by_name["first"]["summary"] == "first: check timed out after 0.5 s (the overall timeout ran out)"
-    assert by_name["second"]["summary"] == "second: check not started: the overall timeout of 0.5 s ran out"
+    assert by_name["first"]["summary"] == "first: check timed out after 2 s (the overall timeout ran out)"
+    assert by_name["second"]["summary"] == "second: check not started: the overall timeout of 2 s ran out"
     assert all(r["status"] == "unknown" for r in results)
 
 

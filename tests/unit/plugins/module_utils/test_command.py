@@ -43,7 +43,7 @@ def script(tmp_path, body, name="plugin"):
     return str(path)
 
 
-def gone(pid, within=5.0):
+def gone(pid, within=60.0):
     """True once ``pid`` no longer runs (a zombie waiting for init counts as gone)."""
     end = time.monotonic() + within
     while time.monotonic() < end:
@@ -58,7 +58,7 @@ def gone(pid, within=5.0):
     return False
 
 
-def read_pid(path, within=5.0):
+def read_pid(path, within=60.0):
     end = time.monotonic() + within
     while time.monotonic() < end:
         if os.path.exists(path) and open(path).read().strip():
@@ -146,7 +146,7 @@ def test_hostile_perfdata_is_linear():
     started = time.monotonic()
     _perfdata.parse_output("x | " + "'" * 200000 + " " + "a=1;" * 100000 + " " + "b=" + "9" * 100000)
     _perfdata.parse_output("x | " + "''" * 200000)
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 60  # quadratic would be hours; a bound, not a timing test
 
 
 # ---------------------------------------------------------------- real plugins
@@ -298,7 +298,7 @@ def test_sigterm_ignored_and_sleeping_is_killed_at_the_timeout(tmp_path):
     started = time.monotonic()
     result = run({"argv": [plugin], "timeout": 2})
     elapsed = time.monotonic() - started
-    assert 1.5 < elapsed < 10
+    assert 2 <= elapsed < 2 + 30  # not before its timeout; the upper bound is a hang guard (sleep 300)
     assert result["status"] == "unknown" and result["timed_out"] is True and result["exit_code"] is None
     assert "timed out after 2 s" in result["summary"] and "still working" in result["summary"]
     assert gone(read_pid(pidfile))
@@ -309,8 +309,8 @@ def test_a_child_holding_stdout_after_its_parent_exits_is_killed(tmp_path):
     pidfile = str(tmp_path / "pid")
     plugin = script(tmp_path, "sleep 300 &\necho $! > %s\necho 'OK | a=1'\nexit 0\n" % pidfile)
     started = time.monotonic()
-    result = run({"argv": [plugin], "timeout": 5})
-    assert time.monotonic() - started < 10
+    result = run({"argv": [plugin], "timeout": 120})
+    assert time.monotonic() - started < 60  # not waited for: a wait would last until the 120 s timeout
     assert result["status"] == "ok" and result["metrics"] == {"a": 1}
     assert gone(read_pid(pidfile))
 
@@ -320,7 +320,7 @@ def test_a_grandchild_of_a_hanging_plugin_is_killed_at_the_timeout(tmp_path):
     plugin = script(tmp_path, "(trap '' TERM; exec sleep 300) &\necho $! > %s\nsleep 300\n" % pidfile)
     started = time.monotonic()
     result = run({"argv": [plugin], "timeout": 2})
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 2 + 30  # a hang guard (the grandchild sleeps 300 s)
     assert result["status"] == "unknown" and result["timed_out"]
     assert gone(read_pid(pidfile))
 
@@ -335,7 +335,7 @@ def test_the_watchdog_kills_the_group_when_the_checking_process_dies(tmp_path):
     env = dict(os.environ, PYTHONPATH=collections_path())
     checker = subprocess.Popen([sys.executable, "-c", code, plugin], env=env)
     try:
-        pid = read_pid(pidfile, within=30)
+        pid = read_pid(pidfile)
         assert not gone(pid, within=0.2)
     finally:
         checker.kill()

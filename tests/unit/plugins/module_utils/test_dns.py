@@ -235,7 +235,7 @@ def test_txt_is_compared_exactly(zone):
     assert result["status"] == "critical" and result["missing"] == ["V=SPF1 -ALL"]
 
 
-def test_servfail_from_a_validating_resolver(resolver):
+def test_servfail_from_a_validating_resolver(resolver, peer):
     """dnsmasq validating DNSSEC finds the unsigned zone's answer BOGUS and answers SERVFAIL."""
     result = check(name="www.test", server=resolver.server(), timeout=5)
     assert result["status"] == "critical"
@@ -245,8 +245,17 @@ def test_servfail_from_a_validating_resolver(resolver):
     assert result["summary"] == "www.test A: no answer from %s: SERVFAIL (the server failed to resolve the name)" \
         % resolver.server()
     assert "validation www.test is BOGUS" in resolver.read_log()
-    # an error code is an answer: not asked again
-    assert result["duration_ms"] < 2000
+    # an error code is an answer: not asked again (a peer answering SERVFAIL counts the queries; a
+    # second one would come PER_TRY seconds later, before the 5 s timeout)
+
+    def servfail(query):
+        response = dns_message.make_response(dns_message.from_wire(query))
+        response.set_rcode(2)  # SERVFAIL
+        return response.to_wire()
+    failing = peer(servfail)
+    again = check(name="www.test", server=failing.server(), timeout=5)
+    assert again["failures"] == [{"server": failing.server(), "error": "SERVFAIL (the server failed to resolve the name)"}]
+    assert len(failing.received) == 1
 
 
 def test_refused_for_a_name_outside_the_zone(zone):
@@ -265,7 +274,7 @@ def test_a_forwarder_whose_upstream_is_dead_never_answers(resolver):
     assert result["status"] == "critical"
     assert result["summary"] == "x.dead.test A: no answer from %s: timed out after 2.5 s (2 queries sent)" \
         % resolver.server()
-    assert 2.5 <= elapsed < 3.0
+    assert 2.5 <= elapsed < 2.5 + 30  # not before its deadline; the upper bound is a hang guard
 
 
 def test_a_server_that_never_answers_times_out_within_the_timeout(peer):
@@ -276,28 +285,28 @@ def test_a_server_that_never_answers_times_out_within_the_timeout(peer):
     assert result["status"] == "critical"
     assert result["summary"] == "www.test A: no answer from %s: timed out after 3 s (2 queries sent)" \
         % silent.server()
-    assert 3.0 <= elapsed < 3.5
-    # a lost datagram is sent again after PER_TRY seconds
+    assert 3.0 <= elapsed < 3 + 30  # not before its deadline; the upper bound is a hang guard
+    # a lost datagram is sent again after PER_TRY seconds: once within 3 s, and not at once
     assert len(silent.received) == 2
-    assert silent.received[1][0] - silent.received[0][0] == pytest.approx(_dns.PER_TRY, abs=0.3)
+    assert silent.received[1][0] - silent.received[0][0] > _dns.PER_TRY / 2
 
 
 def test_a_closed_port_is_refused_at_once():
     """The ICMP port unreachable reaches the connected socket: no waiting for the timeout."""
     port = D.closed_udp_port()
-    result = check(name="www.test", server="127.0.0.1:%d" % port, timeout=5)
+    result = check(name="www.test", server="127.0.0.1:%d" % port, timeout=60)
     assert result["status"] == "critical"
     assert result["summary"] == "www.test A: no answer from 127.0.0.1:%d: connection refused (nothing listens " \
         "on that port)" % port
-    assert result["duration_ms"] < 1000
+    assert result["duration_ms"] < 30000  # far below the 60 s timeout it did not wait for
 
 
 def test_garbage_is_a_malformed_answer(peer):
     garbage = peer(lambda query: query[:2] + b"\x81\x80\xff\xff")
-    result = check(name="www.test", server=garbage.server(), timeout=3)
+    result = check(name="www.test", server=garbage.server(), timeout=60)
     assert result["status"] == "critical"
     assert "no answer from %s: malformed answer (" % garbage.server() in result["summary"]
-    assert result["duration_ms"] < 1000
+    assert result["duration_ms"] < 30000  # far below the 60 s timeout it did not wait for
 
 
 def test_answers_to_other_queries_are_ignored(peer):
@@ -349,18 +358,26 @@ def test_a_truncated_answer_whose_tcp_server_hangs_up(peer):
 
 
 def test_a_flood_of_stray_datagrams_does_not_hold_the_check(peer):
-    """A hostile peer sending many large datagrams: each is parsed (64 KiB at most) and dropped;
-    the deadline holds."""
+    """A hostile peer sending large datagrams without end: each is parsed (64 KiB at most) and
+    dropped; the deadline holds (a check that waited for the flood's end would never return)."""
+    stop = threading.Event()
+
     def flood(query):
         response = dns_message.make_response(dns_message.from_wire(query))
         response.id = (response.id + 1) % 65536
-        wire = response.to_wire()
-        return [wire + b"\x00" * 60000] * 50
+        wire = response.to_wire() + b"\x00" * 60000
+        while not stop.is_set():
+            yield wire
+            time.sleep(0.002)
     hostile = peer(flood)
-    started = time.monotonic()
-    result = check(name="www.test", server=hostile.server(), timeout=1.5)
-    assert result["status"] == "critical"
-    assert time.monotonic() - started < 2.0
+    results = []
+    checker = threading.Thread(target=lambda: results.append(check(name="www.test", server=hostile.server(),
+                                                                   timeout=1.5)), daemon=True)
+    checker.start()
+    checker.join(1.5 + 30)  # a hang guard, not a timing
+    stop.set()
+    assert not checker.is_alive(), "the check did not return at its 1.5 s timeout under a flood"
+    assert results[0]["status"] == "critical"
 
 
 def test_resolve_time_thresholds(zone, peer):
@@ -676,10 +693,10 @@ def test_in_health_check_bad_entries_fail_before_anything_runs():
 def test_the_check_timeout_bounds_a_longer_query_timeout(peer):
     silent = peer()
     prepared = _checks.prepare([{"name": "slow", "kind": "dns", "query": "www.test", "server": silent.server(),
-                                 "timeout": 30, "check_timeout": 1}], 10, _kinds_all.KINDS)
+                                 "timeout": 600, "check_timeout": 1}], 10, _kinds_all.KINDS)
     started = time.monotonic()
-    results, _abandoned, _elapsed = _checks.run_checks(prepared, 1, 10)
-    assert time.monotonic() - started < 2.5
+    results, _abandoned, _elapsed = _checks.run_checks(prepared, 1, 120)
+    assert time.monotonic() - started < 1 + 30  # a hang guard: the query alone would wait 600 s
     assert results[0]["status"] == "unknown" and "timed out after 1 s" in results[0]["summary"]
 
 

@@ -89,10 +89,10 @@ def test_the_check_does_not_count_itself():
 def test_zombies_are_not_counted():
     marker = "sre-health-zombie-%s" % uuid.uuid4().hex[:8]
     proc = subprocess.Popen([sys.executable, "-c", "pass", marker])
-    # not reaped yet: wait until it is a zombie
-    for _attempt in range(200):
-        if _process.psutil.Process(proc.pid).status() == _process.psutil.STATUS_ZOMBIE:
-            break
+    # not reaped yet: wait until it is a zombie (a loaded machine may take seconds to start Python)
+    deadline = _process.time.monotonic() + 60
+    while _process.psutil.Process(proc.pid).status() != _process.psutil.STATUS_ZOMBIE \
+            and _process.time.monotonic() < deadline:
         _process.time.sleep(0.01)
     assert _process.psutil.Process(proc.pid).status() == _process.psutil.STATUS_ZOMBIE
     assert run(pattern=marker)["metrics"]["count"] == 0

@@ -83,13 +83,13 @@ def test_a_stuck_task_frees_its_slot():
 def test_overall_timeout_stops_running_and_unstarted_tasks():
     never = threading.Event()
     outcome = run_all([(never.wait, None), (never.wait, None), (lambda: 1, None)], max_workers=2,
-                      overall_timeout=0.3)
+                      overall_timeout=2)  # long enough for two threads to start on any machine
     first, second, third = [r[1] for r in outcome.results]
     assert isinstance(first, TaskTimeout) and first.started and first.overall
     assert "overall timeout" in str(first)
     assert isinstance(second, TaskTimeout) and second.started
     assert isinstance(third, TaskTimeout) and not third.started
-    assert str(third) == "not started: the overall timeout of 0.3 s ran out"
+    assert str(third) == "not started: the overall timeout of 2 s ran out"
     never.set()
 
 

