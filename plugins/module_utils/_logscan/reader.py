@@ -16,11 +16,11 @@ A line without a timestamp (a stack trace) belongs to the timestamped line befor
 from __future__ import annotations
 
 import glob
-import json
 import os
 import re
 import stat
 
+from ansible_collections.sre.health.plugins.module_utils._jsontext import loads
 from ansible_collections.sre.health.plugins.module_utils._logscan.timestamps import line_time
 from ansible_collections.sre.health.plugins.module_utils._units import BYTES, format_quantity
 
@@ -114,12 +114,16 @@ def _decode(raw):
 
 
 def json_object(text):
-    """The JSON object ``text`` holds (leading blanks allowed), or None: a log line, a journal MESSAGE."""
+    """The JSON object ``text`` holds (leading blanks allowed), or None: a log line, a journal MESSAGE.
+
+    Anyone who can log can write the line: one nested deeper than ``_jsontext.MAX_DEPTH`` levels
+    is text (json.loads would raise RecursionError, and the check would see no other line).
+    """
     stripped = text.lstrip()
     if not stripped.startswith("{"):
         return None
     try:
-        obj = json.loads(stripped)
+        obj = loads(stripped)
     except ValueError:
         return None
     return obj if isinstance(obj, dict) else None
