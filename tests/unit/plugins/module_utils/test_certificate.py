@@ -353,3 +353,17 @@ def test_special_files_are_refused_without_a_deadline_too(pki, specials, tmp_pat
     assert one(path=str(tmp_path))["summary"] == "%s is a directory, not a certificate file" % tmp_path
     key = one(path=pki["twenty"], key_path=specials["device"])
     assert "key_path: %s is a character device, not a private key file" % specials["device"] in key["summary"]
+
+
+def test_a_file_replaced_by_a_fifo_between_stat_and_open_does_not_block(pki, specials, monkeypatch):
+    """The race: stat() saw a regular file, open() meets a FIFO. Only stat() is made to lie (the
+    replacement cannot be timed in a test); the O_NONBLOCK open and fstat() are real."""
+    from ansible_collections.sre.health.plugins.module_utils._runner import call_with_timeout
+
+    real_stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda path, *a, **k: real_stat(pki["twenty"] if path == specials["fifo"] else path, *a, **k))
+    results = call_with_timeout(lambda: check(path=[pki["twenty"], specials["fifo"]], key_path=specials["fifo"]), 30)
+    assert [r["status"] for r in results] == ["critical", "critical"]
+    assert results[0]["metrics"]["cert_days_left"] > 19
+    assert "key_path: %s is a FIFO (named pipe), not a private key file" % specials["fifo"] in results[0]["summary"]
+    assert results[1]["summary"] == "%s is a FIFO (named pipe), not a certificate file" % specials["fifo"]
