@@ -129,6 +129,21 @@ def json_object(text):
     return obj if isinstance(obj, dict) else None
 
 
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _open_log(path):
+    """``path`` opened for binary reading without blocking: expand() refused what was no regular file,
+    but a FIFO put in its place since then would block a plain open() until a writer comes (fstat()
+    after opening tells). O_NONBLOCK changes nothing for a regular file's reads."""
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _rotated(path):
     return path + ".1"
 
@@ -153,13 +168,18 @@ class _Chain(object):
         info = {"path": current, "bytes_read": 0, "lines_read": 0, "rotated": rotated}
         self.files.append(info)
         try:
-            handle = open(current, "rb")
+            handle = _open_log(current)
         except OSError as exc:
             info["error"] = exc.strerror or str(exc)
             self.problem = "cannot read %s: %s" % (current, info["error"])
             return False
         with handle:
             st = os.fstat(handle.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                # replaced since expand() looked at it: refused as expand() would have
+                info["error"] = "not a regular file"
+                self.problem = "%s is not a regular file" % current
+                return False
             if st.st_mtime < self.cutoff:
                 # Nothing was written to it since before the window: no line can be inside.
                 info["skipped"] = "last modified before the window"

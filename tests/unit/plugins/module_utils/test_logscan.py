@@ -721,3 +721,19 @@ def test_a_deeply_nested_json_line_is_text_and_every_other_line_still_counts(tmp
     assert results["level"]["metrics"]["matches"] == 2  # the two JSON lines: the deep line has no fields
     assert results["level or text"]["metrics"]["matches"] == 5
     assert results["errors"]["metrics"]["lines_scanned"] == 7
+
+
+def test_a_log_replaced_by_a_fifo_after_expand_does_not_block(tmp_path, monkeypatch):
+    """expand() refuses a FIFO; one put in a log's place after it looked is refused when opened (the
+    race is made by letting expand() pass it; the O_NONBLOCK open and fstat() are real)."""
+    now = time.time()
+    log = write(tmp_path / "app.log", ["%s ERROR real" % iso_utc(now - 10)])
+    fifo = str(tmp_path / "swapped.log")
+    os.mkfifo(fifo)
+    monkeypatch.setattr(log_reader, "_not_a_log", lambda path: None)
+    outcome = run_all([(lambda: scan([log, fifo], "5m", [ERRORS]), 30)])
+    value, exc, _duration = outcome.results[0]
+    assert exc is None, exc
+    result = value[0]
+    assert result["status"] == "unknown" and "%s is not a regular file" % fifo in result["summary"]
+    assert result["metrics"]["matches"] == 1  # the real log is still counted
