@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import stat
 import time
 
 from ansible_collections.sre.health.plugins.module_utils import _tls
@@ -150,17 +151,50 @@ class Problem(SreHealthError):
         self.text = text
 
 
+# What a path that is no regular file is, as a summary names it.
+_NOT_REGULAR = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _regular(path, mode, what):
+    """Problem (critical) when ``mode`` is not a regular file's: the service could not use it either."""
+    if stat.S_ISREG(mode):
+        return
+    name = next((text for test, text in _NOT_REGULAR if test(mode)), "not a regular file")
+    raise Problem(CRITICAL, "%s is %s, not a %s file" % (path, name, what))
+
+
 def _read(path, what):
-    """The bytes of ``path``; Problem when it is missing, unreadable, empty or too large."""
+    """The bytes of ``path``; Problem when it is missing, unreadable, empty, too large or not a regular file.
+
+    A FIFO without a writer blocks open() for ever (and the check with it, until its deadline, with
+    every other certificate unreported), and opening a device can act (a watchdog arms, a tape
+    rewinds): what stat() says is not a regular file is refused without being opened. Opening with
+    O_NONBLOCK and checking again with fstat() closes the race with a file replaced in between.
+    """
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+        _regular(path, os.stat(path).st_mode, what)
+        fd = os.open(path, _OPEN_FLAGS)
     except FileNotFoundError:
         raise Problem(CRITICAL, "%s does not exist" % path)
-    except IsADirectoryError:
-        raise Problem(CRITICAL, "%s is a directory, not a %s file" % (path, what))
     except OSError as exc:
         raise Problem(UNKNOWN, "cannot read %s: %s" % (path, os_reason(exc)))
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            fd = None
+            _regular(path, os.fstat(handle.fileno()).st_mode, what)
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise Problem(UNKNOWN, "cannot read %s: %s" % (path, os_reason(exc)))
+    finally:
+        if fd is not None:
+            os.close(fd)
     if not data.strip():
         raise Problem(CRITICAL, "%s is empty" % path)
     if len(data) > MAX_FILE_BYTES:

@@ -27,7 +27,7 @@ import json
 import re
 import time
 
-from ansible_collections.sre.health.plugins.module_utils import _jsonpath, _tls
+from ansible_collections.sre.health.plugins.module_utils import _jsonpath, _jsontext, _tls
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError
 from ansible_collections.sre.health.plugins.module_utils._kind import Config, param
 from ansible_collections.sre.health.plugins.module_utils._pattern import compile_regex
@@ -276,7 +276,10 @@ def _body_problems(config, answer):
         problems.append("critical: body does not match '%s'" % config.regex.pattern)
     if config.json:
         try:
-            document = json.loads(text)
+            document = _jsontext.loads(text)
+        except _jsontext.TooDeep as exc:
+            # json.loads would recurse into it and raise RecursionError; no API nests that deep
+            problems.append("critical: body is JSON %s (gave up at depth %d): json not checked" % (exc, exc.limit + 1))
         except ValueError as exc:
             problems.append("critical: body is not JSON (%s)" % shorten(str(exc), 80))
         else:

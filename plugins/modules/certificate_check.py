@@ -24,6 +24,9 @@ description:
   - A file that does not exist, is empty, is malformed, holds no certificate (a key only), or whose certificate is
     not valid yet is C(critical) with a summary saying which; an expired certificate is C(critical) through the
     default thresholds. A file that cannot be read (permission denied) is C(unknown).
+  - A path in O(path), O(key_path) or a glob's matches that is not a regular file (a FIFO, a socket, a device, a
+    directory) is C(critical) at once, named with what it is, and never opened (a FIFO would block, a device may
+    act); the other certificates of the check are reported as usual.
   - One result per certificate file; a glob that matches nothing gives one C(critical) result saying so.
   - Only reads; never changes the host, so it runs the same in check mode. Runs in a child process stopped at
     O(check_timeout).

@@ -95,6 +95,10 @@ options:
         list must be equal as a whole.'
       - 'A path that does not exist is C(critical), with a summary saying where it stopped, for example
         C(json path data.items.5.state not found: data.items has 2 items: no index 5).'
+      - 'A body that nests arrays or objects deeper than 512 levels is not parsed (no API answer comes near; parsing
+        it would exhaust the parser''s recursion): the check is C(critical) with
+        C(body is JSON nested deeper than 512 levels (gave up at depth 513\): json not checked). Its depth is measured
+        in linear time before parsing.'
     type: dict
   timeout:
     description:

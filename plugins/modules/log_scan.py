@@ -213,6 +213,9 @@ options:
 notes:
   - Lines longer than 1 MiB are matched on their first 1 MiB. Bytes that are not UTF-8 are read as replacement
     characters.
+  - 'A line, or a journal C(MESSAGE), that nests JSON arrays or objects deeper than 512 levels is read as text (no log
+    format comes near; parsing it would exhaust the parser''s recursion): O(patterns[].regex) still searches it, it
+    has no fields, and every other line is counted as usual, so one hostile line cannot hide the others.'
   - A journal entry whose JSON is longer than 1 MiB is matched, as text, on its first 1 MiB, and has no fields
     (RV(checks[].entries_cut) counts them). journalctl runs with C(LC_ALL=C).
   - O(journal) needs the journalctl of systemd 236 or later (for C(--output-fields)), as in Debian 10, Ubuntu 18.04,

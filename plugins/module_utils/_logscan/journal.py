@@ -35,6 +35,7 @@ import time
 
 from ansible_collections.sre.health.plugins.module_utils._command import clean, execute
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError
+from ansible_collections.sre.health.plugins.module_utils._jsontext import loads
 from ansible_collections.sre.health.plugins.module_utils._kind import Config
 from ansible_collections.sre.health.plugins.module_utils._logscan.reader import MAX_LINE_BYTES, Tally, json_object
 from ansible_collections.sre.health.plugins.module_utils._status import check_timeout
@@ -257,7 +258,8 @@ def entry_of(raw, cut):
     if cut:
         return text, None, None, True
     try:
-        obj = json.loads(text)
+        # journalctl's own JSON nests a level or two (MESSAGE is a string); bounded all the same
+        obj = loads(text)
     except ValueError:
         return text, None, None, True
     if not isinstance(obj, dict):

@@ -16,11 +16,11 @@ A line without a timestamp (a stack trace) belongs to the timestamped line befor
 from __future__ import annotations
 
 import glob
-import json
 import os
 import re
 import stat
 
+from ansible_collections.sre.health.plugins.module_utils._jsontext import loads
 from ansible_collections.sre.health.plugins.module_utils._logscan.timestamps import line_time
 from ansible_collections.sre.health.plugins.module_utils._units import BYTES, format_quantity
 
@@ -114,15 +114,34 @@ def _decode(raw):
 
 
 def json_object(text):
-    """The JSON object ``text`` holds (leading blanks allowed), or None: a log line, a journal MESSAGE."""
+    """The JSON object ``text`` holds (leading blanks allowed), or None: a log line, a journal MESSAGE.
+
+    Anyone who can log can write the line: one nested deeper than ``_jsontext.MAX_DEPTH`` levels
+    is text (json.loads would raise RecursionError, and the check would see no other line).
+    """
     stripped = text.lstrip()
     if not stripped.startswith("{"):
         return None
     try:
-        obj = json.loads(stripped)
+        obj = loads(stripped)
     except ValueError:
         return None
     return obj if isinstance(obj, dict) else None
+
+
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _open_log(path):
+    """``path`` opened for binary reading without blocking: expand() refused what was no regular file,
+    but a FIFO put in its place since then would block a plain open() until a writer comes (fstat()
+    after opening tells). O_NONBLOCK changes nothing for a regular file's reads."""
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _rotated(path):
@@ -149,13 +168,18 @@ class _Chain(object):
         info = {"path": current, "bytes_read": 0, "lines_read": 0, "rotated": rotated}
         self.files.append(info)
         try:
-            handle = open(current, "rb")
+            handle = _open_log(current)
         except OSError as exc:
             info["error"] = exc.strerror or str(exc)
             self.problem = "cannot read %s: %s" % (current, info["error"])
             return False
         with handle:
             st = os.fstat(handle.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                # replaced since expand() looked at it: refused as expand() would have
+                info["error"] = "not a regular file"
+                self.problem = "%s is not a regular file" % current
+                return False
             if st.st_mtime < self.cutoff:
                 # Nothing was written to it since before the window: no line can be inside.
                 info["skipped"] = "last modified before the window"

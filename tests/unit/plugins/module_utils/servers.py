@@ -132,7 +132,8 @@ def in_days(days):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     """Routes: /json, /text, /error, /slow, /redirect, /redirect-loop, /redirect-to?url=, /auth,
-    /flaky/<id>/<n>, /echo, /notjson, /empty, /status/<code>."""
+    /flaky/<id>/<n>, /echo, /notjson, /empty, /status/<code>, /deep/<n> (arrays nested n deep),
+    /deep-object/<n> (objects nested n deep, {"status": "up"} innermost)."""
 
     protocol_version = "HTTP/1.1"
     flaky = {}
@@ -194,6 +195,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if count <= int(parts[2]):
                 return self._send(503, b'{"status": "starting"}')
             return self._send(200, json.dumps({"status": "up", "attempt": count}).encode())
+        if len(parts) == 2 and parts[0] == "deep":
+            return self._send(200, b"[" * int(parts[1]) + b"]" * int(parts[1]))
+        if len(parts) == 2 and parts[0] == "deep-object":
+            return self._send(200, b'{"a":' * (int(parts[1]) - 1) + b'{"status": "up"}' + b"}" * (int(parts[1]) - 1))
         if len(parts) == 2 and parts[0] == "status":
             return self._send(int(parts[1]), b"{}")
         if path == "/echo":

@@ -288,3 +288,82 @@ def test_a_file_of_begin_lines_without_end_is_refused_in_linear_time(tmp_path):
     result = one(path=[str(hostile)])
     assert result["status"] == "critical"
     assert "is not a valid PEM certificate file" in result["summary"] and "has no -----END" in result["summary"]
+
+
+# --- what is not a regular file: refused at once, the other certificates still reported ---------
+# A FIFO without a writer blocks open() for ever: run as health_check does (a child killed at
+# check_timeout), a regression shows as unknown ("timed out") instead of hanging the test run.
+
+def as_health_check(**params):
+    from ansible_collections.sre.health.plugins.module_utils import _checks, _kinds_all
+
+    prepared = _checks.prepare([dict(params, name="certs", kind="certificate", check_timeout=30)], 60,
+                               _kinds_all.KINDS)
+    results, _abandoned, _elapsed = _checks.run_checks(prepared, 1, 60)
+    assert all(r["status"] != "unknown" for r in results), [r["summary"] for r in results]
+    return dict((r.get("path"), r) for r in results)
+
+
+@pytest.fixture
+def specials(tmp_path):
+    """A FIFO, a listening Unix socket and a character device (a link to /dev/null), named *.pem."""
+    import socket
+
+    os.mkfifo(str(tmp_path / "fifo.pem"))
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(str(tmp_path / "socket.pem"))
+    sock.listen(1)
+    os.symlink("/dev/null", str(tmp_path / "device.pem"))
+    yield dict((name, str(tmp_path / ("%s.pem" % name))) for name in ("fifo", "socket", "device"))
+    sock.close()
+
+
+def test_a_fifo_in_path_is_refused_at_once_and_the_other_certificate_reported(pki, specials):
+    results = as_health_check(path=[pki["twenty"], specials["fifo"]])
+    assert results[pki["twenty"]]["status"] == "ok" and 19.9 < results[pki["twenty"]]["metrics"]["cert_days_left"]
+    fifo = results[specials["fifo"]]
+    assert fifo["status"] == "critical" and fifo["metrics"] == {"cert_days_left": None}
+    assert fifo["summary"] == "%s is a FIFO (named pipe), not a certificate file" % specials["fifo"]
+
+
+def test_a_fifo_as_key_path_is_refused_and_every_certificate_still_judged(pki, specials):
+    results = as_health_check(path=[pki["twenty"], pki["three"]], key_path=specials["fifo"])
+    assert sorted(results) == sorted([pki["twenty"], pki["three"]])
+    for path, result in results.items():
+        assert result["status"] == "critical" and result["key_matches"] is None
+        assert result["metrics"]["cert_days_left"] > 2
+        assert "key_path: %s is a FIFO (named pipe), not a private key file" % specials["fifo"] in result["summary"]
+
+
+def test_globs_matching_a_fifo_a_socket_and_a_device_name_each_and_report_the_certificate(pki, specials, tmp_path):
+    shutil.copy(pki["twenty"], str(tmp_path / "real.pem"))
+    results = as_health_check(path=[str(tmp_path / "*.pem")])
+    assert sorted(results) == sorted([str(tmp_path / "real.pem")] + list(specials.values()))
+    assert results[str(tmp_path / "real.pem")]["status"] == "ok"
+    for name, what in (("fifo", "a FIFO (named pipe)"), ("socket", "a socket"), ("device", "a character device")):
+        result = results[specials[name]]
+        assert result["status"] == "critical"
+        assert result["summary"] == "%s is %s, not a certificate file" % (specials[name], what)
+
+
+def test_special_files_are_refused_without_a_deadline_too(pki, specials, tmp_path):
+    """In the module's own process (certificate_check runs its one check there too)."""
+    for name in ("socket", "device"):
+        assert one(path=specials[name])["status"] == "critical"
+    assert one(path=str(tmp_path))["summary"] == "%s is a directory, not a certificate file" % tmp_path
+    key = one(path=pki["twenty"], key_path=specials["device"])
+    assert "key_path: %s is a character device, not a private key file" % specials["device"] in key["summary"]
+
+
+def test_a_file_replaced_by_a_fifo_between_stat_and_open_does_not_block(pki, specials, monkeypatch):
+    """The race: stat() saw a regular file, open() meets a FIFO. Only stat() is made to lie (the
+    replacement cannot be timed in a test); the O_NONBLOCK open and fstat() are real."""
+    from ansible_collections.sre.health.plugins.module_utils._runner import call_with_timeout
+
+    real_stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda path, *a, **k: real_stat(pki["twenty"] if path == specials["fifo"] else path, *a, **k))
+    results = call_with_timeout(lambda: check(path=[pki["twenty"], specials["fifo"]], key_path=specials["fifo"]), 30)
+    assert [r["status"] for r in results] == ["critical", "critical"]
+    assert results[0]["metrics"]["cert_days_left"] > 19
+    assert "key_path: %s is a FIFO (named pipe), not a private key file" % specials["fifo"] in results[0]["summary"]
+    assert results[1]["summary"] == "%s is a FIFO (named pipe), not a certificate file" % specials["fifo"]

@@ -585,3 +585,22 @@ def test_credentials_never_follow_a_redirect_to_another_origin(module):
     assert [h for h in ("x-api-key", "private-token", "x-auth-token", "authorization") if h in lowered] == []
     kept = dict((k.lower(), v) for k, v in json.loads(same.body)["headers"].items())
     assert kept["x-api-key"] == "k-123456" and kept["authorization"].startswith("Basic ")
+
+
+# --- hostile input: a body nested deeper than any API answer -------------------------------------
+
+@pytest.mark.parametrize("path", ["/deep/5000", "/deep-object/5000", "/deep/513", "/deep-object/100000"])
+def test_a_body_nested_too_deep_is_critical_and_says_where_it_gave_up(web4, path):
+    """json.loads raised RecursionError on it and the check was unknown (a traceback's text)."""
+    result = check(url=web4.url(path), json={"status": "up"})
+    assert result["status"] == "critical", result["summary"]
+    assert "critical: body is JSON nested deeper than 512 levels (gave up at depth 513): json not checked" \
+        in result["summary"], result["summary"]
+    assert result["metrics"]["status_code"] == 200
+
+
+def test_a_body_nested_to_the_limit_is_judged(web4):
+    result = check(url=web4.url("/deep-object/512"), json={".".join(["a"] * 511) + ".status": "up"})
+    assert result["status"] == "ok", result["summary"]
+    result = check(url=web4.url("/deep/512"), json={"0.0": []})
+    assert result["status"] == "critical" and "critical: json 0.0 is [[[[" in result["summary"], result["summary"]

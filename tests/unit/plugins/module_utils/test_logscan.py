@@ -689,3 +689,51 @@ def test_the_log_kind_keeps_the_protocol(tmp_path):
     assert results[0]["since"] == "300s"
     with pytest.raises(OptionError, match="option since: '1e308d' is not a finite duration"):
         _kind.check(_logscan, {"path": [path], "since": "1e308d"})
+
+
+# --- hostile input: JSON nested deeper than any log format ----------------------------------------
+
+def deep_object(depth, inner="1"):
+    """``{"a":{"a":...}}`` with ``depth`` objects, as one line."""
+    return '{"a":' * (depth - 1) + '{"a":%s' % inner + "}" * depth
+
+
+def test_a_deeply_nested_json_line_is_text_and_every_other_line_still_counts(tmp_path):
+    """One line nested thousands of levels deep blinded the check (RecursionError, unknown): it is a
+    text line now (a regex still sees it) and the lines before and after it are counted."""
+    now = time.time()
+    path = write(tmp_path / "app.log", [
+        "%s ERROR before, as text" % iso_utc(now - 200),
+        json.dumps({"time": iso_utc(now - 150), "level": "error", "msg": "before, as JSON"}),
+        '{"time": "%s", "level": "error", "msg": "ERROR hidden", "x": %s}' % (iso_utc(now - 100), deep_object(5000)),
+        "[" * 5000 + "]" * 5000,
+        "{" * 100000,
+        json.dumps({"time": iso_utc(now - 50), "level": "error", "msg": "after ERROR, as JSON"}),
+        "%s ERROR after, as text" % iso_utc(now - 10),
+    ])
+    results = by_name(scan(path, "5m", [
+        ERRORS,
+        {"name": "level", "field": "level", "equals": "error"},
+        {"name": "level or text", "field": "level", "equals": "error", "regex": r"\bERROR\b"},
+    ]))
+    assert [r["status"] for r in results.values()] == ["ok", "ok", "ok"], [r["summary"] for r in results.values()]
+    assert results["errors"]["metrics"]["matches"] == 4  # both text lines, the deep line's text, the JSON "after ERROR"
+    assert results["level"]["metrics"]["matches"] == 2  # the two JSON lines: the deep line has no fields
+    assert results["level or text"]["metrics"]["matches"] == 5
+    assert results["errors"]["metrics"]["lines_scanned"] == 7
+
+
+def test_a_log_replaced_by_a_fifo_after_expand_does_not_block(tmp_path, monkeypatch):
+    """expand() refuses a FIFO; one put in a log's place after it looked is refused when opened (the
+    race is made by letting expand() pass it; the O_NONBLOCK open and fstat() are real)."""
+    now = time.time()
+    log = write(tmp_path / "app.log", ["%s ERROR real" % iso_utc(now - 10)])
+    fifo = str(tmp_path / "swapped.log")
+    os.mkfifo(fifo)
+    monkeypatch.setattr(log_reader, "_not_a_log", lambda path: None)
+    outcome = run_all([(lambda: scan([log, fifo], "5m", [ERRORS]), 30)])
+    value, exc, _duration = outcome.results[0]
+    assert exc is None, exc
+    result = value[0]
+    assert result["status"] == "unknown" and "%s is not a regular file" % fifo in result["summary"]
+    assert result["metrics"]["matches"] == 1  # the real log is still counted

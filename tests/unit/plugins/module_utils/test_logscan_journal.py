@@ -460,3 +460,32 @@ def test_the_journal_keeps_the_protocol(services):
     assert results[0]["journal"] == {"units": ["app"], "identifiers": [], "priority": None, "directory": services,
                                      "max_entries": 100000}
     assert results[0]["since"] == "1h" and results[0]["window_start"].endswith("Z")
+
+
+# --- hostile input: a message nested deeper than any log format ----------------------------------
+
+def test_a_deeply_nested_json_message_is_text_and_every_other_entry_still_counts(tmp_path):
+    """A service that logs JSON to stdout: one message nested 5000 levels deep is read as text (a
+    regex still sees it) instead of making the whole journal check unknown."""
+    deep = '{"level": "error", "msg": "ERROR hidden", "x": %s}' % ('{"a":' * 5000 + "1" + "}" * 5000)
+    directory = write_journal(tmp_path / "j", [
+        (50, entry('{"level": "error", "msg": "before"}', 6, "shop.service")),
+        (40, entry("ERROR before, as text", 6, "shop.service")),
+        (30, entry(deep, 6, "shop.service")),
+        (25, entry("[" * 5000 + "]" * 5000, 6, "shop.service")),
+        (20, entry("{" * 100000, 6, "shop.service")),
+        (10, entry('{"level": "error", "msg": "after ERROR"}', 6, "shop.service")),
+        (5, entry("ERROR after, as text", 6, "shop.service")),
+    ])
+    results = by_pattern(scan(directory, "1h", [
+        ERRORS,
+        {"name": "level", "field": "level", "equals": "error"},
+        {"name": "level or text", "field": "level", "equals": "error", "regex": r"\bERROR\b"},
+        {"name": "unit", "field": "_SYSTEMD_UNIT", "equals": "shop.service"},
+    ]))
+    assert [r["status"] for r in results.values()] == ["ok"] * 4, [r["summary"] for r in results.values()]
+    assert results["errors"]["metrics"]["matches"] == 4  # both text entries, the deep message, "after ERROR"
+    assert results["level"]["metrics"]["matches"] == 2  # the two JSON messages: the deep one has no fields
+    assert results["level or text"]["metrics"]["matches"] == 5
+    assert results["unit"]["metrics"]["matches"] == 7  # the entry's own fields still count for the deep one
+    assert results["errors"]["metrics"]["entries"] == 7
