@@ -37,6 +37,7 @@ import time
 from ansible_collections.sre.health.plugins.module_utils import _tls
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError, SreHealthError
 from ansible_collections.sre.health.plugins.module_utils._file import Scan, expand, is_glob, os_reason
+from ansible_collections.sre.health.plugins.module_utils._filetype import NONBLOCKING_READ, type_word
 from ansible_collections.sre.health.plugins.module_utils._kind import Config
 from ansible_collections.sre.health.plugins.module_utils._port import check_host, endpoint
 from ansible_collections.sre.health.plugins.module_utils._status import (
@@ -151,23 +152,11 @@ class Problem(SreHealthError):
         self.text = text
 
 
-# What a path that is no regular file is, as a summary names it.
-_NOT_REGULAR = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-)
-_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
-
-
 def _regular(path, mode, what):
     """Problem (critical) when ``mode`` is not a regular file's: the service could not use it either."""
     if stat.S_ISREG(mode):
         return
-    name = next((text for test, text in _NOT_REGULAR if test(mode)), "not a regular file")
-    raise Problem(CRITICAL, "%s is %s, not a %s file" % (path, name, what))
+    raise Problem(CRITICAL, "%s is %s, not a %s file" % (path, type_word(mode), what))
 
 
 def _read(path, what):
@@ -180,7 +169,7 @@ def _read(path, what):
     """
     try:
         _regular(path, os.stat(path).st_mode, what)
-        fd = os.open(path, _OPEN_FLAGS)
+        fd = os.open(path, NONBLOCKING_READ)
     except FileNotFoundError:
         raise Problem(CRITICAL, "%s does not exist" % path)
     except OSError as exc:

@@ -453,6 +453,83 @@ def _next(servers, active, last):
     return None
 
 
+class _Exchange(object):
+    """One query's exchange with its servers: their open UDP sockets, what failed, the tries."""
+
+    def __init__(self, query, servers, deadline):
+        self.query = query
+        self.wire = query.to_wire()
+        self.deadline = deadline
+        self.active = list(servers)
+        self.sockets = {}
+        self.failures = {}
+        self.tries = 0
+        self.selector = selectors.DefaultSelector()
+
+    def failed(self, server, reason, drop):
+        """Record ``reason`` as ``server``'s last failure; ``drop``: never ask it again."""
+        self.failures.pop(server.text, None)
+        self.failures[server.text] = reason
+        if drop:
+            self.active.remove(server)
+            sock = self.sockets.pop(server, None)
+            if sock is not None:
+                self.selector.unregister(sock)
+                sock.close()
+
+    def send(self, server):
+        """Send the query to ``server`` once more (on its socket, opened the first time); False when it failed."""
+        self.tries += 1
+        try:
+            if server not in self.sockets:
+                self.sockets[server] = _open_udp(server, self.selector)
+            self.sockets[server].send(self.wire)
+        except BlockingIOError:
+            pass  # the send buffer is full: the datagram is lost, as on a network; the try runs
+        except Failure as exc:
+            self.failed(server, exc.reason, not exc.retry)
+            return False
+        except OSError as exc:
+            error = _socket_error(exc)
+            self.failed(server, error.reason, not error.retry)
+            return False
+        return True
+
+    def listen(self, server):
+        """Listen to every open socket during ``server``'s try; ``(response, peer, over_tcp)`` of the first
+        answer from any of them, or None when the try ends (``server`` timed out or was dropped)."""
+        window_end = min(self.deadline, time.monotonic() + server.per_try)
+        while server in self.active:
+            remaining = window_end - time.monotonic()
+            if remaining <= 0:
+                self.failed(server, "timed out", False)
+                return None
+            for key, _events in self.selector.select(remaining):
+                answer = self._answer(key.data, key.fileobj)
+                if answer is not None:
+                    return answer
+        return None
+
+    def _answer(self, peer, sock):
+        if peer not in self.sockets:
+            return None  # dropped by an earlier event of this batch
+        try:
+            response = _read(self.query, sock)
+            if response is None:
+                return None
+            response, over_tcp = _complete(self.query, peer, response, self.deadline)
+        except Failure as exc:
+            self.failed(peer, exc.reason, True)
+            return None
+        self.failures.pop(peer.text, None)
+        return response, peer, over_tcp
+
+    def close(self):
+        for sock in self.sockets.values():
+            sock.close()
+        self.selector.close()
+
+
 def ask(query, servers, deadline):
     """Ask the servers in turn until one answers NOERROR or NXDOMAIN, or the deadline.
 
@@ -468,67 +545,21 @@ def ask(query, servers, deadline):
     with the same id, so any of the tries' answers is the answer. The time it took is judged by
     resolve_time_ms, not reported as no answer.
     """
-    failures = {}
-    tries = 0
-    wire = query.to_wire()
-    active = list(servers)
-    sockets = {}
-    selector = selectors.DefaultSelector()
-
-    def failed(server, reason, drop):
-        failures.pop(server.text, None)
-        failures[server.text] = reason
-        if drop:
-            active.remove(server)
-            sock = sockets.pop(server, None)
-            if sock is not None:
-                selector.unregister(sock)
-                sock.close()
-
+    exchange = _Exchange(query, servers, deadline)
     last = -1
     try:
-        while active and time.monotonic() < deadline:
-            last = _next(servers, active, last)
+        while exchange.active and time.monotonic() < deadline:
+            last = _next(servers, exchange.active, last)
             server = servers[last]
-            tries += 1
-            try:
-                if server not in sockets:
-                    sockets[server] = _open_udp(server, selector)
-                sockets[server].send(wire)
-            except BlockingIOError:
-                pass  # the send buffer is full: the datagram is lost, as on a network; the try runs
-            except Failure as exc:
-                failed(server, exc.reason, not exc.retry)
+            if not exchange.send(server):
                 continue
-            except OSError as exc:
-                error = _socket_error(exc)
-                failed(server, error.reason, not error.retry)
-                continue
-            window_end = min(deadline, time.monotonic() + server.per_try)
-            while server in active:
-                remaining = window_end - time.monotonic()
-                if remaining <= 0:
-                    failed(server, "timed out", False)
-                    break
-                for key, _events in selector.select(remaining):
-                    peer = key.data
-                    if peer not in sockets:
-                        continue  # dropped by an earlier event of this batch
-                    try:
-                        response = _read(query, key.fileobj)
-                        if response is None:
-                            continue
-                        response, over_tcp = _complete(query, peer, response, deadline)
-                    except Failure as exc:
-                        failed(peer, exc.reason, True)
-                        continue
-                    failures.pop(peer.text, None)
-                    return response, peer, over_tcp, _failure_list(failures), tries
-        return None, None, False, _failure_list(failures), tries
+            answer = exchange.listen(server)
+            if answer is not None:
+                response, peer, over_tcp = answer
+                return response, peer, over_tcp, _failure_list(exchange.failures), exchange.tries
+        return None, None, False, _failure_list(exchange.failures), exchange.tries
     finally:
-        for sock in sockets.values():
-            sock.close()
-        selector.close()
+        exchange.close()
 
 
 def _failure_list(failures):

@@ -45,6 +45,7 @@ import pwd
 import stat
 import time
 
+from ansible_collections.sre.health.plugins.module_utils import _filetype
 from ansible_collections.sre.health.plugins.module_utils._duration import format_duration
 from ansible_collections.sre.health.plugins.module_utils._errors import OptionError
 from ansible_collections.sre.health.plugins.module_utils._kind import Config
@@ -321,11 +322,7 @@ def _is_type(st, wanted):
 
 
 def type_word(st):
-    for word, test in (("a regular file", stat.S_ISREG), ("a directory", stat.S_ISDIR),
-                       ("a symbolic link", stat.S_ISLNK)):
-        if test(st.st_mode):
-            return word
-    return "a special file"
+    return _filetype.type_word(st.st_mode)
 
 
 # --- judging ------------------------------------------------------------------------------------

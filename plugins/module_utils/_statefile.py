@@ -31,17 +31,10 @@ except ImportError:  # pragma: no cover - every host this runs on is POSIX
 
 from ansible_collections.sre.health.plugins.module_utils._atomic import write_atomically
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
+from ansible_collections.sre.health.plugins.module_utils._filetype import type_word
 
 # A state file is a few kilobytes; a much larger one is not ours, or is damaged.
 MAX_BYTES = 8 * 1024 * 1024
-
-_FILE_TYPES = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
 
 
 class StateFileError(SreHealthError):
@@ -72,8 +65,7 @@ def _strerror(exc):
 def _refusal(st, max_bytes):
     """Why an open file is not a state file of ours, or None."""
     if not stat.S_ISREG(st.st_mode):
-        kinds = [text for test, text in _FILE_TYPES if test(st.st_mode)]
-        return "not a regular file: %s" % (kinds[0] if kinds else "a special file")
+        return "not a regular file: %s" % type_word(st.st_mode)
     if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
         return "owned by uid %d, not by the user running this (uid %d)" % (st.st_uid, os.geteuid())
     if st.st_size > max_bytes:

@@ -97,7 +97,7 @@ def test_callers_report_and_rebuild_what_is_refused(tmp_path):
     os.mkfifo(state)
     result = cycle.run(dict(url="https://hooks.example.com/x", state_file=state, results=[]),
                        post=lambda body, timeout: None)
-    assert "cannot read the alert state %s (not a regular file: a FIFO)" % state in result["warnings"][0]
+    assert "cannot read the alert state %s (not a regular file: a FIFO (named pipe))" % state in result["warnings"][0]
 
 
 # --- the lock -----------------------------------------------------------------------------------
