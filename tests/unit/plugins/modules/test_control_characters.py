@@ -37,14 +37,11 @@ def printed(value):
         yield value
     elif isinstance(value, list):
         for item in value:
-            for text in printed(item):
-                yield text
+            yield from printed(item)
     elif isinstance(value, dict):
         for key, item in value.items():
-            for text in printed(key):
-                yield text
-            for text in printed(item):
-                yield text
+            yield from printed(key)
+            yield from printed(item)
 
 
 def assert_shown_escaped(run, shown):
