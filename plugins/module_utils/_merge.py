@@ -27,6 +27,7 @@ import stat
 
 from ansible_collections.sre.health.plugins.module_utils import _report
 from ansible_collections.sre.health.plugins.module_utils._alert import silences as _silences
+from ansible_collections.sre.health.plugins.module_utils._printable import printable
 from ansible_collections.sre.health.plugins.module_utils._status import UNKNOWN, health, worst
 
 ReportError = _report.ReportError
@@ -371,7 +372,8 @@ def merge(reports, unreadable, workflow_job_id, directory, slice_count=0, invent
 def summary_text(fleet):
     """One line about the merge: ``4 of 4 slices of workflow job 100 reported``, and what is missing."""
     problems = _report.slice_problems(fleet)
-    return _report.merge_text(fleet["slices"]) + ("; " + "; ".join(problems) if problems else "")
+    # printed by the role: a reason read from a slice (a parser's message, a name) shows escaped, never raw
+    return printable(_report.merge_text(fleet["slices"]) + ("; " + "; ".join(problems) if problems else ""))
 
 
 # --- the module's work -----------------------------------------------------------------------------
