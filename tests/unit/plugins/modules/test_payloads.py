@@ -114,5 +114,6 @@ def test_the_default_checks_compile_each_file_once_and_import_no_psutil(tmp_path
     assert ours.pop(UTILS + "__init__.py") >= 1 and ours.pop(UTILS + "_compile_once.py") >= 1
     assert sorted(ours) == sorted(UTILS + name for name in (
         "_errors.py", "_units.py", "_ranges.py", "_status.py", "_kind.py", "_runner.py", "_checks.py", "_module.py",
-        "_health.py", "_registry.py", "_kinds_resource.py", "_disk.py", "_memory.py", "_load.py", "_procfs.py"))
+        "_health.py", "_registry.py", "_kinds_resource.py", "_disk.py", "_memory.py", "_load.py", "_procfs.py",
+        "_printable.py"))
     assert set(ours.values()) == {1}, ours
