@@ -238,7 +238,8 @@ def test_html_renders_in_headless_chromium(tmp_path):
               "--user-data-dir=%s" % (tmp_path / "profile")]
     dom = subprocess.run(common + ["--dump-dom", url], capture_output=True, text=True, timeout=120, check=True).stdout
     # the rendered DOM lists the hosts worst first, each with its status
-    order = [line.split('data-host="')[1].split('"')[0] for line in dom.split("<tr ") if 'data-host="' in line]
+    matrix = dom.split('id="matrix"')[1]
+    order = [line.split('data-host="')[1].split('"')[0] for line in matrix.split("<tr ") if 'data-host="' in line]
     assert order == ["web2", "evil&quot;\\host", "gone", "odd", "db1", "web1"]
     assert 'data-host="web2" data-status="critical"' in dom and 'data-host="web1" data-status="ok"' in dom
     assert "6 hosts, fleet critical" in dom and "<script>alert" not in dom
@@ -372,7 +373,8 @@ def test_silenced_problems_are_marked_in_every_report_with_until_and_reason(tmp_
     assert hosts["odd"]["silenced"] == {"until": "2026-11-22T17:00:00Z", "reason": "rebuilding odd"}
     assert "silenced" not in hosts["db1"]["checks"][0]
     page = open(paths["html"]).read()
-    assert page.count("silenced until 2026-11-23T08:00:00Z (nginx upgrade &lt;CHG-7&gt;)") == 2
+    # the matrix cell's tooltip, the problems list, the details
+    assert page.count("silenced until 2026-11-23T08:00:00Z (nginx upgrade &lt;CHG-7&gt;)") == 3
     assert "CRITICAL (silenced)" in page and "silenced until 2026-11-22T17:00:00Z (rebuilding odd)" in page
     import xml.etree.ElementTree as ET
     root = ET.parse(paths["junit"]).getroot()
