@@ -471,7 +471,7 @@ table{border-collapse:collapse;margin:1em 0}
 th,td{border:1px solid #ccc;padding:.25em .5em;text-align:center;white-space:nowrap}
 th.host{text-align:left}
 td.s{font-weight:600;cursor:help;min-width:4em}
-li span{padding:0 .3em}
+li span,.problem p>span{padding:0 .3em}
 summary,li,.problem{overflow-wrap:anywhere}
 td.none{background:#eee;color:#545454}
 .silenced{outline:2px dashed #212121;outline-offset:-4px}
