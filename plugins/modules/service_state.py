@@ -349,8 +349,8 @@ checks:
           passed), V(still_failing) (restarted but died, failed to start, or the probe still fails),
           V(skipped_flap_guard) (needed a restart but the flap guard's limit is reached), V(would_restart) (check
           mode), V(healthy) (nothing to do), V(no_action) (a warning that a restart cannot fix), V(unknown)
-          (the unit's state could not be read: C(systemctl) missing, systemd not running, no answer; nothing was
-          done, and the unit's status is C(unknown)).
+          (the unit's state could not be read, as C(systemctl) is missing, systemd is not running or it does
+          not answer; nothing was done, and the unit's status is C(unknown)).
         - The unit's RV(checks[].status) is C(critical) for V(still_failing), V(skipped_flap_guard) and
           V(would_restart); for the others it is the unit's state after remediation.
       type: str
