@@ -461,22 +461,28 @@ STATUS_COLORS = {OK: "#2e7d32", WARNING: "#f9a825", CRITICAL: "#c62828", UNKNOWN
 STATUS_TEXT = {OK: "#ffffff", WARNING: "#212121", CRITICAL: "#ffffff", UNKNOWN: "#ffffff"}
 
 _STYLE = """
-body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#212121}
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#212121;background:#fff}
 h1{font-size:1.4em;margin:0 0 .3em}
+h2{font-size:1.15em;margin:1em 0 .3em}
 .totals span{display:inline-block;margin:0 1em .5em 0;padding:.2em .6em;border-radius:4px}
+.totals span.zero{background:#fff;color:#212121;box-shadow:inset 0 0 0 1px #767676}
 .wrap{overflow-x:auto;max-width:100%%}
 table{border-collapse:collapse;margin:1em 0}
 th,td{border:1px solid #ccc;padding:.25em .5em;text-align:center;white-space:nowrap}
 th.host{text-align:left}
 td.s{font-weight:600;cursor:help;min-width:4em}
-li span{padding:0 .3em}
-summary,li{overflow-wrap:anywhere}
-td.none{background:#eee;color:#999}
+li span,.problem p>span{padding:0 .3em}
+summary,li,.problem{overflow-wrap:anywhere}
+td.none{background:#eee;color:#545454}
 .silenced{outline:2px dashed #212121;outline-offset:-4px}
 em.silenced{outline:none;font-style:italic}
 details{margin:.3em 0}
 summary{cursor:pointer}
 li{margin:.1em 0}
+.problem{margin:.5em 0;padding:.3em .6em;border-left:6px solid #767676;background:#fff;max-width:60em}
+.problem p{margin:.2em 0}
+.problem ul{margin:.2em 0;padding-left:1.2em}
+@media (max-width:600px){body{margin:.75em}.totals span{margin-right:.4em}}
 %s
 """
 
@@ -485,6 +491,7 @@ def _css():
     rules = []
     for status, color in STATUS_COLORS.items():
         rules.append(".%s{background:%s;color:%s}" % (status, color, STATUS_TEXT[status]))
+        rules.append('.problem[data-status="%s"]{border-left-color:%s}' % (status, color))
     return _STYLE % "\n".join(rules)
 
 
@@ -499,21 +506,35 @@ def iter_html(hosts, fleet, generated, context):
 
 def _html_lines(hosts, fleet, generated, context):
     esc = html_text
-    # every check name once, in the order first seen (a dict: a list's "in" made many names quadratic)
-    columns = {}
-    for host in hosts:
-        for check in host["checks"]:
-            columns.setdefault(check["name"], None)
     title = "Fleet health: %s" % fleet["health"]
     yield from ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
                 '<meta name="viewport" content="width=device-width, initial-scale=1">',
                 "<title>%s</title>" % esc(title), "<style>%s</style></head><body>" % _css(),
                 "<h1>%s</h1>" % esc(title),
                 '<p class="generated">Written %s%s</p>' % (esc(generated), esc(context_text(context)))]
+    yield from _html_totals(fleet, esc)
+    # What is failing comes first, as text that wraps: on a phone the matrix below scrolls sideways inside its
+    # box, and a failing column at its far end would otherwise be out of sight.
+    yield from _html_problems(hosts, fleet, esc)
+    yield from _html_matrix(hosts, esc)
+    yield "<h2>Details</h2>"
+    for host in hosts:
+        yield ('<details%s><summary><b>%s</b>: %s%s</summary><ul>' % (
+            " open" if host["status"] != OK else "", esc(host["host"]), esc(host["summary"]), _silenced_note(host, esc)))
+        for check in host["checks"]:
+            yield ('<li><span class="%s">%s</span> %s: %s%s</li>' % (
+                check["status"], check["status"].upper(), esc(check["name"]), esc(check["summary"]),
+                _silenced_note(check, esc)))
+        yield "</ul></details>"
+    yield "</body></html>"
+
+
+def _html_totals(fleet, esc):
     yield '<p class="totals" id="totals">'
     yield '<span class="%s">%d hosts, fleet %s</span>' % (fleet["status"], fleet["hosts"], fleet["status"])
+    # a count of zero is no news: neutral, never in the warning or critical colour
     for key, status in (("healthy", OK), ("degraded", WARNING), ("unhealthy", CRITICAL)):
-        yield '<span class="%s">%d %s</span>' % (status, fleet[key], key)
+        yield '<span class="%s">%d %s</span>' % (status if fleet[key] else "zero", fleet[key], key)
     yield "</p>"
     slices = fleet.get("slices")
     if isinstance(slices, dict):
@@ -523,7 +544,40 @@ def _html_lines(hosts, fleet, generated, context):
             yield '<ul class="missing" id="missing">'
             yield from ('<li><span class="%s">MISSING</span> %s</li>' % (UNKNOWN, esc(p)) for p in problems)
             yield "</ul>"
+
+
+def _html_problems(hosts, fleet, esc):
+    """Every host that is not ok (hosts come worst first) with each of its checks that is not ok."""
+    yield '<section id="problems"><h2>Problems</h2>'
+    count = 0
+    for host in hosts:
+        if host["status"] == OK:
+            continue
+        count += 1
+        yield '<div class="problem" data-host="%s" data-status="%s">' % (esc(host["host"]), host["status"])
+        yield '<p><span class="%s">%s</span> <b>%s</b>: %s%s</p>' % (
+            host["status"], host["status"].upper(), esc(host["host"]), esc(host["summary"]), _silenced_note(host, esc))
+        failing = [check for check in host["checks"] if check["status"] != OK]
+        if failing:
+            yield "<ul>"
+            yield from ('<li class="failing" data-check="%s" data-status="%s"><span class="%s">%s</span> %s: %s%s</li>' % (
+                esc(check["name"]), check["status"], check["status"], check["status"].upper(), esc(check["name"]),
+                esc(check["summary"]), _silenced_note(check, esc)) for check in failing)
+            yield "</ul>"
+        yield "</div>"
+    if not count:
+        yield '<p class="none-found">None: all %d hosts are healthy.</p>' % fleet["hosts"]
+    yield "</section>"
+
+
+def _html_matrix(hosts, esc):
+    # every check name once, in the order first seen (a dict: a list's "in" made many names quadratic)
+    columns = {}
+    for host in hosts:
+        for check in host["checks"]:
+            columns.setdefault(check["name"], None)
     # A wide matrix scrolls inside its box; the page itself never scrolls sideways (phones).
+    yield "<h2>Matrix</h2>"
     yield '<div class="wrap"><table id="matrix"><thead><tr><th class="host">host</th><th>status</th>'
     yield from ("<th>%s</th>" % esc(name) for name in columns)
     yield "</tr></thead><tbody>"
@@ -540,16 +594,6 @@ def _html_lines(hosts, fleet, generated, context):
                 yield _cell(check, esc)
         yield "</tr>"
     yield "</tbody></table></div>"
-    yield "<h2>Details</h2>"
-    for host in hosts:
-        yield ('<details%s><summary><b>%s</b>: %s%s</summary><ul>' % (
-            " open" if host["status"] != OK else "", esc(host["host"]), esc(host["summary"]), _silenced_note(host, esc)))
-        for check in host["checks"]:
-            yield ('<li><span class="%s">%s</span> %s: %s%s</li>' % (
-                check["status"], check["status"].upper(), esc(check["name"]), esc(check["summary"]),
-                _silenced_note(check, esc)))
-        yield "</ul></details>"
-    yield "</body></html>"
 
 
 def _cell(entry, esc):

@@ -34,13 +34,16 @@ description:
   - 'With O(remediate=true) it restarts (C(systemctl restart)) every unit that is not running (ActiveState
     C(inactive), C(failed) or C(maintenance), or C(activating) while waiting to restart after a failure),
     and every unit of O(name) when the O(probe) is C(critical). Warnings (a unit still starting, an enabled
-    mismatch, a slow probe) and unknowns (systemctl or the probe could not measure) are reported, never acted
-    on: a restart cannot fix them.'
+    mismatch, a slow probe) are reported, never acted on: a restart cannot fix them.'
+  - 'A unit whose state cannot be read (C(systemctl) missing, systemd not running, no answer) is never
+    restarted and stays C(unknown), with outcome V(unknown) and a summary naming why, in check mode too, so
+    the task fails under O(fail_on=critical) and O(fail_on=warning): a remediation that could not look never
+    passes.'
   - 'After the restarts it watches every restarted unit for O(settle) seconds: the unit must be active at every
     look (four per second) and must not become active again in between (systemd restarted it after it died),
     which catches the service that starts and dies a second later. Then the probe must pass (C(ok) or
     C(warning)). Each unit gets an RV(checks[].outcome): V(recovered), V(still_failing),
-    V(skipped_flap_guard), V(would_restart) (check mode), V(healthy) or V(no_action).'
+    V(skipped_flap_guard), V(would_restart) (check mode), V(healthy), V(no_action) or V(unknown).'
   - 'Flap guard: at most O(max_restarts) restarts per unit within O(restart_window), counted in O(state_file)
     on the host. Past the limit the unit is not restarted and is C(critical) (V(skipped_flap_guard)), with the
     time the next restart is allowed. Each restart is recorded before it runs, so a run that dies midway still
@@ -345,7 +348,9 @@ checks:
         - What remediation did for the unit. V(recovered) (restarted, stayed active for O(settle) seconds, probe
           passed), V(still_failing) (restarted but died, failed to start, or the probe still fails),
           V(skipped_flap_guard) (needed a restart but the flap guard's limit is reached), V(would_restart) (check
-          mode), V(healthy) (nothing to do), V(no_action) (a warning or unknown that a restart cannot fix).
+          mode), V(healthy) (nothing to do), V(no_action) (a warning that a restart cannot fix), V(unknown)
+          (the unit's state could not be read, as C(systemctl) is missing, systemd is not running or it does
+          not answer; nothing was done, and the unit's status is C(unknown)).
         - The unit's RV(checks[].status) is C(critical) for V(still_failing), V(skipped_flap_guard) and
           V(would_restart); for the others it is the unit's state after remediation.
       type: str

@@ -27,6 +27,8 @@ from ansible_collections.sre.health.plugins.module_utils._status import CRITICAL
 
 # service_guard's outcomes that alert: restarted and still down, or held by the flap guard.
 REMEDIATION_FAILED = ("still_failing", "skipped_flap_guard")
+# ... and, as unknown, a unit whose state remediation could not read (systemctl missing, systemd not running).
+REMEDIATION_UNREADABLE = "unknown"
 
 
 def _status(value, where):
@@ -40,7 +42,7 @@ def _status(value, where):
 def remediation_results(results):
     """service_guard's host results (``service_guard_result``: ``{host, units}``) as check results: one check
     per unit, critical when its outcome is still_failing or skipped_flap_guard (its summary says what was
-    tried), ok otherwise, so that a unit that recovers resolves its alert."""
+    tried), unknown when it is unknown (its state could not be read), ok otherwise, so that a unit that recovers resolves its alert."""
     if not isinstance(results, list):
         raise AlertError("option results: accepted: a list of service_guard results {host, units}")
     converted = []
@@ -57,9 +59,11 @@ def remediation_results(results):
             if not isinstance(name, str) or not name:
                 raise AlertError("option results: %s.units[%d] has no unit; accepted: {unit, outcome, summary, ...}"
                                  % (where, number))
-            failed = unit.get("outcome") in REMEDIATION_FAILED
-            checks.append(dict(name=name, kind="service", status=CRITICAL if failed else OK,
-                               summary=unit.get("summary") if failed else "%s: %s" % (name, unit.get("outcome", "ok"))))
+            status = CRITICAL if unit.get("outcome") in REMEDIATION_FAILED else (
+                UNKNOWN if unit.get("outcome") == REMEDIATION_UNREADABLE else OK)
+            checks.append(dict(name=name, kind="service", status=status,
+                               summary=unit.get("summary") if status != OK else "%s: %s" % (
+                                   name, unit.get("outcome", "ok"))))
         failing = [c for c in checks if c["status"] != OK]
         converted.append(dict(
             host=entry.get("host"), status=worst(c["status"] for c in checks), checks=checks,

@@ -24,8 +24,11 @@ RECOVERED = "recovered"
 STILL_FAILING = "still_failing"
 SKIPPED_FLAP_GUARD = "skipped_flap_guard"
 WOULD_RESTART = "would_restart"
-# A unit that needs nothing, or whose warning or unknown a restart cannot fix.
+# A unit that needs nothing, or whose warning a restart cannot fix.
 NO_ACTION = "no_action"
+# A unit whose state could not be read (systemctl missing, systemd not running, no answer): remediation could
+# not look, so it did nothing, and the unit stays unknown, which fails the task and the host: never a silent pass.
+UNREADABLE = "unknown"
 
 OUTCOME_TEXT = {
     RECOVERED: "recovered",
@@ -167,13 +170,24 @@ def _after(unit, outcome, detail, restart_errors, failures, probe_after, cfg):
     return outcome, detail, outcome in (SKIPPED_FLAP_GUARD, WOULD_RESTART)
 
 
+def _idle_outcome(result):
+    """The outcome of a unit remediation did not restart."""
+    if result["status"] == OK:
+        return HEALTHY
+    return UNREADABLE if result["status"] == UNKNOWN else NO_ACTION
+
+
 def _unit_entry(found, result, outcomes, restart_errors, failures, probe_after, cfg):
     """The unit's check result after remediation, with outcome, found and action."""
     unit = found["unit"]
-    outcome, detail = outcomes.get(unit, (HEALTHY if result["status"] == OK else NO_ACTION, None))
+    outcome, detail = outcomes.get(unit, (_idle_outcome(result), None))
     outcome, detail, critical = _after(unit, outcome, detail, restart_errors, failures, probe_after, cfg)
     entry = dict(result)
-    if outcome not in (HEALTHY, NO_ACTION):
+    if outcome == UNREADABLE:
+        headline = result["summary"].split(": ", 1)[-1]
+        entry["summary"] = "%s: unknown: cannot read the unit's state, so remediation cannot act on it: %s" % (
+            unit, headline)
+    elif outcome not in (HEALTHY, NO_ACTION):
         headline = result["summary"].split(": ", 1)[-1]
         entry["summary"] = "%s: %s: %s; now %s" % (unit, OUTCOME_TEXT[outcome], detail, headline)
     restarted = outcome in (RECOVERED, STILL_FAILING) and unit in restart_errors

@@ -556,3 +556,15 @@ def test_a_lock_never_released_costs_a_bounded_wait_and_a_warning(tmp_path):
         os.close(fd)
     assert "held the alert state lock" in result["warnings"][0] and "for 5s: going on without it" in result["warnings"][0]
     assert keys(result["sent"]) == ["h/c"] and os.path.exists(fleet.params["state_file"])
+
+
+def test_a_unit_remediation_could_not_read_alerts_as_unknown():
+    # issue 29: systemctl missing or systemd not running made every unit no_action, and nothing alerted
+    summary = ("nginx.service: unknown: cannot read the unit's state, so remediation cannot act on it: systemctl "
+               "show failed (rc 1): System has not been booted with systemd as init system (PID 1). Can't operate.")
+    (host,) = machine.remediation_results([{"host": "web1", "units": [
+        {"unit": "nginx.service", "outcome": "unknown", "summary": summary},
+        {"unit": "cron.service", "outcome": "healthy", "summary": "cron.service: active (running)"}]}])
+    assert [(c["name"], c["status"], c["summary"]) for c in host["checks"]] == [
+        ("nginx.service", "unknown", summary), ("cron.service", "ok", "cron.service: healthy")]
+    assert host["status"] == "unknown" and host["summary"] == "1 of 2 service unit(s) not recovered"

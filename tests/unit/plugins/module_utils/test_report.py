@@ -238,7 +238,8 @@ def test_html_renders_in_headless_chromium(tmp_path):
               "--user-data-dir=%s" % (tmp_path / "profile")]
     dom = subprocess.run(common + ["--dump-dom", url], capture_output=True, text=True, timeout=120, check=True).stdout
     # the rendered DOM lists the hosts worst first, each with its status
-    order = [line.split('data-host="')[1].split('"')[0] for line in dom.split("<tr ") if 'data-host="' in line]
+    matrix = dom.split('id="matrix"')[1]
+    order = [line.split('data-host="')[1].split('"')[0] for line in matrix.split("<tr ") if 'data-host="' in line]
     assert order == ["web2", "evil&quot;\\host", "gone", "odd", "db1", "web1"]
     assert 'data-host="web2" data-status="critical"' in dom and 'data-host="web1" data-status="ok"' in dom
     assert "6 hosts, fleet critical" in dom and "<script>alert" not in dom
@@ -372,7 +373,8 @@ def test_silenced_problems_are_marked_in_every_report_with_until_and_reason(tmp_
     assert hosts["odd"]["silenced"] == {"until": "2026-11-22T17:00:00Z", "reason": "rebuilding odd"}
     assert "silenced" not in hosts["db1"]["checks"][0]
     page = open(paths["html"]).read()
-    assert page.count("silenced until 2026-11-23T08:00:00Z (nginx upgrade &lt;CHG-7&gt;)") == 2
+    # the matrix cell's tooltip, the problems list, the details
+    assert page.count("silenced until 2026-11-23T08:00:00Z (nginx upgrade &lt;CHG-7&gt;)") == 3
     assert "CRITICAL (silenced)" in page and "silenced until 2026-11-22T17:00:00Z (rebuilding odd)" in page
     import xml.etree.ElementTree as ET
     root = ET.parse(paths["junit"]).getroot()
@@ -389,3 +391,220 @@ def test_a_bad_silence_is_a_clear_error_before_anything_is_written(tmp_path):
                   check_only=True, silences=[{"host": "a", "until": "soon", "reason": "r"}])
     with pytest.raises(_report.SreHealthError, match=r"option silences\[0\]\.until: 'soon' is not a time"):
         _report.run(params)
+
+
+class _DevTools:
+    """Chromium's DevTools protocol over --remote-debugging-pipe (fd 3 in, fd 4 out): no websocket library, no
+    port. Every wait is for a condition, under a generous deadline, never a sleep sized to this machine."""
+
+    def __init__(self, browser, profile, deadline=120):
+        # Chromium reads fd 3 and writes fd 4. The pipe's ends are moved above 10 here, so that putting them
+        # on 3 and 4 in the child never overwrites one with the other; the child keeps only inheritable fds
+        # (Python's own are not: PEP 446), so close_fds can stay off, which would close 3 and 4 after the move.
+        to_chrome_r, self._to_chrome = (self._above(fd) for fd in os.pipe())
+        self._from_chrome, from_chrome_w = (self._above(fd) for fd in os.pipe())
+
+        def wire():
+            os.dup2(to_chrome_r, 3)
+            os.dup2(from_chrome_w, 4)
+
+        self.proc = subprocess.Popen(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
+             "--remote-debugging-pipe", "--user-data-dir=%s" % profile, "about:blank"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=wire,
+            close_fds=False)
+        os.close(to_chrome_r)
+        os.close(from_chrome_w)
+        self._buffer, self._next, self._deadline = b"", 0, deadline
+        self.session = None
+
+    @staticmethod
+    def _above(fd):
+        import fcntl
+        high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+        os.close(fd)
+        return high
+
+    def close(self):
+        try:
+            self.call("Browser.close")
+        except Exception:
+            pass
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self._to_chrome)
+        os.close(self._from_chrome)
+
+    def _read(self, until):
+        import select
+        import time
+        while b"\0" not in self._buffer:
+            left = until - time.monotonic()
+            assert left > 0, "Chromium did not answer over DevTools in %d s" % self._deadline
+            ready, _w, _x = select.select([self._from_chrome], [], [], left)
+            if ready:
+                data = os.read(self._from_chrome, 1 << 20)
+                assert data, "Chromium closed its DevTools pipe"
+                self._buffer += data
+        message, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(message)
+
+    def call(self, method, session=True, **params):
+        import time
+        self._next += 1
+        message = {"id": self._next, "method": method, "params": params}
+        if session and self.session:
+            message["sessionId"] = self.session
+        os.write(self._to_chrome, json.dumps(message).encode() + b"\0")
+        until = time.monotonic() + self._deadline
+        while True:
+            answer = self._read(until)
+            if answer.get("id") == self._next:
+                assert "error" not in answer, "%s: %s" % (method, answer["error"])
+                return answer["result"]
+
+    def open(self, url, width, height):
+        """The page at ``url`` in a ``width`` x ``height`` viewport (a phone's, touch and all, under 600 px)."""
+        import time
+        until = time.monotonic() + self._deadline
+        while True:
+            pages = [t for t in self.call("Target.getTargets", session=False)["targetInfos"] if t["type"] == "page"]
+            if pages:
+                break
+            assert time.monotonic() < until, "Chromium opened no page"
+        self.session = self.call("Target.attachToTarget", session=False, targetId=pages[0]["targetId"],
+                                 flatten=True)["sessionId"]
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1,
+                  mobile=width < 600)
+        self.call("Page.navigate", url=url)
+        while self.evaluate("document.readyState + ' ' + location.href") != "complete %s" % url:
+            assert time.monotonic() < until, "the page did not load in %d s" % self._deadline
+
+    def evaluate(self, expression):
+        answer = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        assert "exceptionDetails" not in answer, answer["exceptionDetails"]
+        return answer["result"].get("value")
+
+    def screenshot(self, path):
+        import base64
+        with open(str(path), "wb") as handle:
+            handle.write(base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"]))
+
+
+# What the page measures of itself: its width, each failing check's box in the problems list, and the WCAG
+# contrast of every text node's element against the background it is drawn on (backgrounds of the element and
+# its ancestors composited over the white canvas).
+_MEASURE = r"""(() => {
+  const rgba = (text) => {
+    const p = text.match(/rgba?\(([^)]*)\)/)[1].split(/[\s,\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const over = (top, below) => below.map((v, k) => top[k] * top[3] + v * (1 - top[3]));
+  const background = (el) => {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgba(getComputedStyle(e).backgroundColor);
+      if (c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
+    }
+    return layers.reverse().reduce((below, top) => over(top, below), [255, 255, 255]);
+  };
+  const luminance = (rgb) => rgb.map((v) => {
+    v /= 255;
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+  }).reduce((sum, v, k) => sum + v * [0.2126, 0.7152, 0.0722][k], 0);
+  const texts = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.data.trim()) continue;
+    const el = node.parentElement, bg = background(el), fg = over(rgba(getComputedStyle(el).color), bg);
+    const [a, b] = [luminance(fg), luminance(bg)].sort((x, y) => y - x);
+    texts.push({text: node.data.slice(0, 60), tag: el.tagName, cls: el.className,
+                ratio: (a + 0.05) / (b + 0.05), fg: fg.map(Math.round), bg: bg.map(Math.round)});
+  }
+  const box = (el) => {
+    const r = el.getBoundingClientRect();
+    return {left: r.left, right: r.right, width: r.width, height: r.height, visible: el.checkVisibility(),
+            clipped: el.scrollWidth > el.clientWidth};
+  };
+  return {
+    scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+    texts: texts,
+    hosts: [...document.querySelectorAll('#problems .problem')].map((e) => Object.assign(box(e),
+      {host: e.dataset.host, status: e.dataset.status})),
+    failing: [...document.querySelectorAll('#problems [data-check]')].map((e) => Object.assign(box(e),
+      {host: e.closest('[data-host]').dataset.host, check: e.dataset.check, status: e.dataset.status})),
+    zero: [...document.querySelectorAll('#totals span')].filter((e) => /^0 /.test(e.textContent)).map((e) =>
+      ({text: e.textContent, bg: getComputedStyle(e).backgroundColor, color: getComputedStyle(e).color})),
+    matrixWidth: document.getElementById('matrix').scrollWidth,
+  };
+})()"""
+
+
+def _wide_fleet():
+    """The hostile hosts of RESULTS plus a fleet whose failing checks are the last of 24 columns, one host name
+    and one check name long and unbroken."""
+    columns = [check("check-number-%02d" % c, "ok", "fine") for c in range(22)]
+    fleet = [dict(r) for r in RESULTS]
+    for i in range(6):
+        failing = [check("zz-late-disk-%d" % i, "critical", "/srv %d 97%% used (critical > 90%%)" % i),
+                   check("zz-late-http", "warning" if i % 2 else "unknown", "GET https://example.test/health: 503 " * 3)]
+        fleet.append({"host": "app-%02d.example.test" % i, "status": "critical", "health": "unhealthy",
+                      "summary": "2 of 24 checks not ok", "checks": columns + failing})
+    fleet.append({"host": "h" * 300, "status": "warning", "health": "degraded", "summary": "1 of 1 checks not ok",
+                  "checks": [check("c" * 200, "warning", "s" * 400)]})
+    fleet.append({"host": "fine-01", "status": "ok", "health": "healthy", "summary": "22 checks ok",
+                  "checks": columns})
+    return fleet
+
+
+@pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
+def test_every_problem_is_readable_without_scrolling_sideways_at_aa_contrast(tmp_path, width, height):
+    # At 390 px the failing columns were beyond the matrix's right edge, placeholders were #999 on #eee (2.46:1)
+    # and "0 degraded" was orange.
+    browser = _chromium()
+    results = _wide_fleet()
+    paths, fleet = write(tmp_path, results=results)
+    tools = _DevTools(browser, tmp_path / "profile")
+    try:
+        tools.open("file://" + paths["html"], width, height)
+        page = tools.evaluate(_MEASURE)
+        tools.screenshot(tmp_path / ("report-%d.png" % width))
+    finally:
+        tools.close()
+    print("width %d: scrollWidth %d, innerWidth %d, matrix %d, min contrast %.2f over %d text nodes" % (
+        width, page["scrollWidth"], page["innerWidth"], page["matrixWidth"], min(t["ratio"] for t in page["texts"]),
+        len(page["texts"])))
+    assert page["innerWidth"] == width
+    assert page["scrollWidth"] <= page["innerWidth"], "the page is %d px wide in a %d px window" % (
+        page["scrollWidth"], page["innerWidth"])
+    assert page["matrixWidth"] > width  # the matrix is wider than the window: it alone scrolls, in its box
+    # every host that is not ok, and every check that is not ok, is in the problems list, inside the window
+    hosts = dict((_report.host_name(r["host"]), r) for r in results)
+    expected = set((h, c["name"]) for h, r in hosts.items() for c in r["checks"] if c["status"] != "ok")
+    assert set((f["host"], f["check"]) for f in page["failing"]) == expected
+    assert set(h["host"] for h in page["hosts"]) == set(h for h, r in hosts.items() if r["status"] != "ok") | {"gone"}
+    for item in page["hosts"] + page["failing"]:
+        assert item["visible"] and item["width"] > 0 and item["height"] > 0, item
+        assert 0 <= item["left"] and item["right"] <= width and not item["clipped"], item
+    # every text on the page, placeholders and badges included, at 4.5:1 or more
+    low = [t for t in page["texts"] if t["ratio"] < 4.5]
+    assert not low, low[:5]
+    assert any(t["cls"] == "none" for t in page["texts"])  # the placeholders were measured
+    # zero counts are neutral: no status colour
+    assert fleet["degraded"] and fleet["unhealthy"]
+    many = write(tmp_path / "healthy", results=[results[-1]], hosts=[])[0]
+    tools = _DevTools(browser, tmp_path / "profile2")
+    try:
+        tools.open("file://" + many["html"], width, height)
+        zero = tools.evaluate(_MEASURE)["zero"]
+    finally:
+        tools.close()
+    assert [z["text"] for z in zero] == ["0 degraded", "0 unhealthy"]
+    for z in zero:
+        assert z["bg"] == "rgb(255, 255, 255)" and z["color"] == "rgb(33, 33, 33)", z
+    with open(paths["html"], encoding="utf-8") as handle:
+        text = handle.read()
+    assert "<script>" not in text and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&lt;b&gt;" in text
