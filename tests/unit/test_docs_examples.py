@@ -221,6 +221,8 @@ def test_the_playbooks_pass_syntax_check_and_ansible_lint(tmp_path):
     paths = _write_playbooks(tmp_path)
     assert len(paths) >= 8
     env = _tool_env()
+    # the examples name the reader's groups (web, ...), which no inventory here has (ansible-test makes that an error)
+    env["ANSIBLE_HOST_PATTERN_MISMATCH"] = "ignore"
     proc = subprocess.run([sys.executable, "-m", "ansible.cli.playbook", "--syntax-check", "-i", "localhost,"] + paths,
                           env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
