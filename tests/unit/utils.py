@@ -60,7 +60,8 @@ def ansible_env():
         ANSIBLE_LOCALHOST_WARNING="False",
         ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
         ANSIBLE_NOCOLOR="True",
-        ANSIBLE_HOME=tempfile.gettempdir() + "/sre-health-tests-ansible-home",
+        # one per user: another user's (root's, from make test) is not writable
+        ANSIBLE_HOME="%s/sre-health-tests-ansible-home-%d" % (tempfile.gettempdir(), os.getuid()),
     )
     return env
 

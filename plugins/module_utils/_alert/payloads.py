@@ -58,9 +58,14 @@ def _headline(items, totals, origin="health"):
         counts[item["event"]] = counts.get(item["event"], 0) + 1
     parts = ["%d %s" % (counts[e], e) for e in EVENTS if e in counts]
     if origin == "remediation":
-        return "sre.health remediation: %s; %d hosts in this run" % (", ".join(parts), totals["hosts"])
-    return "sre.health: %s; fleet of %d hosts: %d healthy, %d degraded, %d unhealthy" % (
-        ", ".join(parts), totals["hosts"], totals["healthy"], totals["degraded"], totals["unhealthy"])
+        return "sre.health remediation: %s; %s in this run" % (", ".join(parts), _hosts(totals["hosts"]))
+    return "sre.health: %s; fleet of %s: %d healthy, %d degraded, %d unhealthy" % (
+        ", ".join(parts), _hosts(totals["hosts"]), totals["healthy"], totals["degraded"], totals["unhealthy"])
+
+
+def _hosts(count):
+    """``1 host``, ``2 hosts``: the count in good English."""
+    return "%d host%s" % (count, "" if count == 1 else "s")
 
 
 def slack_payload(items, totals, now, origin="health"):

@@ -257,7 +257,7 @@ def test_slack_payload_shape_and_escaping(tmp_path):
     fleet.run([evil])
     (payload,) = fleet.posts
     assert set(payload) == {"text", "blocks"}
-    assert payload["text"].startswith("sre.health: 1 firing; fleet of 1 hosts")
+    assert payload["text"].startswith("sre.health: 1 firing; fleet of 1 host:")
     texts = [b["text"]["text"] for b in payload["blocks"] if b["type"] == "section"]
     assert len(payload["blocks"]) == 3 and payload["blocks"][-1]["type"] == "context"
     assert "&lt;!channel&gt;" in texts[1] and "&lt;https://evil.example|click&gt; &amp; more" in texts[1]
