@@ -27,6 +27,7 @@ import xml.etree.ElementTree as ET
 
 from ansible_collections.sre.health.plugins.module_utils import _textfile
 from ansible_collections.sre.health.plugins.module_utils._alert import silences as _silences
+from ansible_collections.sre.health.plugins.module_utils._units import count_of
 from ansible_collections.sre.health.plugins.module_utils._atomic import AtomicFile
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError, result_var_refused
 from ansible_collections.sre.health.plugins.module_utils._printable import TEXT_KEEPS, printable, printable_data
@@ -531,7 +532,7 @@ def _html_lines(hosts, fleet, generated, context):
 
 def _html_totals(fleet, esc):
     yield '<p class="totals" id="totals">'
-    yield '<span class="%s">%d hosts, fleet %s</span>' % (fleet["status"], fleet["hosts"], fleet["status"])
+    yield '<span class="%s">%s, fleet %s</span>' % (fleet["status"], count_of(fleet["hosts"], "host"), fleet["status"])
     # a count of zero is no news: neutral, never in the warning or critical colour
     for key, status in (("healthy", OK), ("degraded", WARNING), ("unhealthy", CRITICAL)):
         yield '<span class="%s">%d %s</span>' % (status if fleet[key] else "zero", fleet[key], key)
@@ -566,7 +567,8 @@ def _html_problems(hosts, fleet, esc):
             yield "</ul>"
         yield "</div>"
     if not count:
-        yield '<p class="none-found">None: all %d hosts are healthy.</p>' % fleet["hosts"]
+        every = "the host is healthy" if fleet["hosts"] == 1 else "all %d hosts are healthy" % fleet["hosts"]
+        yield '<p class="none-found">None: %s.</p>' % every
     yield "</section>"
 
 
@@ -622,7 +624,7 @@ def context_text(context):
     if isinstance(context.get("merge"), dict):
         parts.append("merged from %s slice reports" % context["merge"].get("reported"))
     if context.get("play_hosts") is not None:
-        parts.append("%d hosts in the play" % context["play_hosts"])
+        parts.append("%s in the play" % count_of(context["play_hosts"], "host"))
     return (" (%s)" % ", ".join(parts)) if parts else ""
 
 

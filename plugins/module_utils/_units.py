@@ -145,3 +145,8 @@ def format_quantity(value, kind):
     if kind == DAYS:
         return "%s d" % _trim(round(value, 1))
     return _trim(round(value, 2))
+
+
+def count_of(count, noun):
+    """``1 host``, ``2 hosts``, ``0 hosts``: a count and its noun in good English (a plural in ``s``)."""
+    return "%d %s%s" % (count, noun, "" if count == 1 else "s")

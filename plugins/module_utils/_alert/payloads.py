@@ -10,6 +10,8 @@ import datetime
 import hashlib
 import json
 
+from ansible_collections.sre.health.plugins.module_utils._units import count_of
+
 EVENTS = ("firing", "reminder", "resolved")
 # Slack section text is limited to 3000 characters; host data can be long.
 MAX_SUMMARY = 500
@@ -58,14 +60,9 @@ def _headline(items, totals, origin="health"):
         counts[item["event"]] = counts.get(item["event"], 0) + 1
     parts = ["%d %s" % (counts[e], e) for e in EVENTS if e in counts]
     if origin == "remediation":
-        return "sre.health remediation: %s; %s in this run" % (", ".join(parts), _hosts(totals["hosts"]))
+        return "sre.health remediation: %s; %s in this run" % (", ".join(parts), count_of(totals["hosts"], "host"))
     return "sre.health: %s; fleet of %s: %d healthy, %d degraded, %d unhealthy" % (
-        ", ".join(parts), _hosts(totals["hosts"]), totals["healthy"], totals["degraded"], totals["unhealthy"])
-
-
-def _hosts(count):
-    """``1 host``, ``2 hosts``: the count in good English."""
-    return "%d host%s" % (count, "" if count == 1 else "s")
+        ", ".join(parts), count_of(totals["hosts"], "host"), totals["healthy"], totals["degraded"], totals["unhealthy"])
 
 
 def slack_payload(items, totals, now, origin="health"):
