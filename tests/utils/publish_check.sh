@@ -76,7 +76,7 @@ pages="$docsite/collections/sre/health"
 missing=()
 for module in "$installed"/plugins/modules/*.py; do
     name=$(basename "$module" .py)
-    case "$name" in _* | __init__) continue ;; esac
+    case "$name" in _*) continue ;; esac  # private helpers, __init__
     [ -s "$pages/${name}_module.rst" ] || missing+=("module $name")
 done
 filters=$("$venv/bin/python" -c 'import json, sys; print("\n".join(json.load(sys.stdin)))' \
