@@ -18,11 +18,14 @@ ROOT := $(shell id -u)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 
-.PHONY: help run test venv system-deps copy ansible-test-cache sanity units lint molecule bench bench-capacity bench-deps bench-quick clean
+.PHONY: help run test venv system-deps copy ansible-test-cache sanity units lint molecule publish-venv publish-check \
+	bench bench-capacity bench-deps bench-quick clean
 
 help:
 	@echo "make run   - set up and run the health check playbook (sre.health.check) against localhost"
-	@echo "make test  - set up and run every test: sanity, unit, lint, molecule, benchmark smoke run"
+	@echo "make test  - set up and run every test: sanity, publishing checks, unit, lint, molecule, benchmark smoke run"
+	@echo "make publish-check - build the tarball and check it as Galaxy would (galaxy-importer), lint and build the"
+	@echo "             docs (antsibull-docs: .build/docsite), lint the changelog fragments, check ansible-navigator.yml"
 	@echo "make bench - compare sre.health with the alternatives; writes docs/benchmarks.md"
 	@echo "make bench-capacity - the main job's controller cost at 10 to 500 hosts over SSH, and the AWX"
 	@echo "             capacity plan from it (forks, nodes, slices); writes docs/capacity.md (about 30 minutes)"
@@ -39,6 +42,16 @@ $(VENV)/.installed: requirements-dev.txt | $(BIN)/activate
 	@touch $@
 
 venv: $(VENV)/.installed
+
+# The publishing tools (galaxy-importer, antsibull-docs, antsibull-changelog, ansible-navigator) in a virtual
+# environment of their own: their pins (ansible-lint, flake8, ...) must not move the project's.
+PUBLISH_VENV := $(BUILD)/publish-venv
+$(PUBLISH_VENV)/.installed: requirements-publish.txt | $(BIN)/activate
+	@rm -rf $(PUBLISH_VENV) && $(PYTHON) -m venv $(PUBLISH_VENV)
+	$(PUBLISH_VENV)/bin/pip install -q --disable-pip-version-check -r requirements-publish.txt
+	@touch $@
+
+publish-venv: $(PUBLISH_VENV)/.installed
 
 # Root-only test fixtures: FUSE (a frozen mount), loop-mounted ext4; a real browser for the HTML report;
 # an SSH client (unreachable hosts); Debian's monitoring-plugins (the command kind runs them); dnsmasq
@@ -108,8 +121,14 @@ lint: venv copy
 molecule: venv
 	bash tests/utils/molecule.sh
 
-test: sanity units lint molecule bench-quick
-	@echo "make test: sanity, units, lint, molecule and the benchmark smoke run all passed"
+# What a release must pass before it is published (tests/utils/publish_check.sh says each step): the tarball
+# through galaxy-importer with no error and no warning, the docs through antsibull-docs (lint, and the docsite's
+# RST in .build/docsite), the changelog fragments, ansible-navigator.yml. The release itself: README.md, "Publishing".
+publish-check: publish-venv copy
+	bash tests/utils/publish_check.sh $(PUBLISH_VENV) $(COPY) $(BUILD)
+
+test: sanity publish-check units lint molecule bench-quick
+	@echo "make test: sanity, the publishing checks, units, lint, molecule and the benchmark smoke run all passed"
 
 # --- the main job -----------------------------------------------------------------------
 # The collection goes into .build/installed, where ansible.cfg (read by every ansible command run from this

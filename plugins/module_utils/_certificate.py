@@ -116,6 +116,11 @@ def parse_served_by(value):
         raise OptionError("served_by", value, SERVED_BY_ACCEPTED)
 
 
+def _is_sni_name(value):
+    """A DNS name to send as SNI: a non-empty string without whitespace."""
+    return isinstance(value, str) and value != "" and not any(c.isspace() for c in value)
+
+
 def validate(params):
     paths = params.get("path") or []
     if not paths:
@@ -128,8 +133,7 @@ def validate(params):
         raise OptionError("key_path", key_path, "the absolute path of a PEM or DER private key")
     served = parse_served_by(params["served_by"]) if params.get("served_by") is not None else None
     server_name = params.get("server_name")
-    if server_name is not None and (not isinstance(server_name, str) or not server_name.strip()
-                                    or any(c.isspace() for c in server_name)):
+    if server_name is not None and not _is_sni_name(server_name):
         raise OptionError("server_name", server_name, "a DNS name to send as SNI")
     timeout = check_timeout("timeout", params.get("timeout", DEFAULT_TIMEOUT), allow_none=False)
     passphrase = params.get("key_passphrase")

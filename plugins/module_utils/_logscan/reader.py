@@ -144,6 +144,11 @@ def _open_log(path):
         raise
 
 
+def _plain_file(path):
+    """A regular file that is not compressed: the rotated file read after the current one."""
+    return os.path.isfile(path) and not path.lower().endswith(COMPRESSED_SUFFIXES)
+
+
 def _rotated(path):
     return path + ".1"
 
@@ -244,8 +249,7 @@ def scan_file_chain(path, cutoff, patterns, now_local):
     reached_start = False
     for current in (path, _rotated(path)):
         rotated = current != path
-        if rotated and (not reached_start or not os.path.isfile(current)
-                        or current.lower().endswith(COMPRESSED_SUFFIXES)):
+        if rotated and not (reached_start and _plain_file(current)):
             break
         reached_start = chain.read(current, rotated)
         if not reached_start:
