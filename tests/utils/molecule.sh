@@ -11,8 +11,15 @@
 #      extracted from the `ansible` community package's wheel because Galaxy is unreachable;
 #   4. this collection, built with ansible-galaxy and installed next to them, so the scenarios
 #      test the artifact users get;
-#   5. the test host image (tests/molecule-image/build.sh, rebuilt only when its recipe changes);
-#   6. `molecule test` for each scenario, destroying its containers whatever happens.
+#   5. the test host image of each Debian release a scenario runs on (tests/molecule-image/build.sh,
+#      rebuilt only when its recipe changes);
+#   6. `molecule test` for each scenario on each of its releases, destroying its containers whatever
+#      happens.
+#
+# Releases: the default scenario runs on Debian 12 (bookworm), 11 (bullseye) and 13 (trixie), one
+# run per release with that release's image (SRE_HEALTH_MOLECULE_IMAGE, which every molecule.yml
+# reads); the other scenarios run on bookworm. MOLECULE_DISTRO="bullseye trixie" (one or more of
+# bullseye, bookworm, trixie) runs the given scenarios on those releases instead.
 #
 # Environment: SRE_HEALTH_DOCKERD_LOG (default /var/log/sre-health-dockerd.log) is where a
 # dockerd started here logs. MOLECULE_OPTS adds options to `molecule test`.
@@ -174,10 +181,27 @@ for scenario in "${scenarios[@]}"; do
     [ -f "extensions/molecule/$scenario/molecule.yml" ] || die "no scenario extensions/molecule/$scenario"
 done
 
+# The releases each scenario runs on: bookworm first (the release most users run), then the others.
+releases_of() {
+    if [ -n "${MOLECULE_DISTRO:-}" ]; then
+        echo "$MOLECULE_DISTRO"
+    elif [ "$1" = default ]; then
+        echo "bookworm bullseye trixie"
+    else
+        echo "bookworm"
+    fi
+}
+for release in ${MOLECULE_DISTRO:-}; do
+    case "$release" in
+    bullseye | bookworm | trixie) ;;
+    *) die "MOLECULE_DISTRO: unknown release $release (one of: bullseye bookworm trixie)" ;;
+    esac
+done
+
 destroy_on_failure() {
     local rc=$?
     if [ "$rc" -ne 0 ] && [ -n "${running_scenario:-}" ]; then
-        log "cleaning up scenario $running_scenario after failure"
+        log "cleaning up scenario $running_scenario (${SRE_HEALTH_MOLECULE_RELEASE:-bookworm}) after failure"
         molecule destroy -s "$running_scenario" >/dev/null 2>&1 || true
     fi
     exit "$rc"
@@ -207,16 +231,27 @@ fi
 install_this_collection
 log "collections ready in $collections"
 
-SRE_HEALTH_MOLECULE_IMAGE=$(bash tests/molecule-image/build.sh) ||
-    die "building the test host image failed (tests/molecule-image/build.sh, its messages above)"
-export SRE_HEALTH_MOLECULE_IMAGE
-log "test host image $SRE_HEALTH_MOLECULE_IMAGE"
-
+# Every image first, so that a release whose image cannot be built fails the run before any scenario.
+declare -A images=()
 for scenario in "${scenarios[@]}"; do
-    running_scenario=$scenario
-    log "scenario $scenario"
-    # shellcheck disable=SC2086
-    molecule test -s "$scenario" ${MOLECULE_OPTS:-}
-    running_scenario=""
+    for release in $(releases_of "$scenario"); do
+        [ -z "${images[$release]:-}" ] || continue
+        images[$release]=$(bash tests/molecule-image/build.sh "$release") ||
+            die "building the $release test host image failed (tests/molecule-image/build.sh, its messages above)"
+        log "test host image $release: ${images[$release]}"
+    done
 done
-log "all scenarios passed: ${scenarios[*]}"
+
+passed=()
+for scenario in "${scenarios[@]}"; do
+    for release in $(releases_of "$scenario"); do
+        running_scenario=$scenario
+        export SRE_HEALTH_MOLECULE_IMAGE=${images[$release]} SRE_HEALTH_MOLECULE_RELEASE=$release
+        log "scenario $scenario on $release"
+        # shellcheck disable=SC2086
+        molecule test -s "$scenario" ${MOLECULE_OPTS:-}
+        running_scenario=""
+        passed+=("$scenario/$release")
+    done
+done
+log "all scenarios passed: ${passed[*]}"
