@@ -33,7 +33,7 @@ for arg in "$@"; do
     esac
 done
 
-log() { printf 'molecule-image: %s\n' "$*" >&2; }
+log() { printf 'molecule-image %s: %s\n' "$suite" "$*" >&2; }
 # No silent exits: a command that fails under set -e names itself, its line and its status.
 trap 'rc=$?; log "error: step failed (exit $rc) at line $LINENO: $BASH_COMMAND"' ERR
 
@@ -101,12 +101,17 @@ if [ "$(id -u)" -ne 0 ]; then
     log "building $ref needs root (debootstrap); run as root or build it once as root"
     exit 1
 fi
+# One at a time: tests/utils/molecule.sh builds the releases' images in parallel, and apt-get does
+# not wait for another's lock.
+exec 8>"${TMPDIR:-/tmp}/sre-health-molecule-image.lock"
+flock 8
 if ! command -v debootstrap >/dev/null 2>&1 || ! command -v dpkg-scanpackages >/dev/null 2>&1; then
     log "installing debootstrap and dpkg-dev"
     export DEBIAN_FRONTEND=noninteractive
     apt-get install -y -q debootstrap dpkg-dev >&2 ||
         { apt-get update -q >&2 && apt-get install -y -q debootstrap dpkg-dev >&2; }
 fi
+exec 8>&-
 
 # The machine's mirror for this release, else the one it uses for its own release (the Debian
 # archive serves every release).

@@ -232,14 +232,34 @@ install_this_collection
 log "collections ready in $collections"
 
 # Every image first, so that a release whose image cannot be built fails the run before any scenario.
-declare -A images=()
+# The missing ones build in parallel: debootstrap fetches one package at a time, so most of a build
+# is spent waiting for the mirror (three releases take little longer than one).
+releases=()
 for scenario in "${scenarios[@]}"; do
     for release in $(releases_of "$scenario"); do
-        [ -z "${images[$release]:-}" ] || continue
-        images[$release]=$(bash tests/molecule-image/build.sh "$release") ||
-            die "building the $release test host image failed (tests/molecule-image/build.sh, its messages above)"
-        log "test host image $release: ${images[$release]}"
+        case " ${releases[*]} " in *" $release "*) ;; *) releases+=("$release") ;; esac
     done
+done
+image_refs=$(mktemp -d "${TMPDIR:-/tmp}/sre-health-images.XXXXXX")
+build_pids=()
+for release in "${releases[@]}"; do
+    # 9>&-: the molecule run lock stays this script's
+    bash tests/molecule-image/build.sh "$release" >"$image_refs/$release" 9>&- &
+    build_pids+=("$!")
+done
+failed_builds=()
+for i in "${!releases[@]}"; do
+    wait "${build_pids[$i]}" || failed_builds+=("${releases[$i]}")
+done
+declare -A images=()
+for release in "${releases[@]}"; do
+    images[$release]=$(cat "$image_refs/$release")
+done
+rm -rf "$image_refs"
+[ ${#failed_builds[@]} -eq 0 ] ||
+    die "building the test host image of ${failed_builds[*]} failed (tests/molecule-image/build.sh, its messages above)"
+for release in "${releases[@]}"; do
+    log "test host image $release: ${images[$release]}"
 done
 
 passed=()
