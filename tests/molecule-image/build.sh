@@ -116,7 +116,9 @@ exec 8>&-
 # The machine's mirror for this release, else the one it uses for its own release (the Debian
 # archive serves every release).
 host_suite=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}") || host_suite=""
-mirror=${SRE_HEALTH_MOLECULE_MIRROR:-$({ apt_mirror "$suite"; [ -z "$host_suite" ] || apt_mirror "$host_suite"; } | head -n 1)}
+# (All of them, then the first: `| head -n 1` would end the lookup with SIGPIPE, which set -E reports.)
+mirror=${SRE_HEALTH_MOLECULE_MIRROR:-$(apt_mirror "$suite"; [ -z "$host_suite" ] || apt_mirror "$host_suite")}
+mirror=${mirror%%$'\n'*}
 if [ -z "$mirror" ]; then
     log "no Debian mirror for $suite${host_suite:+ or $host_suite} in /etc/apt/sources*; set SRE_HEALTH_MOLECULE_MIRROR"
     exit 1
