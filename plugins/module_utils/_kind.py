@@ -59,8 +59,8 @@ PROTOCOL = ("KIND", "METRICS", "DEFAULT_THRESHOLDS", "OPTIONS", "CONSTRAINTS", "
 PACKAGES = {
     "psutil": "psutil (Debian/Ubuntu package python3-psutil, RHEL python3-psutil, or pip install psutil)",
     "requests": "requests (Debian/Ubuntu package python3-requests, or pip install requests)",
-    "prometheus_client": "prometheus_client (Debian/Ubuntu package python3-prometheus-client, or pip install "
-                         "prometheus-client)",
+    "prometheus_client": "prometheus_client (Debian/Ubuntu package python3-prometheus-client, RHEL "
+                         "python3-prometheus_client, or pip install prometheus-client)",
     "cryptography": "cryptography (Debian/Ubuntu package python3-cryptography, or pip install cryptography)",
     "dns": "dnspython (Debian/Ubuntu package python3-dnspython, RHEL python3-dns, or pip install dnspython)",
 }
@@ -77,9 +77,11 @@ OS_PACKAGES = {
     "dns": "python3-dnspython",
 }
 
-# Where RHEL and Fedora name the package otherwise.
+# Where RHEL and Fedora name the package otherwise (dnf installs by name: python3-prometheus-client
+# matches nothing there).
 RPM_PACKAGES = {
     "dns": "python3-dns",
+    "prometheus_client": "python3-prometheus_client",
 }
 
 

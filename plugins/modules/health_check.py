@@ -184,7 +184,8 @@ missing_libraries:
   version_added: 1.1.0
 missing_packages:
   description: The OS packages that provide RV(missing_libraries) (C(python3-psutil)...), in the same order; dnspython
-    is C(python3-dnspython) where dpkg manages the packages, C(python3-dns) where rpm does.
+    is C(python3-dnspython) where dpkg manages the packages, C(python3-dns) where rpm does, and prometheus_client
+    C(python3-prometheus-client) or C(python3-prometheus_client).
   returned: success
   type: list
   elements: str

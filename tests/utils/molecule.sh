@@ -11,8 +11,15 @@
 #      extracted from the `ansible` community package's wheel because Galaxy is unreachable;
 #   4. this collection, built with ansible-galaxy and installed next to them, so the scenarios
 #      test the artifact users get;
-#   5. the test host image (tests/molecule-image/build.sh, rebuilt only when its recipe changes);
-#   6. `molecule test` for each scenario, destroying its containers whatever happens.
+#   5. the test host image of each Debian release a scenario runs on (tests/molecule-image/build.sh,
+#      rebuilt only when its recipe changes);
+#   6. `molecule test` for each scenario on each of its releases, destroying its containers whatever
+#      happens.
+#
+# Releases: the default scenario runs on Debian 12 (bookworm), 11 (bullseye) and 13 (trixie), one
+# run per release with that release's image (SRE_HEALTH_MOLECULE_IMAGE, which every molecule.yml
+# reads); the other scenarios run on bookworm. MOLECULE_DISTRO="bullseye trixie" (one or more of
+# bullseye, bookworm, trixie) runs the given scenarios on those releases instead.
 #
 # Environment: SRE_HEALTH_DOCKERD_LOG (default /var/log/sre-health-dockerd.log) is where a
 # dockerd started here logs. MOLECULE_OPTS adds options to `molecule test`.
@@ -174,10 +181,27 @@ for scenario in "${scenarios[@]}"; do
     [ -f "extensions/molecule/$scenario/molecule.yml" ] || die "no scenario extensions/molecule/$scenario"
 done
 
+# The releases each scenario runs on: bookworm first (the release most users run), then the others.
+releases_of() {
+    if [ -n "${MOLECULE_DISTRO:-}" ]; then
+        echo "$MOLECULE_DISTRO"
+    elif [ "$1" = default ]; then
+        echo "bookworm bullseye trixie"
+    else
+        echo "bookworm"
+    fi
+}
+for release in ${MOLECULE_DISTRO:-}; do
+    case "$release" in
+    bullseye | bookworm | trixie) ;;
+    *) die "MOLECULE_DISTRO: unknown release $release (one of: bullseye bookworm trixie)" ;;
+    esac
+done
+
 destroy_on_failure() {
     local rc=$?
     if [ "$rc" -ne 0 ] && [ -n "${running_scenario:-}" ]; then
-        log "cleaning up scenario $running_scenario after failure"
+        log "cleaning up scenario $running_scenario (${SRE_HEALTH_MOLECULE_RELEASE:-bookworm}) after failure"
         molecule destroy -s "$running_scenario" >/dev/null 2>&1 || true
     fi
     exit "$rc"
@@ -207,16 +231,47 @@ fi
 install_this_collection
 log "collections ready in $collections"
 
-SRE_HEALTH_MOLECULE_IMAGE=$(bash tests/molecule-image/build.sh) ||
-    die "building the test host image failed (tests/molecule-image/build.sh, its messages above)"
-export SRE_HEALTH_MOLECULE_IMAGE
-log "test host image $SRE_HEALTH_MOLECULE_IMAGE"
-
+# Every image first, so that a release whose image cannot be built fails the run before any scenario.
+# The missing ones build in parallel: debootstrap fetches one package at a time, so most of a build
+# is spent waiting for the mirror (three releases take little longer than one).
+releases=()
 for scenario in "${scenarios[@]}"; do
-    running_scenario=$scenario
-    log "scenario $scenario"
-    # shellcheck disable=SC2086
-    molecule test -s "$scenario" ${MOLECULE_OPTS:-}
-    running_scenario=""
+    for release in $(releases_of "$scenario"); do
+        case " ${releases[*]} " in *" $release "*) ;; *) releases+=("$release") ;; esac
+    done
 done
-log "all scenarios passed: ${scenarios[*]}"
+image_refs=$(mktemp -d "${TMPDIR:-/tmp}/sre-health-images.XXXXXX")
+build_pids=()
+for release in "${releases[@]}"; do
+    # 9>&-: the molecule run lock stays this script's
+    bash tests/molecule-image/build.sh "$release" >"$image_refs/$release" 9>&- &
+    build_pids+=("$!")
+done
+failed_builds=()
+for i in "${!releases[@]}"; do
+    wait "${build_pids[$i]}" || failed_builds+=("${releases[$i]}")
+done
+declare -A images=()
+for release in "${releases[@]}"; do
+    images[$release]=$(cat "$image_refs/$release")
+done
+rm -rf "$image_refs"
+[ ${#failed_builds[@]} -eq 0 ] ||
+    die "building the test host image of ${failed_builds[*]} failed (tests/molecule-image/build.sh, its messages above)"
+for release in "${releases[@]}"; do
+    log "test host image $release: ${images[$release]}"
+done
+
+passed=()
+for scenario in "${scenarios[@]}"; do
+    for release in $(releases_of "$scenario"); do
+        running_scenario=$scenario
+        export SRE_HEALTH_MOLECULE_IMAGE=${images[$release]} SRE_HEALTH_MOLECULE_RELEASE=$release
+        log "scenario $scenario on $release"
+        # shellcheck disable=SC2086
+        molecule test -s "$scenario" ${MOLECULE_OPTS:-}
+        running_scenario=""
+        passed+=("$scenario/$release")
+    done
+done
+log "all scenarios passed: ${passed[*]}"

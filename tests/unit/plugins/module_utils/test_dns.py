@@ -662,6 +662,9 @@ def test_without_dnspython_the_check_cannot_run(monkeypatch):
     assert "python3-dnspython" in _kind.PACKAGES["dns"] and "pip install dnspython" in _kind.PACKAGES["dns"]
     assert _kind.os_packages(["dns"], rpm=False) == ["python3-dnspython"]
     assert _kind.os_packages(["dns", "psutil"], rpm=True) == ["python3-dns", "python3-psutil"]
+    # Fedora's and EPEL's name keeps the underscore of the import name
+    assert _kind.os_packages(["prometheus_client"], rpm=False) == ["python3-prometheus-client"]
+    assert _kind.os_packages(["prometheus_client"], rpm=True) == ["python3-prometheus_client"]
 
 
 # --- inside health_check -----------------------------------------------------------------------
