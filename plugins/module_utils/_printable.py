@@ -37,7 +37,6 @@ _NAMED = {u"\t": u"\\t", u"\n": u"\\n", u"\r": u"\\r"}
 
 # What a multi-line field (a command's output, a report's summary) keeps raw: its lines and indentation.
 LINES = u"\n\t"
-TEXT_KEEPS = LINES
 
 
 def _escape(match, keep=u""):
@@ -76,7 +75,7 @@ def escape_controls(value, keep=u""):
     return value
 
 
-def printable_data(value, keep=TEXT_KEEPS):
+def printable_data(value, keep=LINES):
     """As ``escape_controls``, but ``value`` itself when nothing in it changes: a big report's metrics are
     not copied (the merge holds whole fleets)."""
     if isinstance(value, str):

@@ -30,7 +30,7 @@ from ansible_collections.sre.health.plugins.module_utils._alert import silences 
 from ansible_collections.sre.health.plugins.module_utils._units import count_of
 from ansible_collections.sre.health.plugins.module_utils._atomic import AtomicFile
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError, result_var_refused
-from ansible_collections.sre.health.plugins.module_utils._printable import TEXT_KEEPS, printable, printable_data
+from ansible_collections.sre.health.plugins.module_utils._printable import LINES, printable, printable_data
 from ansible_collections.sre.health.plugins.module_utils._status import (
     CRITICAL,
     OK,
@@ -108,12 +108,12 @@ def host_name(value):
 
 def xml_text(text):
     """``text`` without the characters XML 1.0 forbids or a reader would not see: shown as their escapes."""
-    return printable(text, TEXT_KEEPS)
+    return printable(text, LINES)
 
 
 def html_text(text):
     """``text`` escaped for HTML, its control characters and surrogates shown as their escapes."""
-    return html.escape(printable(text, TEXT_KEEPS))
+    return html.escape(printable(text, LINES))
 
 
 def normalize(results, hosts=None, consume=False):
@@ -143,7 +143,7 @@ def normalize(results, hosts=None, consume=False):
                 # few kinds, many checks: one str each
                 "kind": sys.intern(_text(check.get("kind") or "unknown", MAX_NAME)),
                 "status": _status(check.get("status")),
-                "summary": _text(check.get("summary"), MAX_SUMMARY, TEXT_KEEPS),
+                "summary": _text(check.get("summary"), MAX_SUMMARY, LINES),
                 "metrics": printable_data(metrics),
                 "thresholds": printable_data(check.get("thresholds")) if isinstance(check.get("thresholds"), dict)
                 else {},
@@ -158,8 +158,8 @@ def normalize(results, hosts=None, consume=False):
             "status": status,
             "health": health(status),
             # a connection plugin's error (unreachable) may hold a URL with its password
-            "summary": _text(redact_text(printable(str(entry.get("summary") or ""), TEXT_KEEPS)), MAX_SUMMARY,
-                             TEXT_KEEPS),
+            "summary": _text(redact_text(printable(str(entry.get("summary") or ""), LINES)), MAX_SUMMARY,
+                             LINES),
             "checks": checks,
         }
     for host in hosts or []:

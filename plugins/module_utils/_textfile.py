@@ -24,7 +24,7 @@ import re
 
 from ansible_collections.sre.health.plugins.module_utils._atomic import write_atomically
 from ansible_collections.sre.health.plugins.module_utils._errors import SreHealthError
-from ansible_collections.sre.health.plugins.module_utils._printable import TEXT_KEEPS, printable
+from ansible_collections.sre.health.plugins.module_utils._printable import LINES, printable
 from ansible_collections.sre.health.plugins.module_utils._status import CRITICAL, OK, UNKNOWN, WARNING
 
 STATUS_VALUE = {OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3}
@@ -59,7 +59,7 @@ class TextfileError(SreHealthError):
 def label_value(value, redact=None, limit=MAX_LABEL):
     """``value`` as an escaped label value: printable, ``redact``-ed, at most ``limit`` characters (a cut says
     so)."""
-    text = printable(value if isinstance(value, str) else str(value), TEXT_KEEPS)
+    text = printable(value if isinstance(value, str) else str(value), LINES)
     if redact is not None:
         text = redact(text)
     if len(text) > limit:

@@ -20,6 +20,7 @@ import os
 import re
 import stat
 
+from ansible_collections.sre.health.plugins.module_utils._filetype import NONBLOCKING_READ
 from ansible_collections.sre.health.plugins.module_utils._jsontext import loads
 from ansible_collections.sre.health.plugins.module_utils._logscan.timestamps import line_time
 from ansible_collections.sre.health.plugins.module_utils._units import BYTES, format_quantity
@@ -129,14 +130,11 @@ def json_object(text):
     return obj if isinstance(obj, dict) else None
 
 
-_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
-
-
 def _open_log(path):
     """``path`` opened for binary reading without blocking: expand() refused what was no regular file,
     but a FIFO put in its place since then would block a plain open() until a writer comes (fstat()
     after opening tells). O_NONBLOCK changes nothing for a regular file's reads."""
-    fd = os.open(path, _OPEN_FLAGS)
+    fd = os.open(path, NONBLOCKING_READ)
     try:
         return os.fdopen(fd, "rb")
     except BaseException:
